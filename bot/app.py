@@ -1,0 +1,64 @@
+"""The composition root: builds the whole object graph from Settings, in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.core.dialogue import build_dialogue
+from bot.core.engine import Engine, Services
+from bot.core.intents import Matcher
+from bot.core.ports import Clock, SystemClock
+from bot.i18n import BabelTranslator, load_translators
+from bot.knowledge.answers import KnowledgeAnswers
+from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase
+from bot.storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BotApp:
+    """The running parts of the bot, with their lifetimes tied to start() and stop()."""
+
+    settings: Settings
+    store: SqliteStore
+    engine: Engine
+    knowledge: KnowledgeBase
+    translators: dict[str, BabelTranslator]
+
+    async def start(self) -> None:
+        """Open the database."""
+        await self.store.open()
+        log.info("database open at %s", self.settings.database)
+
+    async def stop(self) -> None:
+        """Close the database."""
+        await self.store.close()
+        log.info("database closed")
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    calendar: HolidayCalendar | None = None,
+    store: SqliteStore | None = None,
+) -> BotApp:
+    """Load data, catalogs and the matcher; wire the engine. Nothing is opened yet."""
+    knowledge = load_knowledge(settings.data_dir)
+    translators = load_translators(settings.locales_dir)
+    matcher = Matcher.from_directory(settings.data_dir / "intents")
+    store = store if store is not None else SqliteStore(settings.database)
+    services = Services(
+        answers=KnowledgeAnswers(knowledge, calendar or ChineseCalendar()),
+        matcher=matcher,
+        clock=clock or SystemClock(),
+        store=store,
+        translators=translators,
+    )
+    engine = Engine(dialogue=build_dialogue(), services=services)
+    return BotApp(settings, store, engine, knowledge, translators)

@@ -1,0 +1,1 @@
+"""Adapters: turn platform updates into Inbound and Outbound into platform calls."""

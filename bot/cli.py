@@ -1,0 +1,81 @@
+"""The `prbot` command: Telegram when a token is set, the console chat otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings
+
+CONNECT_HINT = (
+    "Console mode (no TELEGRAM_BOT_TOKEN set). To connect Telegram, get a token from "
+    "@BotFather and run: TELEGRAM_BOT_TOKEN=123456:ABC... prbot"
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="prbot",
+        description="Assistant for the Beijing Foreign Permanent Resident ID Card.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("console", help="chat with the bot in this terminal, offline")
+    sub.add_parser("check", help="load data, catalogs and settings, then exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `prbot` command; returns the exit code."""
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as err:
+        print(f"prbot: configuration error: {err}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(max(settings.log_level_number, logging.WARNING))
+    mode = args.command or ("run" if settings.telegram_token else "console")
+    if mode == "run" and not settings.telegram_token:
+        print(
+            "prbot: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, or use "
+            "'prbot console' to chat offline.",
+            file=sys.stderr,
+        )
+        return 2
+
+    from bot.app import build_app
+    from bot.knowledge.loader import KnowledgeError
+
+    try:
+        app = build_app(settings)
+    except (KnowledgeError, OSError) as err:
+        print(f"prbot: cannot start: {err}", file=sys.stderr)
+        return 2
+    if mode == "check":
+        print(f"ok: {len(app.knowledge.offices)} offices, languages {', '.join(app.translators)}")
+        return 0
+    if mode == "console":
+        from bot.channels.console import ConsoleChannel
+
+        if args.command is None:
+            print(CONNECT_HINT)
+        if settings.log_level_number > logging.DEBUG:
+            logging.getLogger().setLevel(logging.WARNING)
+        asyncio.run(ConsoleChannel(app).run())
+        return 0
+
+    from bot.channels.telegram import run_polling
+
+    run_polling(app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

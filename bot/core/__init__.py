@@ -1,0 +1,1 @@
+"""The platform-free core: message types, ports, the state table and the engine."""

@@ -1,0 +1,339 @@
+"""The engine: one update in, replies out, driven by the dialogue's state table."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.intents import Matcher
+from bot.core.ports import Answers, Clock, Conversation, ConversationStore
+from bot.core.text import Translator, _, use_translator
+from bot.core.types import Inbound, InboundKind, Outbound
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+@dataclass(slots=True)
+class Services:
+    """What steps may use: the knowledge answers, the matcher, the clock and the store."""
+
+    answers: Answers
+    matcher: Matcher
+    clock: Clock
+    store: ConversationStore
+    translators: Mapping[str, Translator]
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the bot speaks, in menu order."""
+        return list(self.translators)
+
+
+@dataclass(slots=True)
+class Turn:
+    """One update being handled: the input, the conversation and the services."""
+
+    inbound: Inbound
+    conversation: Conversation
+    services: Services
+    argument: str = ""
+
+    @property
+    def now(self) -> dt.datetime:
+        """The time the update is handled."""
+        return self.services.clock.now()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a step sends, and the state it moves to (None: as the route says)."""
+
+    messages: tuple[Outbound, ...] = ()
+    next_state: str | None = None
+    erased: bool = False  # the step deleted the chat's data: do not write it back
+
+
+Step = Callable[[Turn], Awaitable[Reply]]
+
+
+class Trigger(Protocol):
+    """Decides whether a route applies to an inbound, and what argument it carries."""
+
+    def match(self, inbound: Inbound) -> str | None:
+        """The argument for the step, or None if the route does not apply."""
+        ...
+
+    def describe(self) -> str:
+        """A short label for the state diagram."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A `/name` command; the argument is the rest of the line."""
+
+    name: str
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match `/name` (also `/name@botname`)."""
+        command = inbound.command
+        if command is None or command[0] != self.name:
+            return None
+        return command[1]
+
+    def describe(self) -> str:
+        """`/name`."""
+        return f"/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AnyCommand:
+    """Any command at all."""
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match any `/command`."""
+        command = inbound.command
+        return None if command is None else command[0]
+
+    def describe(self) -> str:
+        """`/*`."""
+        return "/*"
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    """A button whose payload is `prefix` or starts with `prefix:`; the argument is the rest."""
+
+    prefix: str
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match the payload prefix."""
+        if inbound.kind is not InboundKind.BUTTON:
+            return None
+        head, sep, rest = inbound.payload.partition(":")
+        if head != self.prefix:
+            return None
+        return rest if sep else ""
+
+    def describe(self) -> str:
+        """`[prefix]`."""
+        return f"[{self.prefix}]"
+
+
+@dataclass(frozen=True, slots=True)
+class AnyButton:
+    """Any button press."""
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match every button press."""
+        return inbound.payload if inbound.kind is InboundKind.BUTTON else None
+
+    def describe(self) -> str:
+        """`[*]`."""
+        return "[*]"
+
+
+@dataclass(frozen=True, slots=True)
+class AnyText:
+    """Any text that is not a command."""
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match plain text."""
+        if inbound.kind is not InboundKind.TEXT or inbound.command is not None:
+            return None
+        return inbound.text
+
+    def describe(self) -> str:
+        """`text`."""
+        return "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A photo, sticker or anything else without text."""
+
+    def match(self, inbound: Inbound) -> str | None:
+        """Match unsupported content."""
+        return "" if inbound.kind is InboundKind.UNSUPPORTED else None
+
+    def describe(self) -> str:
+        """`other`."""
+        return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A row of the state table: on `trigger`, run `step`, then go to `next_state`."""
+
+    trigger: Trigger
+    step: Step
+    next_state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    """The whole conversation as data: global routes, per-state routes and fallbacks."""
+
+    initial: str
+    global_routes: tuple[Route, ...]
+    states: Mapping[str, tuple[Route, ...]]
+    fallback_routes: tuple[Route, ...]
+
+    def routes_for(self, state: str) -> tuple[Route, ...]:
+        """Routes tried for a conversation in `state`, in order."""
+        return self.global_routes + self.states.get(state, ()) + self.fallback_routes
+
+
+class Engine:
+    """Handles one inbound at a time per chat and returns the replies to send."""
+
+    def __init__(
+        self,
+        *,
+        dialogue: Dialogue,
+        services: Services,
+        default_language: str = "en",
+        text_limit: int = TELEGRAM_TEXT_LIMIT,
+    ) -> None:
+        self._dialogue = dialogue
+        self._services = services
+        self._translators = services.translators
+        self._default_language = default_language
+        self._text_limit = text_limit
+        self._locks = KeyedLocks()
+
+    @property
+    def services(self) -> Services:
+        """The services the steps use."""
+        return self._services
+
+    def translator_for(self, language: str | None) -> Translator:
+        """The translator for a saved language or a client hint, else the default."""
+        code = resolve_language(language, self._translators.keys())
+        return self._translators[code or self._default_language]
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Handle one update and return the messages to send back."""
+        async with self._locks.hold((inbound.channel, inbound.chat_id)):
+            try:
+                return await self._handle_locked(inbound)
+            except Exception:
+                log.exception("update from %s:%s failed", inbound.channel, inbound.chat_id)
+                with use_translator(self.translator_for(inbound.language_hint)):
+                    return [Outbound(text=failure_text())]
+
+    async def _handle_locked(self, inbound: Inbound) -> list[Outbound]:
+        store = self._services.store
+        now = self._services.clock.now()
+        if inbound.update_id is not None and not await store.remember_update(
+            inbound.channel, inbound.update_id, now
+        ):
+            log.info("duplicate update %s ignored", inbound.update_id)
+            return []
+        conversation = await store.load_conversation(inbound.channel, inbound.chat_id)
+        if conversation is None:
+            conversation = Conversation(inbound.channel, inbound.chat_id)
+        before = (conversation.language, conversation.state, dict(conversation.data))
+        translator = self.translator_for(conversation.language or inbound.language_hint)
+        with use_translator(translator):
+            turn = Turn(inbound, conversation, self._services)
+            reply, route = await self._dispatch(turn)
+            if reply.next_state is not None:
+                conversation.state = reply.next_state
+            elif route.next_state is not None:
+                conversation.state = route.next_state
+            if conversation.state not in self._dialogue.states:
+                conversation.state = self._dialogue.initial
+        after = (conversation.language, conversation.state, conversation.data)
+        if after != before and not reply.erased:
+            await store.save_conversation(conversation, now)
+        limit = self._text_limit
+        return [part for message in reply.messages for part in split_long(message, limit)]
+
+    async def _dispatch(self, turn: Turn) -> tuple[Reply, Route]:
+        for route in self._dialogue.routes_for(turn.conversation.state):
+            argument = route.trigger.match(turn.inbound)
+            if argument is not None:
+                turn.argument = argument
+                return await route.step(turn), route
+        raise LookupError(f"no route for {turn.inbound.kind} in {turn.conversation.state}")
+
+
+def failure_text() -> str:
+    """The apology sent when handling an update failed."""
+    return _(
+        "Sorry, something went wrong on my side. Please try again in a minute, or call the "
+        "immigration hotline 12367."
+    )
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        """Hold the lock for `key` for the duration of the block."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def resolve_language(code: str | None, supported: object) -> str | None:
+    """Map a client language code (`en-US`, `zh-hans`, `pt_BR`) to a supported language."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in supported else None  # type: ignore[operator]
+
+
+def split_long(message: Outbound, limit: int) -> list[Outbound]:
+    """Split a message whose text exceeds `limit` at paragraph or line breaks.
+
+    Buttons, venue and attachment stay with the last part, so the keyboard stays under the
+    text it belongs to.
+    """
+    if len(message.text) <= limit:
+        return [message]
+    parts: list[str] = []
+    rest = message.text
+    while len(rest) > limit:
+        cut = rest.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    head = [Outbound(text=part) for part in parts[:-1] if part]
+    last = Outbound(
+        text=parts[-1],
+        buttons=message.buttons,
+        venue=message.venue,
+        attachment=message.attachment,
+        meta=message.meta,
+    )
+    return [*head, last]

@@ -1,0 +1,85 @@
+"""Channel-neutral messages that cross between the adapters and the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class InboundKind(StrEnum):
+    """What arrived from the user."""
+
+    TEXT = "text"
+    BUTTON = "button"
+    UNSUPPORTED = "unsupported"  # photos, stickers, voice and anything without text
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a user did: typed text, pressed a button or sent something else."""
+
+    channel: str
+    chat_id: str
+    kind: InboundKind
+    received_at: dt.datetime
+    text: str = ""
+    payload: str = ""
+    language_hint: str | None = None
+    update_id: str | None = None
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """The `/command` and its argument text, if the text is a command."""
+        if self.kind is not InboundKind.TEXT or not self.text.startswith("/"):
+            return None
+        head, _, rest = self.text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return name, rest.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: a label and the payload it sends back."""
+
+    label: str
+    payload: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """A map pin with a title and an address."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message (for example a calendar file)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message the bot sends: text with optional buttons, a map pin or a file."""
+
+    text: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    venue: Venue | None = None
+    attachment: Attachment | None = None
+    meta: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BotCommand:
+    """A command and its one-line description, for the client's command menu."""
+
+    command: str
+    description: str

@@ -1,0 +1,130 @@
+"""Babel catalogs and locale-aware formatting behind the core's Translator protocol.
+
+The `.po` files in `locales/` are the source of truth. They are compiled in memory when the
+bot starts (Babel's own compiler, the same one `pybabel compile` runs), so a fresh clone needs
+no build step and no `.mo` file is ever committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+# Babel locale for each language code the bot uses.
+BABEL_LOCALES: dict[str, str] = {
+    "en": "en",
+    "zh": "zh_Hans_CN",
+    "ru": "ru",
+    "ko": "ko",
+    "ja": "ja",
+    "fr": "fr",
+    "de": "de",
+    "es": "es",
+    "ar": "ar",
+}
+# Order of the language menu.
+LANGUAGE_ORDER = ("en", "zh", "ru", "ko", "ja", "fr", "de", "es", "ar")
+
+
+class CatalogError(Exception):
+    """A catalog is missing or cannot be compiled."""
+
+
+class BabelTranslator:
+    """Translations and formats for one locale."""
+
+    def __init__(self, language: str, translations: Translations | None) -> None:
+        self._language = language
+        self._locale = Locale.parse(BABEL_LOCALES.get(language, language))
+        self._translations = translations
+
+    @property
+    def language(self) -> str:
+        """The language code."""
+        return self._language
+
+    @property
+    def locale(self) -> Locale:
+        """The Babel locale."""
+        return self._locale
+
+    def gettext(self, message: str) -> str:
+        """The translation of a message (the message itself where none exists)."""
+        if self._translations is None or not message:
+            return message
+        return self._translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The translation of a message with a count, in the locale's plural form."""
+        if self._translations is None:
+            return singular if n == 1 else plural
+        return self._translations.ngettext(singular, plural, n)
+
+    def format_money(self, amount: int, currency: str) -> str:
+        """A whole amount of money in the locale's style, e.g. `CN¥1,500` or `1 500 CN¥`."""
+        pattern = self._locale.currency_formats["standard"].pattern.replace(".00", "")
+        return format_currency(
+            amount, currency, format=pattern, locale=self._locale, currency_digits=False
+        )
+
+    def format_date(self, value: dt.date) -> str:
+        """A date in the locale's long style."""
+        return format_date(value, format="long", locale=self._locale)
+
+    def format_time(self, value: dt.time) -> str:
+        """A time of day in 24-hour style."""
+        return format_time(value, format="HH:mm", locale=self._locale)
+
+    def format_weekday(self, weekday: int) -> str:
+        """The name of a weekday, 0 = Monday."""
+        return str(self._locale.days["format"]["wide"][weekday])
+
+
+def compile_catalog(po_path: Path) -> Translations:
+    """Compile one `.po` file in memory and return its translations."""
+    try:
+        with po_path.open("rb") as handle:
+            catalog: Catalog = read_po(handle, locale=po_path.parent.parent.name)
+    except (OSError, ValueError) as err:
+        raise CatalogError(f"{po_path}: {err}") from err
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+def available_languages(locales_dir: Path) -> list[str]:
+    """Languages with a catalog, plus the source language, in menu order."""
+    found = {p.parent.parent.name for p in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    found.add(SOURCE_LANGUAGE)
+    ordered = [code for code in LANGUAGE_ORDER if code in found]
+    return ordered + sorted(found - set(ordered))
+
+
+def load_translators(
+    locales_dir: Path, languages: Iterable[str] | None = None
+) -> dict[str, BabelTranslator]:
+    """A translator for every language with a catalog (English needs none)."""
+    codes = list(languages) if languages is not None else available_languages(locales_dir)
+    translators: dict[str, BabelTranslator] = {}
+    for code in codes:
+        po_path = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if code == SOURCE_LANGUAGE and not po_path.exists():
+            translators[code] = BabelTranslator(code, None)
+            continue
+        if not po_path.exists():
+            raise CatalogError(f"no catalog for language {code!r}: {po_path}")
+        translators[code] = BabelTranslator(code, compile_catalog(po_path))
+    return translators

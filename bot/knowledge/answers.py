@@ -1,0 +1,439 @@
+"""Answers composed from the knowledge base, in the current language, each with its source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
+
+from bot.core.dialogue import TOPIC_LABELS, Topic
+from bot.core.text import _, current
+from bot.core.types import Button, Outbound, Venue
+from bot.knowledge.hours import BEIJING, HolidayCalendar, OpeningStatus, status_at
+from bot.knowledge.model import (
+    Confidence,
+    KnowledgeBase,
+    Office,
+    PrAcceptance,
+    Provenance,
+    Schedule,
+    Service,
+    Session,
+)
+
+MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
+MAX_SOURCES = 2
+
+
+def sources_footer(provenances: Iterable[Provenance]) -> str:
+    """The closing lines of a factual answer: official source first, the date checked."""
+    ordered: list[str] = []
+    checked: dt.date | None = None
+    secondary_only = True
+    for provenance in provenances:
+        if provenance.confidence is Confidence.OFFICIAL:
+            secondary_only = False
+        checked = provenance.checked if checked is None else min(checked, provenance.checked)
+        for url in provenance.sources[:1]:
+            if url not in ordered:
+                ordered.append(url)
+    if not ordered or checked is None:
+        return ""
+    translator = current()
+    lines = [_("Source:") + " " + ", ".join(ordered[:MAX_SOURCES])]
+    if secondary_only:
+        lines[0] += " " + _("(not an official page)")
+    lines.append(_("Checked on {date}.").format(date=translator.format_date(checked)))
+    lines.append(_("Information, not legal advice. For your own case: hotline 12367."))
+    return "\n".join(lines)
+
+
+def _with_footer(text: str, provenances: Iterable[Provenance]) -> str:
+    footer = sources_footer(provenances)
+    return f"{text}\n\n{footer}" if footer else text
+
+
+def _bullets(items: Iterable[str]) -> str:
+    return "\n".join(f"• {_(item)}" for item in items)
+
+
+class KnowledgeAnswers:
+    """Implements the core's Answers port over a loaded knowledge base."""
+
+    def __init__(self, knowledge: KnowledgeBase, calendar: HolidayCalendar) -> None:
+        self._kb = knowledge
+        self._calendar = calendar
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base answered from."""
+        return self._kb
+
+    def topic(self, topic: str, now: dt.datetime) -> list[Outbound]:
+        """The answer to one topic."""
+        handler = getattr(self, f"_{topic}", None)
+        if handler is None:
+            raise KeyError(topic)
+        result: list[Outbound] = handler(now)
+        return result
+
+    # Money -------------------------------------------------------------------------------
+
+    def fee_line(self, fee_id: str) -> str:
+        """One fee as `title: amount per person`."""
+        fee = self._kb.fee(fee_id)
+        amount = current().format_money(fee.amount, fee.currency)
+        unit = _("per person") if fee.per == "person" else _("per card")
+        return _("{item}: {amount} {unit}").format(item=_(fee.title), amount=amount, unit=unit)
+
+    def _fees(self, now: dt.datetime) -> list[Outbound]:
+        lines = [_("Fees for the Foreign Permanent Resident ID Card:")]
+        lines += [f"• {self.fee_line(fee.id)}" for fee in self._kb.fees]
+        lines += [
+            "",
+            _(
+                "You pay the application fee when you apply and the card fee when you "
+                "collect the card."
+            ),
+        ]
+        text = _with_footer("\n".join(lines), (f.provenance for f in self._kb.fees))
+        return [Outbound(text=text, buttons=_related("process", "renewal", "loss"))]
+
+    # Hours -------------------------------------------------------------------------------
+
+    def describe_schedule(self, schedule: Schedule) -> str:
+        """`Monday to Friday, 08:30–17:30; Saturday, 08:30–12:30`: equal days grouped."""
+        translator = current()
+        groups: list[tuple[list[int], tuple[Session, ...]]] = []
+        for weekday in sorted(schedule.weekdays):
+            sessions = schedule.sessions_on(weekday)
+            if groups and groups[-1][1] == sessions and groups[-1][0][-1] == weekday - 1:
+                groups[-1][0].append(weekday)
+            else:
+                groups.append(([weekday], sessions))
+        parts = []
+        for days, sessions in groups:
+            times = _(" and ").join(
+                f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
+                for s in sessions
+            )
+            parts.append(_("{days}, {times}").format(days=_day_range(days), times=times))
+        return "; ".join(parts)
+
+    def _offices_with(self, schedule_id: str) -> list[Office]:
+        return [o for o in self._kb.offices if o.schedule_id == schedule_id]
+
+    def _hours(self, now: dt.datetime) -> list[Outbound]:
+        translator = current()
+        lines = [_("Opening hours (Beijing time):")]
+        used: list[Schedule] = []
+        for schedule in self._kb.schedules.values():
+            offices = self._offices_with(schedule.id)
+            if not offices:
+                continue
+            used.append(schedule)
+            names = ", ".join(_office_name(o) for o in offices)
+            lines.append("")
+            lines.append(f"• {names}:")
+            lines.append("  " + self.describe_schedule(schedule))
+            daily = schedule.sessions_on(schedule.weekdays[0])
+            for first, second in itertools.pairwise(daily):
+                lines.append(
+                    "  "
+                    + _("Closed for lunch from {start} to {end}.").format(
+                        start=translator.format_time(first.closes),
+                        end=translator.format_time(second.opens),
+                    )
+                )
+            lines += [f"  {_(note)}" for note in schedule.conflicts]
+        unknown = [o for o in self._kb.offices if o.schedule_id is None]
+        lines.append("")
+        lines.append(
+            _(
+                "All centres are closed on Sundays and on Chinese statutory holidays; on "
+                "an officially adjusted working day (调休) they open."
+            )
+        )
+        if unknown:
+            lines.append(
+                _("Hours not published for: {offices}. Call 12367 before you go.").format(
+                    offices=", ".join(_office_name(o) for o in unknown)
+                )
+            )
+        text = _with_footer("\n".join(lines), (s.provenance for s in used))
+        return [Outbound(text=text, buttons=_related("open_now", "address"))]
+
+    def status_line(self, office: Office, now: dt.datetime) -> str:
+        """`Open now, until 17:00` or `Closed now. Opens Monday 09:00.` for one office."""
+        if office.schedule_id is None:
+            return _("Opening hours not published: call 12367.")
+        schedule = self._kb.schedules[office.schedule_id]
+        return _status_text(status_at(schedule, now, self._calendar))
+
+    def _open_now(self, now: dt.datetime) -> list[Outbound]:
+        translator = current()
+        local = now.astimezone(BEIJING)
+        lines = [
+            _("Now in Beijing: {weekday} {date}, {time}.").format(
+                weekday=translator.format_weekday(local.weekday()),
+                date=translator.format_date(local.date()),
+                time=translator.format_time(local.time()),
+            ),
+            "",
+        ]
+        provenances: list[Provenance] = []
+        for office in self._kb.offices:
+            if office.schedule_id is None:
+                continue
+            provenances.append(self._kb.schedules[office.schedule_id].provenance)
+            lines.append(f"• {_office_name(office)}: {self.status_line(office, now)}")
+        unknown = [o for o in self._kb.offices if o.schedule_id is None]
+        if unknown:
+            lines.append("")
+            lines.append(
+                _("Hours not published for: {offices}. Call 12367 before you go.").format(
+                    offices=", ".join(_office_name(o) for o in unknown)
+                )
+            )
+        text = _with_footer("\n".join(lines), provenances)
+        return [Outbound(text=text, buttons=_related("hours", "address"))]
+
+    # Places ------------------------------------------------------------------------------
+
+    def office_card(self, office: Office, now: dt.datetime) -> list[Outbound]:
+        """One office: names, the Chinese address for a taxi, hours, phone, map."""
+        lines = [_office_name(office)]
+        if office.name.zh:
+            lines.append(office.name.zh)
+        if office.address.en:
+            lines.append(_("Address: {address}").format(address=office.address.en))
+        if office.address.zh:
+            lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
+        if not office.address.en and not office.address.zh:
+            lines.append(_("The address is not published. Call 12367 before you go."))
+        if office.subway:
+            lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
+        if office.schedule_id is not None:
+            lines.append(
+                _("Hours: {hours}").format(
+                    hours=self.describe_schedule(self._kb.schedules[office.schedule_id])
+                )
+            )
+            lines.append(self.status_line(office, now))
+        if office.phones:
+            lines.append(_("Phone: {phones}").format(phones=", ".join(office.phones)))
+        lines.append(_pr_line(office))
+        lines += [_(note) for note in office.notes]
+        text = _with_footer("\n".join(lines), (office.provenance,))
+        messages = []
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        query = office.address.zh or office.address.en
+        if office.coordinates is None and query:
+            buttons = ((Button(_("🗺 Open in map"), url=MAP_SEARCH.format(query=quote(query))),),)
+        messages.append(Outbound(text=text, buttons=buttons))
+        if office.coordinates is not None:
+            messages.append(
+                Outbound(
+                    venue=Venue(
+                        office.coordinates.latitude,
+                        office.coordinates.longitude,
+                        office.name.zh or office.name.en or "",
+                        office.address.zh or office.address.en or "",
+                    )
+                )
+            )
+        return messages
+
+    def _address(self, now: dt.datetime) -> list[Outbound]:
+        main = self._kb.main_office
+        messages = self.office_card(main, now)
+        lines = [_("Other exit-entry service centres:")]
+        for office in self._kb.offices:
+            if office is main:
+                continue
+            where = office.address.en or _("address not published")
+            lines.append(f"• {_office_name(office)}: {where}. {_pr_line(office)}")
+        lines.append("")
+        lines.append(
+            _(
+                "Send /address again at any time; for an office without a published "
+                "address, call 12367."
+            )
+        )
+        text = _with_footer("\n".join(lines), (o.provenance for o in self._kb.offices))
+        messages.append(Outbound(text=text, buttons=_related("hours", "open_now")))
+        return messages
+
+    # Rules -------------------------------------------------------------------------------
+
+    def _rule_answer(
+        self,
+        heading: str,
+        rule_ids: Sequence[str],
+        fee_ids: Sequence[str],
+        related: Sequence[str],
+    ) -> list[Outbound]:
+        rules = [self._kb.rules[r] for r in rule_ids if r in self._kb.rules]
+        lines = [heading, ""]
+        lines += [f"• {_(rule.text)}" for rule in rules]
+        if fee_ids:
+            lines.append("")
+            lines += [f"• {self.fee_line(f)}" for f in fee_ids]
+        offices = [o for o in self._kb.offices if Service.RENEWAL in o.services]
+        if "renewal" in related and offices:
+            lines.append("")
+            lines.append(
+                _("Where: {offices}.").format(offices=", ".join(_office_name(o) for o in offices))
+            )
+        provenances = [r.provenance for r in rules]
+        provenances += [self._kb.fee(f).provenance for f in fee_ids]
+        text = _with_footer("\n".join(lines), provenances)
+        return [Outbound(text=text, buttons=_related(*related))]
+
+    def _renewal(self, now: dt.datetime) -> list[Outbound]:
+        return self._rule_answer(
+            _("Renewing your card:"),
+            ("renewal_window", "validity", "minor_card", "renewal_documents"),
+            ("renewal",),
+            ("renewal", "documents", "address", "hours"),
+        )
+
+    def _change(self, now: dt.datetime) -> list[Outbound]:
+        return self._rule_answer(
+            _("Changing details on your card:"),
+            ("change_window", "change_items", "renewal_documents"),
+            ("renewal",),
+            ("renewal", "address", "hours"),
+        )
+
+    def _loss(self, now: dt.datetime) -> list[Outbound]:
+        return self._rule_answer(
+            _("If your card is lost or damaged:"),
+            ("loss_damage", "loss_procedure", "renewal_documents"),
+            ("replacement",),
+            ("renewal", "address", "hours"),
+        )
+
+    def _collection(self, now: dt.datetime) -> list[Outbound]:
+        return self._rule_answer(
+            _("Collecting your card:"),
+            ("collection", "collection_abroad", "issuing_authority"),
+            ("issuance",),
+            ("process", "address"),
+        )
+
+    def _processing_time(self, now: dt.datetime) -> list[Outbound]:
+        return self._rule_answer(
+            _("How long it takes:"),
+            ("processing_time",),
+            (),
+            ("process", "contact"),
+        )
+
+    def _process(self, now: dt.datetime) -> list[Outbound]:
+        lines = [_("How to apply, step by step:"), ""]
+        lines += [f"{n}. {_(step.text)}" for n, step in enumerate(self._kb.steps, start=1)]
+        lines.append("")
+        lines += [f"• {self.fee_line(f)}" for f in ("application", "issuance")]
+        provenances = [s.provenance for s in self._kb.steps]
+        text = _with_footer("\n".join(lines), provenances)
+        return [Outbound(text=text, buttons=_related("eligibility", "documents", "address"))]
+
+    def _documents(self, now: dt.datetime) -> list[Outbound]:
+        lines = [_("Documents that every application needs:"), ""]
+        lines += [f"• {_(rule.text)}" for rule in self._kb.documents]
+        lines.append("")
+        lines.append(_("Each pathway has its own list: see “Who can apply”."))
+        text = _with_footer("\n".join(lines), (r.provenance for r in self._kb.documents))
+        return [Outbound(text=text, buttons=_related("eligibility", "process"))]
+
+    def _eligibility(self, now: dt.datetime) -> list[Outbound]:
+        general = next((p for p in self._kb.pathways if p.id == "general"), None)
+        lines = [_("Who can get permanent residence in Beijing:"), ""]
+        if general is not None:
+            lines.append(_(general.summary))
+            lines += [f"• {_(c)}" for c in general.conditions]
+            lines.append("")
+        lines.append(_("The pathways:"))
+        for pathway in self._kb.pathways:
+            if pathway is general:
+                continue
+            lines.append(f"• {_(pathway.title)}: {_(pathway.summary)}")
+        lines.append("")
+        lines.append(
+            _(
+                "The authorities decide each case. Ask 12367 or a service centre "
+                "before you prepare documents."
+            )
+        )
+        text = _with_footer("\n".join(lines), (p.provenance for p in self._kb.pathways))
+        return [Outbound(text=text, buttons=_related("documents", "process", "fees"))]
+
+    def _contact(self, now: dt.datetime) -> list[Outbound]:
+        lines = [_("Official contacts:"), ""]
+        for contact in self._kb.contacts.values():
+            lines.append(f"• {_(contact.title)}: {contact.value}")
+            lines.append(f"  {_(contact.text)}")
+        text = _with_footer("\n".join(lines), (c.provenance for c in self._kb.contacts.values()))
+        return [Outbound(text=text, buttons=_related("address", "hours"))]
+
+
+def _related(*topics: str) -> tuple[tuple[Button, ...], ...]:
+    """Buttons to related topics (two per row) and back to the menu."""
+    buttons = [Button(_(TOPIC_LABELS[Topic(t)]), f"t:{t}") for t in topics]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append((Button(_("☰ Main menu"), "menu"),))
+    return tuple(rows)
+
+
+def _office_name(office: Office) -> str:
+    return _(office.name.en) if office.name.en else office.name.zh or office.id
+
+
+def _pr_line(office: Office) -> str:
+    if office.pr_applications is PrAcceptance.YES:
+        return _("Takes first applications for permanent residence.")
+    if office.pr_applications is PrAcceptance.RESTRICTED:
+        return _("Takes permanent-residence applications only in some cases (see notes).")
+    return _("Whether it takes permanent-residence applications is not published.")
+
+
+def _day_range(weekdays: Sequence[int]) -> str:
+    translator = current()
+    days = sorted(weekdays)
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return _("{first} to {last}").format(
+            first=translator.format_weekday(days[0]), last=translator.format_weekday(days[-1])
+        )
+    return ", ".join(translator.format_weekday(d) for d in days)
+
+
+def _status_text(status: OpeningStatus) -> str:
+    translator = current()
+    if status.open_now and status.closes_at is not None:
+        return _("Open now, until {time}.").format(
+            time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))
+        )
+    reasons = {
+        "lunch": _("Closed now for lunch."),
+        "before": _("Closed now: not open yet today."),
+        "after": _("Closed now: closed for the day."),
+        "sunday": _("Closed now: closed on Sundays."),
+        "holiday": _("Closed now: statutory holiday."),
+        "day_off": _("Closed today."),
+    }
+    text = reasons.get(status.reason, _("Closed now."))
+    if status.next_opening is not None:
+        local = status.next_opening
+        text += " " + _("Next opening: {weekday} {date}, {time}.").format(
+            weekday=translator.format_weekday(local.weekday()),
+            date=translator.format_date(local.date()),
+            time=translator.format_time(local.time()),
+        )
+    if not status.calendar_known:
+        text += " " + _(
+            "The official holiday schedule for that time is not published yet, "
+            "so check with 12367 before you go."
+        )
+    return text

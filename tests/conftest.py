@@ -1,0 +1,110 @@
+"""Shared fixtures: a clock that moves only when told, the real app on a tmp SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotApp, build_app
+from bot.config import PROJECT_ROOT, Settings
+from bot.core.types import Inbound, InboundKind, Outbound
+
+# Thursday 26 November 2026, 10:00 in Beijing: a working morning.
+WORKDAY_MORNING = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: dt.datetime = WORKDAY_MORNING) -> None:
+        self.current = now
+
+    def now(self) -> dt.datetime:
+        """The frozen time."""
+        return self.current
+
+    def advance(self, delta: dt.timedelta) -> None:
+        """Move forward."""
+        self.current += delta
+
+
+def make_settings(database: Path, **overrides: object) -> Settings:
+    """Settings for a test: the repository's data and catalogs, a database in tmp_path."""
+    values: dict[str, object] = {
+        "telegram_token": None,
+        "telegram_api_url": "https://api.telegram.org/bot",
+        "database": database,
+        "log_level": "INFO",
+        "data_dir": PROJECT_ROOT / "data",
+        "locales_dir": PROJECT_ROOT / "locales",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A frozen clock at a working morning in Beijing."""
+    return FakeClock()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """A fresh SQLite file path."""
+    return tmp_path / "prbot.sqlite3"
+
+
+@pytest.fixture
+async def app(database: Path, clock: FakeClock) -> AsyncIterator[BotApp]:
+    """The real app (real data, catalogs, matcher and SQLite file), started and stopped."""
+    bot_app = build_app(make_settings(database), clock=clock)
+    await bot_app.start()
+    try:
+        yield bot_app
+    finally:
+        await bot_app.stop()
+
+
+class Chat:
+    """A user talking to the engine: say something, get the replies back."""
+
+    def __init__(self, app: BotApp, chat_id: str = "1001", language: str | None = "en",
+                 channel: str = "test") -> None:
+        self.app = app
+        self.chat_id = chat_id
+        self.language = language
+        self.channel = channel
+
+    async def say(self, text: str) -> list[Outbound]:
+        """Send text (or a /command)."""
+        now = self.app.engine.services.clock.now()
+        return await self.app.engine.handle(Inbound(
+            self.channel, self.chat_id, InboundKind.TEXT, now, text=text,
+            language_hint=self.language))
+
+    async def press(self, payload: str) -> list[Outbound]:
+        """Press a button with this payload."""
+        now = self.app.engine.services.clock.now()
+        return await self.app.engine.handle(Inbound(
+            self.channel, self.chat_id, InboundKind.BUTTON, now, payload=payload,
+            language_hint=self.language))
+
+    async def send_other(self) -> list[Outbound]:
+        """Send a photo or sticker."""
+        now = self.app.engine.services.clock.now()
+        return await self.app.engine.handle(Inbound(
+            self.channel, self.chat_id, InboundKind.UNSUPPORTED, now,
+            language_hint=self.language))
+
+
+def text_of(replies: list[Outbound]) -> str:
+    """All reply texts joined."""
+    return "\n".join(r.text for r in replies)
+
+
+def payloads_of(replies: list[Outbound]) -> list[str]:
+    """Every callback payload offered in the replies."""
+    return [b.payload for r in replies for row in r.buttons for b in row if not b.url]
