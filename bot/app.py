@@ -41,24 +41,41 @@ class BotApp:
         log.info("database closed")
 
 
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The read-only parts loaded from disk: facts, catalogs and the matcher."""
+
+    knowledge: KnowledgeBase
+    translators: dict[str, BabelTranslator]
+    matcher: Matcher
+
+
+def load_resources(settings: Settings) -> Resources:
+    """Load and validate data/, the catalogs and the intent examples."""
+    return Resources(
+        knowledge=load_knowledge(settings.data_dir),
+        translators=load_translators(settings.locales_dir),
+        matcher=Matcher.from_directory(settings.data_dir / "intents"),
+    )
+
+
 def build_app(
     settings: Settings,
     *,
+    resources: Resources | None = None,
     clock: Clock | None = None,
     calendar: HolidayCalendar | None = None,
     store: SqliteStore | None = None,
 ) -> BotApp:
-    """Load data, catalogs and the matcher; wire the engine. Nothing is opened yet."""
-    knowledge = load_knowledge(settings.data_dir)
-    translators = load_translators(settings.locales_dir)
-    matcher = Matcher.from_directory(settings.data_dir / "intents")
+    """Wire the engine from settings (and already loaded resources). Nothing is opened yet."""
+    resources = resources or load_resources(settings)
     store = store if store is not None else SqliteStore(settings.database)
     services = Services(
-        answers=KnowledgeAnswers(knowledge, calendar or ChineseCalendar()),
-        matcher=matcher,
+        answers=KnowledgeAnswers(resources.knowledge, calendar or ChineseCalendar()),
+        matcher=resources.matcher,
         clock=clock or SystemClock(),
         store=store,
-        translators=translators,
+        translators=resources.translators,
     )
     engine = Engine(dialogue=build_dialogue(), services=services)
-    return BotApp(settings, store, engine, knowledge, translators)
+    return BotApp(settings, store, engine, resources.knowledge, resources.translators)

@@ -149,12 +149,14 @@ def compile_all(root: Path = PROJECT_ROOT) -> list[Path]:
     return written
 
 
-def problems(root: Path = PROJECT_ROOT) -> list[str]:
+def problems(root: Path = PROJECT_ROOT, languages: list[str] | None = None) -> list[str]:
     """Everything wrong with the catalogs: drift, gaps, fuzzy entries, broken placeholders."""
     template = build_template(root)
     wanted = {_key(m.id) for m in template if m.id}
     found: list[str] = []
     for language, path in po_files(root).items():
+        if languages and language not in languages:
+            continue
         catalog = read_catalog(path)
         have = {_key(m.id) for m in catalog if m.id}
         for missing in sorted(wanted - have):
@@ -204,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     init_parser = sub.add_parser("init")
     init_parser.add_argument("language")
     sub.add_parser("compile")
-    sub.add_parser("check")
+    check_parser = sub.add_parser("check")
+    check_parser.add_argument("languages", nargs="*", help="only these languages")
     args = parser.parse_args(argv)
     if args.action == "extract":
         print(extract())
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in compile_all():
             print(path)
     else:
-        issues = problems()
+        issues = problems(languages=args.languages)
         for issue in issues:
             print(issue)
         print(f"{len(issues)} problem(s) in {len(po_files())} catalog(s)")

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
-from bot.config import ConfigError, Settings
+from bot.config import PROJECT_ROOT, ConfigError, Settings
 
 CONNECT_HINT = (
     "Console mode (no TELEGRAM_BOT_TOKEN set). To connect Telegram, get a token from "
@@ -25,12 +26,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("console", help="chat with the bot in this terminal, offline")
     sub.add_parser("check", help="load data, catalogs and settings, then exit")
+    evaluate = sub.add_parser("evaluate", help="matcher accuracy on the labelled questions")
+    evaluate.add_argument("--tests", type=Path, default=PROJECT_ROOT / "tests" / "nlu")
+    evaluate.add_argument("--misses", action="store_true", help="list every miss")
+    sub.add_parser("diagram", help="print the state diagram (Mermaid) of the dialogue")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `prbot` command; returns the exit code."""
     args = parse_args(argv)
+    if args.command == "diagram":
+        from bot.core.dialogue import build_dialogue
+        from bot.core.engine import mermaid
+
+        print(mermaid(build_dialogue()))
+        return 0
     try:
         settings = Settings.from_env()
     except ConfigError as err:
@@ -58,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except (KnowledgeError, OSError) as err:
         print(f"prbot: cannot start: {err}", file=sys.stderr)
         return 2
+    if mode == "evaluate":
+        from bot.evaluate import evaluate, format_report, load_cases
+
+        report = evaluate(app.engine.services.matcher, load_cases(args.tests))
+        print(format_report(report, show_misses=args.misses))
+        return 0
     if mode == "check":
         print(f"ok: {len(app.knowledge.offices)} offices, languages {', '.join(app.translators)}")
         return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotApp, build_app
+from bot.app import BotApp, Resources, build_app, load_resources
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.types import Inbound, InboundKind, Outbound
 
@@ -57,10 +57,16 @@ def database(tmp_path: Path) -> Path:
     return tmp_path / "prbot.sqlite3"
 
 
+@pytest.fixture(scope="session")
+def resources() -> Resources:
+    """The real data, compiled catalogs and matcher, loaded once (they are read-only)."""
+    return load_resources(make_settings(Path("unused.sqlite3")))
+
+
 @pytest.fixture
-async def app(database: Path, clock: FakeClock) -> AsyncIterator[BotApp]:
+async def app(database: Path, clock: FakeClock, resources: Resources) -> AsyncIterator[BotApp]:
     """The real app (real data, catalogs, matcher and SQLite file), started and stopped."""
-    bot_app = build_app(make_settings(database), clock=clock)
+    bot_app = build_app(make_settings(database), resources=resources, clock=clock)
     await bot_app.start()
     try:
         yield bot_app
@@ -71,8 +77,13 @@ async def app(database: Path, clock: FakeClock) -> AsyncIterator[BotApp]:
 class Chat:
     """A user talking to the engine: say something, get the replies back."""
 
-    def __init__(self, app: BotApp, chat_id: str = "1001", language: str | None = "en",
-                 channel: str = "test") -> None:
+    def __init__(
+        self,
+        app: BotApp,
+        chat_id: str = "1001",
+        language: str | None = "en",
+        channel: str = "test",
+    ) -> None:
         self.app = app
         self.chat_id = chat_id
         self.language = language
@@ -81,23 +92,43 @@ class Chat:
     async def say(self, text: str) -> list[Outbound]:
         """Send text (or a /command)."""
         now = self.app.engine.services.clock.now()
-        return await self.app.engine.handle(Inbound(
-            self.channel, self.chat_id, InboundKind.TEXT, now, text=text,
-            language_hint=self.language))
+        return await self.app.engine.handle(
+            Inbound(
+                self.channel,
+                self.chat_id,
+                InboundKind.TEXT,
+                now,
+                text=text,
+                language_hint=self.language,
+            )
+        )
 
     async def press(self, payload: str) -> list[Outbound]:
         """Press a button with this payload."""
         now = self.app.engine.services.clock.now()
-        return await self.app.engine.handle(Inbound(
-            self.channel, self.chat_id, InboundKind.BUTTON, now, payload=payload,
-            language_hint=self.language))
+        return await self.app.engine.handle(
+            Inbound(
+                self.channel,
+                self.chat_id,
+                InboundKind.BUTTON,
+                now,
+                payload=payload,
+                language_hint=self.language,
+            )
+        )
 
     async def send_other(self) -> list[Outbound]:
         """Send a photo or sticker."""
         now = self.app.engine.services.clock.now()
-        return await self.app.engine.handle(Inbound(
-            self.channel, self.chat_id, InboundKind.UNSUPPORTED, now,
-            language_hint=self.language))
+        return await self.app.engine.handle(
+            Inbound(
+                self.channel,
+                self.chat_id,
+                InboundKind.UNSUPPORTED,
+                now,
+                language_hint=self.language,
+            )
+        )
 
 
 def text_of(replies: list[Outbound]) -> str:

@@ -299,6 +299,24 @@ class KeyedLocks:
         return len(self._locks)
 
 
+def mermaid(dialogue: Dialogue) -> str:
+    """The state diagram of a dialogue in Mermaid syntax, generated from its table."""
+    lines = ["stateDiagram-v2", f"    [*] --> {dialogue.initial}"]
+    for state, routes in dialogue.states.items():
+        for route in routes:
+            target = route.next_state or state
+            lines.append(
+                f"    {state} --> {target}: {route.trigger.describe()} {route.step.__name__}"
+            )
+    jumps: dict[str, list[str]] = {}
+    for route in dialogue.global_routes:
+        if route.next_state is not None:
+            jumps.setdefault(route.next_state, []).append(route.trigger.describe())
+    for target, triggers in jumps.items():
+        lines.append(f"    note right of {target}: from any state on {' '.join(triggers)}")
+    return "\n".join(dict.fromkeys(lines))
+
+
 def resolve_language(code: str | None, supported: object) -> str | None:
     """Map a client language code (`en-US`, `zh-hans`, `pt_BR`) to a supported language."""
     if not code:

@@ -83,9 +83,10 @@ class Match:
         return [s.intent for s in self.ranked[:count] if s.score >= floor]
 
 
-CONFIDENT = 0.42
-MARGIN = 0.06
-SURE = 0.75
+# Thresholds chosen on the labelled set (tests/nlu) with `prbot evaluate`.
+CONFIDENT = 0.25
+MARGIN = 0.02
+SURE = 0.5
 GUESS_FLOOR = 0.2
 
 
@@ -127,13 +128,20 @@ class Matcher:
             self._docs.append(_Doc(intent, language, weights))
             for feature, weight in weights.items():
                 self._postings[feature].append((index, weight))
-        self._keywords: list[tuple[str, str, dict[str, float]]] = []
+        self._keywords: list[tuple[str, str]] = []  # (intent, language) per keyword
+        self._keyword_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for language, intents in (keywords or {}).items():
             for intent, words in intents.items():
                 for word in words:
                     counts = features(normalize(word))
-                    if counts:
-                        self._keywords.append((intent, language, self._weigh(counts)))
+                    if not counts:
+                        continue
+                    weights = self._weigh(counts)
+                    weight_sum = math.fsum(weights.values())
+                    index = len(self._keywords)
+                    self._keywords.append((intent, language))
+                    for feature, weight in weights.items():
+                        self._keyword_postings[feature].append((index, weight / weight_sum))
         self.intents = sorted({d.intent for d in self._docs})
         self.languages = sorted(examples)
 
@@ -175,12 +183,18 @@ class Matcher:
             doc = self._docs[index]
             if similarity > best.get(doc.intent, (0.0, ""))[0]:
                 best[doc.intent] = (similarity, doc.language)
-        for intent, language, weights in self._keywords:
-            total = sum(weights.values())
-            contained = sum(w for f, w in weights.items() if f in query) / total
-            if contained >= 0.75:
-                score, lang = best.get(intent, (0.0, language))
-                best[intent] = (score + _KEYWORD_WEIGHT * contained, lang or language)
+        contained: dict[int, float] = defaultdict(float)
+        for feature in query:
+            for index, share in self._keyword_postings.get(feature, ()):
+                contained[index] += share
+        bonus: dict[str, tuple[float, str]] = {}
+        for index, share in contained.items():
+            intent, language = self._keywords[index]
+            if share >= 0.75 and share > bonus.get(intent, (0.0, ""))[0]:
+                bonus[intent] = (share, language)
+        for intent, (share, language) in bonus.items():
+            score, lang = best.get(intent, (0.0, language))
+            best[intent] = (score + _KEYWORD_WEIGHT * share, lang or language)
         ranked = [IntentScore(i, min(s, 1.0), lang) for i, (s, lang) in best.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked

@@ -1,0 +1,112 @@
+"""Engine latency per message (p50/p99) for English and Chinese free text, start-up and memory.
+
+    python -m bench.engine [--rounds 200]
+
+Runs the real engine in-process on an in-memory store (the database is measured separately
+by the reminder benchmarks), so the figures are the cost of matching and composing answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+QUESTIONS = {
+    "en": [
+        "how much is the application fee",
+        "opning hours?",
+        "where is the office",
+        "I lost my card what should I do",
+        "how do I renew my green card",
+        "who can apply for permanent residence",
+        "is the office open on saturday",
+        "what documents do I need",
+    ],
+    "zh": [
+        "申请费多少钱",
+        "几点开门",
+        "办公地点在哪里",
+        "我的卡丢了怎么办",
+        "永居证怎么续签",
+        "谁可以申请永久居留",
+        "周六开门吗",
+        "需要准备什么材料",
+    ],
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def measure(rounds: int) -> dict[str, tuple[float, float]]:
+    """Latency per language: (p50, p99) in milliseconds."""
+    from bot.app import build_app
+    from bot.config import Settings
+    from bot.core.types import Inbound, InboundKind
+    from bot.storage.memory import MemoryStore
+
+    settings = Settings.from_env({"PRBOT_DATABASE": "/tmp/unused.sqlite3"}, env_file=Path("-"))
+    app = build_app(settings, store=MemoryStore())  # type: ignore[arg-type]
+    results = {}
+    for language, questions in QUESTIONS.items():
+        timings = []
+        for n in range(rounds):
+            for i, text in enumerate(questions):
+                inbound = Inbound(
+                    "bench",
+                    f"{language}{i}",
+                    InboundKind.TEXT,
+                    dt.datetime.now(dt.UTC),
+                    text=text,
+                    language_hint=language,
+                )
+                start = time.perf_counter()
+                await app.engine.handle(inbound)
+                timings.append((time.perf_counter() - start) * 1000)
+            if n == 0:
+                timings.clear()  # warm-up round
+        results[language] = (percentile(timings, 0.5), percentile(timings, 0.99))
+    return results
+
+
+def startup() -> tuple[float, float]:
+    """Seconds and peak MiB for a fresh process to load everything (`prbot check`)."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['check']))"],
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kib / 1024
+
+
+def main() -> None:
+    """Print the figures as a Markdown table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    latencies = asyncio.run(measure(args.rounds))
+    seconds, mib = startup()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("| measure | value |")
+    print("|---|---|")
+    for language, (p50, p99) in latencies.items():
+        print(f"| engine latency, {language} free text, p50 / p99 | {p50:.2f} ms / {p99:.2f} ms |")
+    print(f"| start-up to ready (`prbot check`, fresh process) | {seconds:.2f} s |")
+    print(f"| peak memory of that process | {mib:.0f} MiB |")
+    print(f"| peak memory of this benchmark process | {rss:.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The Telegram adapter through the real PTB Application, with the network layer recorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import BotApp, Resources, build_app
+from bot.channels.telegram import TelegramChannel
+from tests.channels.fake_bot_api import RecordingRequest, callback_update, message_update
+from tests.conftest import FakeClock, make_settings
+
+TOKEN = "123456:TEST-token"
+
+
+@pytest.fixture
+async def telegram(
+    database: Path, clock: FakeClock, resources: Resources
+) -> AsyncIterator[tuple[Application[Any, Any, Any, Any, Any, Any], RecordingRequest, BotApp]]:
+    """The real Application of the bot with a recording request object, initialized."""
+    settings = make_settings(database, telegram_token=TOKEN)
+    bot_app = build_app(settings, resources=resources, clock=clock)
+    request = RecordingRequest()
+    application = TelegramChannel(bot_app).build_application(request=request)
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    try:
+        yield application, request, bot_app
+    finally:
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
+        await application.shutdown()
+
+
+async def feed(
+    application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
+) -> None:
+    """Let the application process one update given as Bot API JSON."""
+    await application.process_update(Update.de_json(data, application.bot))
+
+
+def sent_texts(request: RecordingRequest) -> list[str]:
+    return [str(p["text"]) for p in request.of("sendMessage")]
+
+
+def keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    markup = params.get("reply_markup")
+    if markup is None:
+        return []
+    data = markup if isinstance(markup, dict) else markup.to_dict()
+    return list(data["inline_keyboard"])
+
+
+async def test_commands_registered_for_default_language_and_chinese(telegram: Any) -> None:
+    _, request, _ = telegram
+    calls = request.of("setMyCommands")
+    languages = {c.get("language_code") for c in calls}
+    assert None in languages and "zh" in languages
+    default = next(c for c in calls if c.get("language_code") is None)
+    names = [c["command"] if isinstance(c, dict) else c.command for c in default["commands"]]
+    assert {"start", "fees", "hours", "address", "eligibility", "help", "language"} <= set(names)
+    chinese = next(c for c in calls if c.get("language_code") == "zh")
+    descriptions = [
+        c["description"] if isinstance(c, dict) else c.description for c in chinese["commands"]
+    ]
+    assert any("\u4e00" <= ch <= "\u9fff" for d in descriptions for ch in d)
+
+
+async def test_start_shows_main_menu_keyboard(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("/start"))
+    (params,) = request.of("sendMessage")
+    assert "Permanent Resident ID Card" in params["text"]
+    data = [b["callback_data"] for row in keyboard(params) for b in row if "callback_data" in b]
+    assert "t:fees" in data and "t:hours" in data and "lang" in data
+
+
+async def test_fee_question_answered_with_source(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("how much is the application fee"))
+    text = sent_texts(request)[0]
+    assert "1,500" in text
+    assert "english.beijing.gov.cn" in text
+    assert "12367" in text
+
+
+async def test_button_press_is_acknowledged_and_answered(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, callback_update("t:hours"))
+    assert len(request.of("answerCallbackQuery")) == 1
+    assert "09:00" in sent_texts(request)[0]
+
+
+async def test_forged_callback_data_is_acknowledged_and_explained(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, callback_update("t:../../etc/passwd"))
+    await feed(application, callback_update("lang:xx"))
+    await feed(application, callback_update("DROP TABLE chats"))
+    assert len(request.of("answerCallbackQuery")) == 3
+    texts = sent_texts(request)
+    assert len(texts) == 3
+    assert all("no longer valid" in t for t in texts)
+
+
+async def test_chinese_client_gets_chinese_reply(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("几点开门", chat_id=77, language_code="zh-hans"))
+    text = sent_texts(request)[0]
+    assert "09:00" in text
+    assert "开放时间" in text or "办公时间" in text or "营业时间" in text
+
+
+async def test_address_carries_taxi_address_and_map_link(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("/address"))
+    first = request.of("sendMessage")[0]
+    assert "东城区安定门东大街2号" in first["text"]
+    urls = [b.get("url") for row in keyboard(first) for b in row if b.get("url")]
+    assert urls and urls[0].startswith("https://uri.amap.com/search?keyword=")
+    assert not request.of("sendVenue")  # no source gives coordinates: no invented pin
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        message_update(
+            extra={"photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]}
+        ),
+        message_update(
+            extra={
+                "sticker": {
+                    "file_id": "s",
+                    "file_unique_id": "u",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                }
+            }
+        ),
+    ],
+    ids=["photo", "sticker"],
+)
+async def test_photos_and_stickers_get_a_text_only_hint(
+    telegram: Any, update: dict[str, Any]
+) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, update)
+    assert "only read text" in sent_texts(request)[0]
+
+
+async def test_edited_messages_and_unknown_updates_are_ignored_quietly(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("fees", kind="edited_message"))
+    await feed(application, message_update("fees", chat_type="channel", kind="channel_post"))
+    await feed(application, {"update_id": 99001, "some_future_kind": {"id": 1, "x": [1, 2]}})
+    assert request.calls == []
+
+
+async def test_group_chat_answers_commands_only(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("hello everyone", chat_id=-100, chat_type="group"))
+    assert request.calls == []
+    await feed(application, message_update("/fees@other_bot", chat_id=-100, chat_type="group"))
+    assert request.calls == []
+    await feed(
+        application, message_update("/fees@prbot_test_bot", chat_id=-100, chat_type="group")
+    )
+    assert "1,500" in sent_texts(request)[0]
+
+
+async def test_huge_message_gets_reply_within_limit(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("💥" * 2000 + "x" * 96))
+    await feed(application, message_update("'; DROP TABLE chats; --"))
+    await feed(application, message_update("/nonsense"))
+    texts = sent_texts(request)
+    assert len(texts) >= 3
+    assert all(0 < len(t) <= 4096 for t in texts)
+    assert "don't know that command" in texts[-1]
+
+
+async def test_replayed_update_is_handled_once(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    update = message_update("/fees", update_id=555555)
+    await feed(application, update)
+    await feed(application, update)
+    assert len(request.of("sendMessage")) == 1
+
+
+async def test_every_reply_fits_telegram_limits(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    for topic in (
+        "fees",
+        "hours",
+        "open_now",
+        "address",
+        "eligibility",
+        "renewal",
+        "change",
+        "loss",
+        "process",
+        "collection",
+        "documents",
+        "processing_time",
+        "contact",
+    ):
+        await feed(application, callback_update(f"t:{topic}"))
+    for params in request.of("sendMessage"):
+        assert 0 < len(params["text"]) <= 4096
+        for row in keyboard(params):
+            for button in row:
+                assert len(button.get("callback_data", "").encode()) <= 64

@@ -1,0 +1,92 @@
+"""The engine's own rules: language resolution, long replies, failures, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from bot.app import BotApp, Resources, build_app
+from bot.core.engine import KeyedLocks, resolve_language, split_long
+from bot.core.types import Button, Inbound, InboundKind, Outbound
+from tests.conftest import Chat, FakeClock, make_settings, text_of
+
+
+def test_client_language_codes_map_to_supported_languages() -> None:
+    supported = {"en", "zh", "ru"}
+    assert resolve_language("zh-hans", supported) == "zh"
+    assert resolve_language("en_US", supported) == "en"
+    assert resolve_language("pt-br", supported) is None
+    assert resolve_language(None, supported) is None
+
+
+def test_long_text_is_split_at_line_breaks_and_keeps_buttons_last() -> None:
+    text = "\n".join(f"line {i} " + "x" * 50 for i in range(200))
+    message = Outbound(text=text, buttons=((Button("Menu", "menu"),),))
+    parts = split_long(message, 4096)
+    assert len(parts) > 1
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert [p.buttons for p in parts[:-1]] == [()] * (len(parts) - 1)
+    assert parts[-1].buttons == message.buttons
+    assert "".join(p.text for p in parts).replace("\n", "") == text.replace("\n", "")
+
+
+def test_text_without_breaks_is_cut_hard() -> None:
+    parts = split_long(Outbound(text="y" * 9000), 4096)
+    assert [len(p.text) for p in parts] == [4096, 4096, 808]
+
+
+async def test_locks_are_released_and_forgotten() -> None:
+    locks = KeyedLocks()
+    order: list[int] = []
+
+    async def work(n: int) -> None:
+        async with locks.hold(("t", "1")):
+            order.append(n)
+            await asyncio.sleep(0)
+            order.append(n)
+
+    await asyncio.gather(work(1), work(2))
+    assert order == [1, 1, 2, 2]  # one update at a time per chat
+    assert len(locks) == 0
+
+
+async def test_language_choice_and_state_survive_restart(
+    database: Path, clock: FakeClock, resources: Resources
+) -> None:
+    first = build_app(make_settings(database), resources=resources, clock=clock)
+    await first.start()
+    await Chat(first, language="en").press("lang:ru")
+    await first.stop()
+    second = build_app(make_settings(database), resources=resources, clock=clock)
+    await second.start()
+    try:
+        stored = await second.store.load_conversation("test", "1001")
+        assert stored is not None and stored.language == "ru"
+    finally:
+        await second.stop()
+
+
+async def test_a_failing_step_gets_an_apology_not_a_crash(app: BotApp) -> None:
+    await app.store.close()  # the database goes away under the bot
+    replies = await Chat(app).say("/fees")
+    assert "something went wrong" in text_of(replies)
+    assert "12367" in text_of(replies)
+    await app.store.open()
+    replies = await Chat(app).say("/fees")
+    assert "1,500" in text_of(replies)
+
+
+async def test_saved_language_wins_over_client_language(app: BotApp) -> None:
+    chat = Chat(app, language="en")
+    await chat.press("lang:zh")
+    chat.language = "de"
+    replies = await chat.say("/fees")
+    assert "来源" in text_of(replies)
+
+
+async def test_dedup_ignores_a_replayed_update(app: BotApp) -> None:
+    now = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+    inbound = Inbound("test", "5", InboundKind.TEXT, now, text="/fees", update_id="u-1")
+    assert await app.engine.handle(inbound)
+    assert await app.engine.handle(inbound) == []

@@ -1,0 +1,48 @@
+"""Settings: defaults, the .env file, and start-up errors that name the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_API_URL, PROJECT_ROOT, ConfigError, Settings
+
+
+def test_defaults_without_any_variable(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, env_file=tmp_path / "none.env")
+    assert settings.telegram_token is None
+    assert settings.telegram_api_url == DEFAULT_API_URL
+    assert settings.log_level == "INFO"
+    assert PROJECT_ROOT not in settings.database.parents  # never inside the source tree
+    assert settings.database.name == "prbot.sqlite3"
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("TELEGRAM_BOT_TOKEN=111:from-file\nPRBOT_LOG_LEVEL=debug\n")
+    settings = Settings.from_env({"PRBOT_LOG_LEVEL": "warning"}, env_file=env_file)
+    assert settings.telegram_token == "111:from-file"
+    assert settings.log_level == "WARNING"
+
+
+def test_self_hosted_api_url(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"TELEGRAM_API_URL": "http://127.0.0.1:8081/bot"}, env_file=tmp_path / "x"
+    )
+    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not a token"),
+        ("TELEGRAM_API_URL", "ftp://example"),
+        ("TELEGRAM_API_URL", "localhost:8081"),
+        ("PRBOT_LOG_LEVEL", "LOUD"),
+        ("PRBOT_DATABASE", "/"),
+    ],
+)
+def test_invalid_values_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({variable: value}, env_file=tmp_path / "x")
