@@ -56,13 +56,13 @@ async def test_language_choice_and_state_survive_restart(
 ) -> None:
     first = build_app(make_settings(database), resources=resources, clock=clock)
     await first.start()
-    await Chat(first, language="en").press("lang:ru")
+    await Chat(first, language="en").press("lang:zh")
     await first.stop()
     second = build_app(make_settings(database), resources=resources, clock=clock)
     await second.start()
     try:
         stored = await second.store.load_conversation("test", "1001")
-        assert stored is not None and stored.language == "ru"
+        assert stored is not None and stored.language == "zh"
     finally:
         await second.stop()
 
