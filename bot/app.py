@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.core.dialogue import build_dialogue
 from bot.core.engine import Engine, Services
 from bot.core.intents import Matcher
-from bot.core.ports import Clock, SystemClock
+from bot.core.ports import Clock, Store, SystemClock
 from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
 from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
+from bot.reminders.dispatcher import Dispatcher, Notifier, Sleep
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,7 @@ class BotApp:
     """The running parts of the bot, with their lifetimes tied to start() and stop()."""
 
     settings: Settings
-    store: SqliteStore
+    store: Store
     engine: Engine
     knowledge: KnowledgeBase
     translators: dict[str, BabelTranslator]
@@ -39,6 +42,21 @@ class BotApp:
         """Close the database."""
         await self.store.close()
         log.info("database closed")
+
+    def dispatcher(
+        self, notifiers: Mapping[str, Notifier], sleep: Sleep | None = None
+    ) -> Dispatcher:
+        """The reminder loop for the channels this process runs."""
+        services = self.engine.services
+        return Dispatcher(
+            store=self.store,
+            answers=services.answers,
+            notifiers=notifiers,
+            translators=self.translators,
+            clock=services.clock,
+            sleep=sleep or asyncio.sleep,
+            settings=self.settings.dispatch,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +83,7 @@ def build_app(
     resources: Resources | None = None,
     clock: Clock | None = None,
     calendar: HolidayCalendar | None = None,
-    store: SqliteStore | None = None,
+    store: Store | None = None,
 ) -> BotApp:
     """Wire the engine from settings (and already loaded resources). Nothing is opened yet."""
     resources = resources or load_resources(settings)

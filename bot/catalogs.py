@@ -34,7 +34,8 @@ from bot.knowledge.loader import TRANSLATABLE_KEYS
 PROJECT = "prbot"
 COMMENT_TAGS = ["Translators:"]
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# 1,500 / 1.500 / 1 500 (also with no-break spaces) are one number; 09 and 9 are the same.
+_NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?!\d)|\d+(?:[.,]\d+)*")
 
 
 def extract_yaml(
@@ -190,7 +191,8 @@ def message_problems(message: Any, catalog: Catalog) -> list[str]:
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").replace(".", "") for n in _NUMBER.findall(text)}
+    digits = (re.sub(r"\D", "", n) for n in _NUMBER.findall(text))
+    return {d.lstrip("0") or "0" for d in digits}
 
 
 def _key(message_id: str | tuple[str, ...] | list[str]) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+
+from bot.reminders.dispatcher import DispatchSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -36,6 +38,7 @@ class Settings:
     log_level: str
     data_dir: Path
     locales_dir: Path
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
 
     @classmethod
     def from_env(
@@ -69,7 +72,12 @@ class Settings:
             raise ConfigError(
                 f"PRBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
             )
+        dispatch = DispatchSettings(
+            rate_per_second=_positive(values, "PRBOT_REMINDER_RATE", 25.0, maximum=30.0),
+            interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
+        )
         return cls(
+            dispatch=dispatch,
             telegram_token=token,
             telegram_api_url=api_url,
             database=database,
@@ -82,3 +90,17 @@ class Settings:
     def log_level_number(self) -> int:
         """The logging module's number for the level."""
         return int(getattr(logging, self.log_level))
+
+
+def _positive(values: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    """A positive number setting, at most `maximum`."""
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not 0 < number <= maximum:
+        raise ConfigError(f"{name} must be above 0 and at most {maximum:g}, got {raw!r}")
+    return number

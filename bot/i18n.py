@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.lists import format_list
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -90,6 +91,10 @@ class BabelTranslator:
     def format_weekday(self, weekday: int) -> str:
         """The name of a weekday, 0 = Monday."""
         return str(self._locale.days["format"]["wide"][weekday])
+
+    def format_list(self, items: Sequence[str]) -> str:
+        """Items joined the locale's way (`A, B, and C`; `A、B和C`)."""
+        return format_list(list(items), style="standard", locale=self._locale) if items else ""
 
 
 def compile_catalog(po_path: Path) -> Translations:

@@ -9,20 +9,27 @@ import signal
 import sys
 import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import BotApp
 from bot.core.types import Button, Inbound, InboundKind, Outbound
 
 CHANNEL = "console"
+CHAT_ID = "local"  # one person at one terminal
 PROMPT = "> "
 
 
-def render(messages: list[Outbound], start: int = 1) -> tuple[str, dict[str, Button]]:
-    """Text for the terminal and the buttons by the number the user types."""
+def render(
+    messages: list[Outbound], files_dir: Path | None = None
+) -> tuple[str, dict[str, Button]]:
+    """Text for the terminal and the buttons by the number the user types.
+
+    Attachments (calendar files) are written to `files_dir` and shown by their path.
+    """
     lines: list[str] = []
     keys: dict[str, Button] = {}
-    number = start
+    number = 1
     for message in messages:
         if message.text:
             lines.append(message.text)
@@ -32,7 +39,13 @@ def render(messages: list[Outbound], start: int = 1) -> tuple[str, dict[str, But
                 f"📍 {venue.title}, {venue.address} ({venue.latitude}, {venue.longitude})"
             )
         if message.attachment is not None:
-            lines.append(f"📎 {message.attachment.filename}")
+            shown = message.attachment.filename
+            if files_dir is not None:
+                files_dir.mkdir(parents=True, exist_ok=True)
+                target = files_dir / Path(shown).name
+                target.write_bytes(message.attachment.content)
+                shown = str(target)
+            lines.append(f"📎 {shown}")
         for row in message.buttons:
             cells = []
             for button in row:
@@ -45,6 +58,20 @@ def render(messages: list[Outbound], start: int = 1) -> tuple[str, dict[str, But
             lines.append("   ".join(cells))
         lines.append("")
     return "\n".join(lines), keys
+
+
+class ConsoleNotifier:
+    """Prints reminders into the running console chat."""
+
+    def __init__(self, channel: ConsoleChannel) -> None:
+        self._channel = channel
+
+    async def send(self, chat_id: str, messages: list[Outbound]) -> None:
+        """Show the reminder; its buttons become the current numbered choices."""
+        output, keys = render(messages, self._channel.files_dir)
+        if keys:
+            self._channel.keys = keys
+        self._channel._write("\n" + output)
 
 
 class ConsoleChannel:
@@ -62,6 +89,7 @@ class ConsoleChannel:
         self.stdout = stdout
         self.language_hint = language_hint or _locale_from_env()
         self.keys: dict[str, Button] = {}
+        self.files_dir = app.settings.database.parent / "files"
         self._serial = 0
 
     def inbound_for(self, line: str) -> Inbound:
@@ -73,20 +101,20 @@ class ConsoleChannel:
         if button is not None:
             return Inbound(
                 CHANNEL,
-                "local",
+                CHAT_ID,
                 InboundKind.BUTTON,
                 now,
                 payload=button.payload,
                 language_hint=self.language_hint,
             )
         return Inbound(
-            CHANNEL, "local", InboundKind.TEXT, now, text=text, language_hint=self.language_hint
+            CHANNEL, CHAT_ID, InboundKind.TEXT, now, text=text, language_hint=self.language_hint
         )
 
     async def exchange(self, line: str) -> str:
         """Handle one typed line and return what the bot prints."""
         replies = await self.app.engine.handle(self.inbound_for(line))
-        output, keys = render(replies)
+        output, keys = render(replies, self.files_dir)
         if keys:
             self.keys = keys
         return output
@@ -100,6 +128,10 @@ class ConsoleChannel:
                 loop.add_signal_handler(sig, stop.set)
         lines = _start_reader(self.stdin, loop)
         await self.app.start()
+        stop_reminders = asyncio.Event()
+        reminders = asyncio.create_task(
+            self.app.dispatcher({CHANNEL: ConsoleNotifier(self)}).run(stop_reminders)
+        )
         try:
             self._write(await self.exchange("/start"))
             while not stop.is_set():
@@ -111,6 +143,8 @@ class ConsoleChannel:
                     continue
                 self._write(await self.exchange(line))
         finally:
+            stop_reminders.set()
+            await reminders
             await self.app.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -16,7 +17,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -24,6 +25,7 @@ from bot.app import BotApp
 from bot.core.dialogue import bot_commands
 from bot.core.text import use_translator
 from bot.core.types import Button, Inbound, InboundKind, Outbound
+from bot.reminders import dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +118,38 @@ async def send(bot: Bot, chat_id: int | str, message: Outbound) -> None:
         )
 
 
+class TelegramNotifier:
+    """Sends reminders through the bot, turning Bot API errors into delivery errors."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: str, messages: list[Outbound]) -> None:
+        """Deliver the messages or raise RetryAfter, Blocked or Transient."""
+        try:
+            for message in messages:
+                await send(self._bot, chat_id, message)
+        except RetryAfter as err:
+            wait = err.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            raise dispatcher.RetryAfter(seconds) from err
+        except Forbidden as err:
+            raise dispatcher.Blocked(str(err)) from err
+        except BadRequest as err:
+            if "chat not found" in str(err).lower():
+                raise dispatcher.Blocked(str(err)) from err
+            raise dispatcher.Transient(str(err)) from err
+        except (NetworkError, TelegramError) as err:
+            raise dispatcher.Transient(str(err)) from err
+
+
 class TelegramChannel:
     """Connects a BotApp to a python-telegram-bot Application."""
 
     def __init__(self, app: BotApp) -> None:
         self.app = app
+        self._stop_reminders = asyncio.Event()
+        self._reminder_task: asyncio.Task[None] | None = None
 
     async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle any update: acknowledge buttons, run the engine, send the replies."""
@@ -142,12 +171,22 @@ class TelegramChannel:
         log.error("error while handling an update", exc_info=context.error)
 
     async def post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Open the store and register the command menu in every language."""
+        """Open the store, register the command menu and start the reminder loop."""
         await self.app.start()
         await register_commands(application.bot, self.app)
+        loop = self.app.dispatcher({CHANNEL: TelegramNotifier(application.bot)})
+        self._reminder_task = asyncio.create_task(loop.run(self._stop_reminders), name="reminders")
+
+    async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Let the reminder loop finish the message in flight, then stop it."""
+        self._stop_reminders.set()
+        if self._reminder_task is not None:
+            task, self._reminder_task = self._reminder_task, None
+            await task
 
     async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Close the store."""
+        """Stop the reminder loop if it still runs, then close the store."""
+        await self.post_stop(application)
         await self.app.stop()
 
     def build_application(
@@ -162,6 +201,7 @@ class TelegramChannel:
             .token(settings.telegram_token)
             .base_url(settings.telegram_api_url)
             .post_init(self.post_init)
+            .post_stop(self.post_stop)
             .post_shutdown(self.post_shutdown)
         )
         if request is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core import remind
 from bot.core.engine import (
     AnyButton,
     AnyCommand,
@@ -16,6 +17,14 @@ from bot.core.engine import (
     Turn,
     Unsupported,
 )
+from bot.core.menu import (
+    LANGUAGE_NAMES,
+    TOPIC_COMMANDS,
+    TOPIC_LABELS,
+    Topic,
+    disclaimer,
+    menu_message,
+)
 from bot.core.text import N_, _, use_translator
 from bot.core.types import BotCommand, Button, Outbound
 
@@ -24,79 +33,6 @@ class State(StrEnum):
     """Where a conversation is. Stored as text, so values never change meaning."""
 
     MAIN = "main"
-
-
-class Topic(StrEnum):
-    """A factual topic the knowledge base answers."""
-
-    FEES = "fees"
-    HOURS = "hours"
-    OPEN_NOW = "open_now"
-    ADDRESS = "address"
-    ELIGIBILITY = "eligibility"
-    RENEWAL = "renewal"
-    CHANGE = "change"
-    LOSS = "loss"
-    PROCESS = "process"
-    COLLECTION = "collection"
-    DOCUMENTS = "documents"
-    PROCESSING_TIME = "processing_time"
-    CONTACT = "contact"
-
-
-TOPIC_LABELS: dict[Topic, str] = {
-    Topic.FEES: N_("💰 Fees"),
-    Topic.HOURS: N_("🕘 Opening hours"),
-    Topic.OPEN_NOW: N_("🟢 Open now?"),
-    Topic.ADDRESS: N_("📍 Offices and addresses"),
-    Topic.ELIGIBILITY: N_("✅ Who can apply"),
-    Topic.RENEWAL: N_("🔄 Renewal"),
-    Topic.CHANGE: N_("✏️ Change of card details"),
-    Topic.LOSS: N_("🆘 Lost or damaged card"),
-    Topic.PROCESS: N_("📝 How to apply"),
-    Topic.COLLECTION: N_("📦 Collecting the card"),
-    Topic.DOCUMENTS: N_("📄 Documents and photos"),
-    Topic.PROCESSING_TIME: N_("⏳ Processing time"),
-    Topic.CONTACT: N_("☎️ Hotline and contacts"),
-}
-
-MENU_LAYOUT: tuple[tuple[Topic, ...], ...] = (
-    (Topic.FEES, Topic.HOURS),
-    (Topic.ADDRESS, Topic.OPEN_NOW),
-    (Topic.ELIGIBILITY, Topic.PROCESS),
-    (Topic.RENEWAL, Topic.CHANGE),
-    (Topic.LOSS, Topic.COLLECTION),
-    (Topic.DOCUMENTS, Topic.PROCESSING_TIME),
-    (Topic.CONTACT,),
-)
-
-# Commands that open a topic directly; the names are part of the bot's public interface.
-TOPIC_COMMANDS: dict[str, Topic] = {
-    "fees": Topic.FEES,
-    "hours": Topic.HOURS,
-    "open": Topic.OPEN_NOW,
-    "address": Topic.ADDRESS,
-    "eligibility": Topic.ELIGIBILITY,
-    "renewal": Topic.RENEWAL,
-    "change": Topic.CHANGE,
-    "lost": Topic.LOSS,
-    "process": Topic.PROCESS,
-    "collection": Topic.COLLECTION,
-    "documents": Topic.DOCUMENTS,
-    "contact": Topic.CONTACT,
-}
-
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "zh": "简体中文",
-    "ru": "Русский",
-    "ko": "한국어",
-    "ja": "日本語",
-    "fr": "Français",
-    "de": "Deutsch",
-    "es": "Español",
-    "ar": "العربية",
-}
 
 
 def bot_commands() -> list[BotCommand]:
@@ -114,33 +50,14 @@ def bot_commands() -> list[BotCommand]:
         BotCommand("process", _("How to apply, step by step")),
         BotCommand("documents", _("Documents, photos and certificates")),
         BotCommand("contact", _("Hotline 12367 and official channels")),
+        BotCommand("remind", _("Get reminded before your card must be renewed")),
+        BotCommand("reminders", _("Your reminders, and stopping them")),
+        BotCommand("mydata", _("What the bot stores about you")),
+        BotCommand("deletemydata", _("Delete everything the bot stores about you")),
         BotCommand("language", _("Change the language")),
         BotCommand("help", _("What this bot can do")),
         BotCommand("cancel", _("Stop what you are doing")),
     ]
-
-
-def main_menu() -> tuple[tuple[Button, ...], ...]:
-    """The main menu as rows of buttons."""
-    rows = [
-        tuple(Button(_(TOPIC_LABELS[topic]), f"t:{topic.value}") for topic in row)
-        for row in MENU_LAYOUT
-    ]
-    rows.append((Button(_("🌐 Language"), "lang"),))
-    return tuple(rows)
-
-
-def menu_message(text: str) -> Outbound:
-    """A message carrying the main menu."""
-    return Outbound(text=text, buttons=main_menu())
-
-
-def disclaimer() -> str:
-    """The line every greeting carries: information, not legal advice."""
-    return _(
-        "I give information from official sources, not legal advice. For your own case, call "
-        "the immigration hotline 12367 or ask at a service centre."
-    )
 
 
 async def start(turn: Turn) -> Reply:
@@ -234,12 +151,15 @@ async def answer_free_text(turn: Turn) -> Reply:
 
 _INTENT_LABELS: dict[str, str] = {
     **{topic.value: label for topic, label in TOPIC_LABELS.items()},
+    "reminders": N_("⏰ Renewal reminders"),
     "language": N_("🌐 Language"),
     "help": N_("❓ Help"),
 }
 
 
 def _intent_payload(intent: str) -> str:
+    if intent == "reminders":
+        return "remind"
     if intent == "language":
         return "lang"
     if intent == "help":
@@ -249,6 +169,8 @@ def _intent_payload(intent: str) -> str:
 
 async def answer_intent(turn: Turn, intent: str) -> Reply:
     """Answer a recognised intent."""
+    if intent == "reminders":
+        return await remind.start_reminder(turn)
     if intent == "language":
         return await ask_language(turn)
     if intent == "help":
@@ -283,14 +205,44 @@ def build_dialogue() -> Dialogue:
         Route(Command("help"), show_help),
         Route(ButtonPress("help"), show_help),
         Route(Command("cancel"), cancel, State.MAIN),
+        Route(ButtonPress("cancel"), cancel, State.MAIN),
         Route(Command("language"), ask_language),
         Route(ButtonPress("lang"), set_language),
         Route(ButtonPress("menu"), show_menu, State.MAIN),
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
         Route(ButtonPress("t"), answer_topic, State.MAIN),
+        Route(Command("remind"), remind.start_reminder),
+        Route(ButtonPress("remind"), remind.start_reminder),
+        Route(Command("reminders"), remind.list_subscriptions, State.MAIN),
+        Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN),
+        Route(ButtonPress("renewed"), remind.renewed),
+        Route(Command("mydata"), remind.show_my_data, State.MAIN),
+        Route(Command("deletemydata"), remind.ask_erase),
     )
+    wizard = remind.RemindState
     states = {
         State.MAIN.value: (Route(AnyText(), answer_free_text),),
+        wizard.EVENT.value: (
+            Route(ButtonPress("ev"), remind.choose_event),
+            Route(AnyText(), remind.event_reask),
+        ),
+        wizard.WHOSE.value: (
+            Route(ButtonPress("who"), remind.choose_whose),
+            Route(AnyText(), remind.whose_reask),
+        ),
+        wizard.DATE.value: (
+            Route(ButtonPress("date"), remind.pick_date),
+            Route(AnyText(), remind.receive_date),
+        ),
+        wizard.CONFIRM.value: (
+            Route(ButtonPress("rsave"), remind.save_subscription),
+            Route(ButtonPress("rdate"), remind.change_date),
+            Route(AnyText(), remind.confirm_reask),
+        ),
+        wizard.ERASE.value: (
+            Route(ButtonPress("erase"), remind.erase),
+            Route(AnyText(), remind.erase_reask),
+        ),
     }
     fallback_routes = (
         Route(AnyCommand(), unknown_command),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.intents import Matcher
-from bot.core.ports import Answers, Clock, Conversation, ConversationStore
+from bot.core.ports import Answers, Clock, Conversation, Store
 from bot.core.text import Translator, _, use_translator
 from bot.core.types import Inbound, InboundKind, Outbound
 
@@ -27,7 +27,7 @@ class Services:
     answers: Answers
     matcher: Matcher
     clock: Clock
-    store: ConversationStore
+    store: Store
     translators: Mapping[str, Translator]
 
     @property

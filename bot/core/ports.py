@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.core.types import Outbound
+from bot.core.types import Attachment, Outbound
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
@@ -67,4 +67,132 @@ class Answers(Protocol):
 
     def topic(self, topic: str, now: dt.datetime) -> list[Outbound]:
         """The answer to one topic."""
+        ...
+
+    def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
+        """The application window as an iCalendar (.ics) file for phone calendars."""
+        ...
+
+    def reminder(self, kind: str, subscription: Subscription, now: dt.datetime) -> list[Outbound]:
+        """A reminder message: what to do, where, when, the fee and the source."""
+        ...
+
+    def renewal_now(
+        self, event_kind: str, event_date: dt.date, now: dt.datetime
+    ) -> list[Outbound]:
+        """What to do when the deadline is near or past: go now, where, the fee, 12367."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A renewal reminder subscription: whose card, which event, which date."""
+
+    id: int
+    channel: str
+    chat_id: str
+    label: str  # a code from the wizard's buttons: self, spouse, child, family
+    event_kind: str  # "expiry" or "change"
+    event_date: dt.date
+    active: bool = True
+    failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRow:
+    """A reminder to store: its kind, when it is due, when it becomes pointless (UTC)."""
+
+    kind: str
+    due_at: dt.datetime
+    stale_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedReminder:
+    """A due reminder claimed for sending, with what is needed to compose it."""
+
+    id: int
+    kind: str
+    due_at: dt.datetime
+    attempts: int
+    subscription: Subscription
+    language: str | None
+
+
+class SubscriptionStore(Protocol):
+    """Subscriptions and their reminder rows: the only source of truth for reminders."""
+
+    async def add_subscription(
+        self,
+        channel: str,
+        chat_id: str,
+        label: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+        now: dt.datetime,
+    ) -> Subscription:
+        """Store a subscription and its reminders in one transaction."""
+        ...
+
+    async def replace_schedule(
+        self,
+        subscription_id: int,
+        channel: str,
+        chat_id: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+    ) -> Subscription | None:
+        """New event date and reminders for one of the chat's own subscriptions."""
+        ...
+
+    async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
+        """The chat's active subscriptions, oldest first."""
+        ...
+
+    async def next_due(self, subscription_id: int) -> dt.datetime | None:
+        """When the subscription's next pending reminder is due."""
+        ...
+
+    async def cancel_subscription(self, channel: str, chat_id: str, subscription_id: int) -> bool:
+        """Deactivate one of the chat's own subscriptions; False if it is not theirs."""
+        ...
+
+    async def release_claims(self, claimed_before: dt.datetime) -> int:
+        """Put back claims older than `claimed_before` (their sender died): at-least-once."""
+        ...
+
+    async def skip_stale(self, now: dt.datetime) -> int:
+        """Skip due reminders that became pointless or were overtaken by a later due one."""
+        ...
+
+    async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
+        """Claim up to `limit` due reminders, oldest first, in one transaction."""
+        ...
+
+    async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
+        """The reminder was delivered; also resets the subscription's failure count."""
+        ...
+
+    async def retry_later(self, reminder_id: int, not_before: dt.datetime) -> None:
+        """Delivery failed for a passing reason: try again from `not_before`."""
+        ...
+
+    async def record_blocked(
+        self, reminder_id: int, not_before: dt.datetime, max_failures: int
+    ) -> bool:
+        """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
+        ...
+
+
+class Store(ConversationStore, SubscriptionStore, Protocol):
+    """Everything the engine and the reminder loop keep: one SQLite file in production."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection."""
         ...

@@ -8,7 +8,7 @@ protocol, which keeps it free of Babel.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
@@ -46,6 +46,10 @@ class Translator(Protocol):
         """The name of a weekday, 0 = Monday."""
         ...
 
+    def format_list(self, items: Sequence[str]) -> str:
+        """Items joined the locale's way: `A, B and C`, `A、B和C`."""
+        ...
+
 
 class SourceTranslator:
     """The untranslated source language: English text, plain ISO formats."""
@@ -77,6 +81,10 @@ class SourceTranslator:
         return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
             weekday
         ]
+
+    def format_list(self, items: Sequence[str]) -> str:
+        """Join with commas."""
+        return ", ".join(items)
 
 
 _SOURCE = SourceTranslator()  # stateless: safe to share as the ContextVar default

@@ -7,10 +7,13 @@ import itertools
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-from bot.core.dialogue import TOPIC_LABELS, Topic
-from bot.core.text import _, current
-from bot.core.types import Button, Outbound, Venue
+from bot.core.menu import TOPIC_LABELS, Topic
+from bot.core.ports import Subscription
+from bot.core.schedule import EventKind, ReminderKind, window
+from bot.core.text import N_, _, current
+from bot.core.types import Attachment, Button, Outbound, Venue
 from bot.knowledge.hours import BEIJING, HolidayCalendar, OpeningStatus, status_at
+from bot.knowledge.ics import window_calendar
 from bot.knowledge.model import (
     Confidence,
     KnowledgeBase,
@@ -58,6 +61,19 @@ def _bullets(items: Iterable[str]) -> str:
     return "\n".join(f"• {_(item)}" for item in items)
 
 
+LABELS = {
+    "self": N_("your card"),
+    "spouse": N_("your spouse's card"),
+    "child": N_("your child's card"),
+    "family": N_("your family member's card"),
+}
+
+
+def label_text(label: str) -> str:
+    """Whose card a subscription is about, in the current language."""
+    return _(LABELS.get(label, LABELS["self"]))
+
+
 class KnowledgeAnswers:
     """Implements the core's Answers port over a loaded knowledge base."""
 
@@ -77,6 +93,134 @@ class KnowledgeAnswers:
             raise KeyError(topic)
         result: list[Outbound] = handler(now)
         return result
+
+    # Reminders ---------------------------------------------------------------------------
+
+    def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
+        """The application window as an .ics file."""
+        first, last = window(EventKind(event_kind), event_date)
+        main = self._kb.main_office
+        if event_kind == EventKind.EXPIRY:
+            summary = _("Renew the permanent resident ID card ({whose})").format(
+                whose=label_text(label)
+            )
+            rule = self._kb.rules["renewal_window"]
+        else:
+            summary = _("Apply for a new permanent resident ID card ({whose})").format(
+                whose=label_text(label)
+            )
+            rule = self._kb.rules["change_window"]
+        description = "\n".join(
+            [_(rule.text), self.fee_line("renewal"), sources_footer((rule.provenance,))]
+        )
+        content = window_calendar(
+            uid=f"{event_kind}-{event_date.isoformat()}-{label}@prbot",
+            first=first,
+            last=last,
+            summary=summary,
+            description=description,
+            location=" / ".join(a for a in (main.address.zh, main.address.en) if a),
+            stamp=dt.datetime.combine(first, dt.time(), dt.UTC),
+        )
+        return Attachment(f"renewal-window-{first.isoformat()}.ics", content, "text/calendar")
+
+    def reminder(self, kind: str, subscription: Subscription, now: dt.datetime) -> list[Outbound]:
+        """A reminder: what is due, what to bring, where and when, the fee, the source."""
+        translator = current()
+        event_kind = EventKind(subscription.event_kind)
+        first, last = window(event_kind, subscription.event_date)
+        whose = label_text(subscription.label)
+        dates = {
+            "whose": whose,
+            "expiry": translator.format_date(subscription.event_date),
+            "event": translator.format_date(subscription.event_date),
+            "first": translator.format_date(first),
+            "last": translator.format_date(last),
+        }
+        headline = {
+            ReminderKind.GET_READY: _(
+                "⏰ Reminder: {whose} expires on {expiry}. You can renew it from {first}; "
+                "now is the time to get the documents ready."
+            ),
+            ReminderKind.WINDOW_OPEN: _(
+                "⏰ Reminder: from today you can renew {whose}. It expires on {expiry}; "
+                "renew by then."
+            ),
+            ReminderKind.LAST_WEEK: _(
+                "⏰ Last week: {whose} expires on {expiry}. Renew it before then."
+            ),
+            ReminderKind.CHANGE_FIRST: _(
+                "⏰ Reminder: a detail on {whose} changed on {event}. Apply for a new card "
+                "by {last}."
+            ),
+            ReminderKind.CHANGE_LAST: _(
+                "⏰ Seven days left: after the change on {event}, apply for a new card for "
+                "{whose} by {last}."
+            ),
+        }[ReminderKind(kind)].format(**dates)
+        return [self._renewal_card(headline, subscription, now)]
+
+    def renewal_now(
+        self, event_kind: str, event_date: dt.date, now: dt.datetime
+    ) -> list[Outbound]:
+        """The deadline is near or past: go now, with where, when, the fee and 12367."""
+        translator = current()
+        today = now.astimezone(BEIJING).date()
+        if event_kind == EventKind.EXPIRY and event_date < today:
+            headline = _(
+                "The card expired on {date}. Go to a service centre as soon as you can to "
+                "apply for a new one, and call 12367 to ask what applies in your case."
+            ).format(date=translator.format_date(event_date))
+        elif event_kind == EventKind.EXPIRY:
+            headline = _(
+                "The card expires on {date}: the renewal window is open now, and it is too "
+                "late for reminders. Renew it at a service centre now."
+            ).format(date=translator.format_date(event_date))
+        else:
+            headline = _(
+                "The one-month period after the change on {date} is over or nearly over. "
+                "Apply for a new card at a service centre now, and call 12367 to ask what "
+                "applies in your case."
+            ).format(date=translator.format_date(event_date))
+        return [Outbound(text=self._renewal_text(headline), buttons=_related("address", "hours"))]
+
+    def _renewal_text(self, headline: str) -> str:
+        main = self._kb.main_office
+        documents = self._kb.rules["renewal_documents"]
+        lines = [
+            headline,
+            "",
+            _("What to bring:") + " " + _(documents.text),
+            self.fee_line("renewal"),
+            "",
+            _("Where: {office}").format(office=_office_name(main)),
+        ]
+        if main.address.zh:
+            lines.append(_("For the taxi driver: {address}").format(address=main.address.zh))
+        if main.schedule_id is not None:
+            lines.append(
+                _("Hours: {hours}").format(
+                    hours=self.describe_schedule(self._kb.schedules[main.schedule_id])
+                )
+            )
+        provenances = [
+            self._kb.rules["renewal_window"].provenance,
+            documents.provenance,
+            self._kb.fee("renewal").provenance,
+        ]
+        return _with_footer("\n".join(lines), provenances)
+
+    def _renewal_card(
+        self, headline: str, subscription: Subscription, now: dt.datetime
+    ) -> Outbound:
+        buttons = (
+            (Button(_("✅ I renewed: enter the new expiry date"), f"renewed:{subscription.id}"),),
+            (Button(_("🔕 Stop these reminders"), f"unsub:{subscription.id}"),),
+        )
+        attachment = self.calendar_file(
+            subscription.event_kind, subscription.event_date, subscription.label
+        )
+        return Outbound(text=self._renewal_text(headline), buttons=buttons, attachment=attachment)
 
     # Money -------------------------------------------------------------------------------
 
@@ -119,7 +263,7 @@ class KnowledgeAnswers:
                 for s in sessions
             )
             parts.append(_("{days}, {times}").format(days=_day_range(days), times=times))
-        return "; ".join(parts)
+        return translator.format_list(parts)
 
     def _offices_with(self, schedule_id: str) -> list[Office]:
         return [o for o in self._kb.offices if o.schedule_id == schedule_id]
@@ -133,10 +277,9 @@ class KnowledgeAnswers:
             if not offices:
                 continue
             used.append(schedule)
-            names = ", ".join(_office_name(o) for o in offices)
             lines.append("")
-            lines.append(f"• {names}:")
-            lines.append("  " + self.describe_schedule(schedule))
+            lines.append(f"• {self.describe_schedule(schedule)}:")
+            lines += [f"  – {_office_name(o)}" for o in offices]
             daily = schedule.sessions_on(schedule.weekdays[0])
             for first, second in itertools.pairwise(daily):
                 lines.append(
@@ -158,7 +301,7 @@ class KnowledgeAnswers:
         if unknown:
             lines.append(
                 _("Hours not published for: {offices}. Call 12367 before you go.").format(
-                    offices=", ".join(_office_name(o) for o in unknown)
+                    offices=translator.format_list([_office_name(o) for o in unknown])
                 )
             )
         text = _with_footer("\n".join(lines), (s.provenance for s in used))
@@ -193,7 +336,7 @@ class KnowledgeAnswers:
             lines.append("")
             lines.append(
                 _("Hours not published for: {offices}. Call 12367 before you go.").format(
-                    offices=", ".join(_office_name(o) for o in unknown)
+                    offices=translator.format_list([_office_name(o) for o in unknown])
                 )
             )
         text = _with_footer("\n".join(lines), provenances)
@@ -284,7 +427,9 @@ class KnowledgeAnswers:
         if "renewal" in related and offices:
             lines.append("")
             lines.append(
-                _("Where: {offices}.").format(offices=", ".join(_office_name(o) for o in offices))
+                _("Where: {offices}.").format(
+                    offices=current().format_list([_office_name(o) for o in offices])
+                )
             )
         provenances = [r.provenance for r in rules]
         provenances += [self._kb.fee(f).provenance for f in fee_ids]
@@ -388,7 +533,8 @@ def _related(*topics: str) -> tuple[tuple[Button, ...], ...]:
 
 
 def _office_name(office: Office) -> str:
-    return _(office.name.en) if office.name.en else office.name.zh or office.id
+    """The short name of an office for lists, in the current language."""
+    return _(office.label)
 
 
 def _pr_line(office: Office) -> str:
@@ -406,7 +552,7 @@ def _day_range(weekdays: Sequence[int]) -> str:
         return _("{first} to {last}").format(
             first=translator.format_weekday(days[0]), last=translator.format_weekday(days[-1])
         )
-    return ", ".join(translator.format_weekday(d) for d in days)
+    return translator.format_list([translator.format_weekday(d) for d in days])
 
 
 def _status_text(status: OpeningStatus) -> str:

@@ -54,7 +54,17 @@ __all__ = [
 
 #: YAML keys whose string values (or lists of strings) are English prose for the catalogs.
 TRANSLATABLE_KEYS: frozenset[str] = frozenset(
-    {"title", "summary", "text", "conditions", "documents", "notes", "subway", "conflicts"}
+    {
+        "title",
+        "label",
+        "summary",
+        "text",
+        "conditions",
+        "documents",
+        "notes",
+        "subway",
+        "conflicts",
+    }
 )
 
 #: Weekday names used in data/hours.yaml, mapped to Python's weekday numbers.
@@ -544,6 +554,7 @@ def _schedule(record: _Record) -> Schedule:
 def _office(record: _Record, schedule_ids: set[str]) -> Office:
     office_id = record.slug("id")
     main = record.boolean("main")
+    label = record.text("label")
     name_rec = record.sub("name", record.get("name"))
     name = Localized(name_rec.text("en"), name_rec.optional_text("zh"))
     name_rec.finish()
@@ -580,6 +591,7 @@ def _office(record: _Record, schedule_ids: set[str]) -> Office:
     record.finish()
     return Office(
         id=office_id,
+        label=label,
         name=name,
         address=address,
         district=district,

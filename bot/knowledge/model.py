@@ -107,6 +107,7 @@ class Office:
     """An exit-entry service hall."""
 
     id: str
+    label: str  # a short English name for lists, translated through the catalogs
     name: Localized
     address: Localized
     district: str

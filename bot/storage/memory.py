@@ -1,11 +1,27 @@
-"""The in-memory twin of the SQLite store, for tests and the benchmark; same contract."""
+"""The in-memory twin of the SQLite store, for tests and benchmarks; same contract."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 
-from bot.core.ports import Conversation
+from bot.core.ports import ClaimedReminder, Conversation, PlannedRow, Subscription
+
+
+@dataclass
+class _Reminder:
+    id: int
+    subscription_id: int
+    kind: str
+    due_at: dt.datetime
+    stale_at: dt.datetime
+    not_before: dt.datetime
+    status: str = "pending"
+    attempts: int = 0
+    claimed_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
 
 
 class MemoryStore:
@@ -14,6 +30,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._chats: dict[tuple[str, str], Conversation] = {}
         self._updates: set[tuple[str, str]] = set()
+        self._subscriptions: dict[int, Subscription] = {}
+        self._reminders: dict[int, _Reminder] = {}
+        self._last_id = 0
 
     async def open(self) -> None:
         """Nothing to open."""
@@ -42,3 +61,199 @@ class MemoryStore:
     async def delete_chat(self, channel: str, chat_id: str) -> None:
         """Erase everything stored about a chat."""
         self._chats.pop((channel, chat_id), None)
+        for sub in [
+            s for s in self._subscriptions.values() if (s.channel, s.chat_id) == (channel, chat_id)
+        ]:
+            del self._subscriptions[sub.id]
+            for reminder in [r for r in self._reminders.values() if r.subscription_id == sub.id]:
+                del self._reminders[reminder.id]
+
+    async def add_subscription(
+        self,
+        channel: str,
+        chat_id: str,
+        label: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+        now: dt.datetime,
+    ) -> Subscription:
+        """Store a subscription and its reminders."""
+        self._last_id += 1
+        sub = Subscription(self._last_id, channel, chat_id, label, event_kind, event_date)
+        self._subscriptions[sub.id] = sub
+        self._insert(sub.id, reminders)
+        return sub
+
+    def _insert(self, subscription_id: int, reminders: list[PlannedRow]) -> None:
+        for row in reminders:
+            reminder_id = max(self._reminders, default=0) + 1
+            self._reminders[reminder_id] = _Reminder(
+                reminder_id, subscription_id, row.kind, row.due_at, row.stale_at, row.due_at
+            )
+
+    def _own(self, subscription_id: int, channel: str, chat_id: str) -> Subscription | None:
+        sub = self._subscriptions.get(subscription_id)
+        return (
+            sub if sub is not None and (sub.channel, sub.chat_id) == (channel, chat_id) else None
+        )
+
+    def _cancel_pending(self, subscription_id: int) -> None:
+        for reminder in self._reminders.values():
+            if reminder.subscription_id == subscription_id and reminder.status in (
+                "pending",
+                "claimed",
+            ):
+                reminder.status = "cancelled"
+
+    async def replace_schedule(
+        self,
+        subscription_id: int,
+        channel: str,
+        chat_id: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+    ) -> Subscription | None:
+        """New event date and reminders for one of the chat's own subscriptions."""
+        sub = self._own(subscription_id, channel, chat_id)
+        if sub is None:
+            return None
+        sub = dataclasses.replace(
+            sub, event_kind=event_kind, event_date=event_date, active=True, failures=0
+        )
+        self._subscriptions[sub.id] = sub
+        self._cancel_pending(sub.id)
+        self._insert(sub.id, reminders)
+        return sub
+
+    async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
+        """The chat's active subscriptions, oldest first."""
+        return sorted(
+            (
+                s
+                for s in self._subscriptions.values()
+                if (s.channel, s.chat_id) == (channel, chat_id) and s.active
+            ),
+            key=lambda s: s.id,
+        )
+
+    async def next_due(self, subscription_id: int) -> dt.datetime | None:
+        """When the subscription's next pending reminder is due."""
+        due = [
+            r.due_at
+            for r in self._reminders.values()
+            if r.subscription_id == subscription_id and r.status in ("pending", "claimed")
+        ]
+        return min(due) if due else None
+
+    async def cancel_subscription(self, channel: str, chat_id: str, subscription_id: int) -> bool:
+        """Deactivate one of the chat's own subscriptions; False if it is not theirs."""
+        sub = self._own(subscription_id, channel, chat_id)
+        if sub is None or not sub.active:
+            return False
+        self._subscriptions[sub.id] = dataclasses.replace(sub, active=False)
+        self._cancel_pending(sub.id)
+        return True
+
+    async def release_claims(self, claimed_before: dt.datetime) -> int:
+        """Put back claims older than `claimed_before`."""
+        count = 0
+        for reminder in self._reminders.values():
+            if (
+                reminder.status == "claimed"
+                and reminder.claimed_at is not None
+                and reminder.claimed_at < claimed_before
+            ):
+                reminder.status, reminder.claimed_at = "pending", None
+                count += 1
+        return count
+
+    async def skip_stale(self, now: dt.datetime) -> int:
+        """Skip due reminders that became pointless or were overtaken by a later due one."""
+        due = [
+            r for r in self._reminders.values() if r.status == "pending" and r.not_before <= now
+        ]
+        fresh_due = [
+            r
+            for r in self._reminders.values()
+            if r.status == "pending" and r.due_at <= now and r.stale_at > now
+        ]
+        skipped = 0
+        for reminder in due:
+            overtaken = any(
+                later.subscription_id == reminder.subscription_id
+                and later.due_at > reminder.due_at
+                for later in fresh_due
+            )
+            if reminder.stale_at <= now or overtaken:
+                reminder.status = "skipped"
+                skipped += 1
+        return skipped
+
+    async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
+        """Claim up to `limit` due reminders, oldest first."""
+        due = sorted(
+            (r for r in self._reminders.values() if r.status == "pending" and r.not_before <= now),
+            key=lambda r: (r.not_before, r.id),
+        )[:limit]
+        claimed = []
+        for reminder in due:
+            reminder.status, reminder.claimed_at = "claimed", now
+            reminder.attempts += 1
+            sub = self._subscriptions[reminder.subscription_id]
+            chat = self._chats.get((sub.channel, sub.chat_id))
+            claimed.append(
+                ClaimedReminder(
+                    reminder.id,
+                    reminder.kind,
+                    reminder.due_at,
+                    reminder.attempts,
+                    sub,
+                    chat.language if chat else None,
+                )
+            )
+        return claimed
+
+    async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
+        """The reminder was delivered; also resets the subscription's failure count."""
+        reminder = self._reminders[reminder_id]
+        reminder.status, reminder.sent_at = "sent", now
+        sub = self._subscriptions.get(reminder.subscription_id)
+        if sub is not None:
+            self._subscriptions[sub.id] = dataclasses.replace(sub, failures=0)
+
+    async def retry_later(self, reminder_id: int, not_before: dt.datetime) -> None:
+        """Delivery failed for a passing reason: try again from `not_before`."""
+        reminder = self._reminders[reminder_id]
+        if reminder.status == "claimed":
+            reminder.status, reminder.claimed_at = "pending", None
+            reminder.not_before = not_before
+
+    async def record_blocked(
+        self, reminder_id: int, not_before: dt.datetime, max_failures: int
+    ) -> bool:
+        """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
+        reminder = self._reminders.get(reminder_id)
+        if reminder is None:
+            return False
+        sub = self._subscriptions[reminder.subscription_id]
+        sub = dataclasses.replace(sub, failures=sub.failures + 1)
+        self._subscriptions[sub.id] = sub
+        if sub.failures >= max_failures:
+            self._subscriptions[sub.id] = dataclasses.replace(sub, active=False)
+            self._cancel_pending(sub.id)
+            return True
+        reminder.status, reminder.claimed_at, reminder.not_before = "pending", None, not_before
+        return False
+
+    async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
+        """(kind, due_at, status) of a subscription's reminders."""
+        rows = sorted(
+            (r for r in self._reminders.values() if r.subscription_id == subscription_id),
+            key=lambda r: (r.due_at, r.id),
+        )
+        return [
+            (r.kind, r.due_at.astimezone(dt.UTC).isoformat(timespec="seconds"), r.status)
+            for r in rows
+        ]

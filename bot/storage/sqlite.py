@@ -12,10 +12,17 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiosqlite
 
-from bot.core.ports import Conversation, StoreError
+from bot.core.ports import (
+    ClaimedReminder,
+    Conversation,
+    PlannedRow,
+    StoreError,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +183,302 @@ class SqliteStore:
         return fresh
 
     async def delete_chat(self, channel: str, chat_id: str) -> None:
-        """Erase everything stored about a chat."""
+        """Erase everything stored about a chat: conversation, subscriptions, reminders."""
         try:
             async with self.transaction() as db:
                 await db.execute(
                     "DELETE FROM chats WHERE channel = ? AND chat_id = ?", (channel, chat_id)
                 )
+                await db.execute(
+                    "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?",
+                    (channel, chat_id),
+                )
         except sqlite3.Error as err:
             raise StoreError(str(err)) from err
+
+    # Subscriptions and reminders ---------------------------------------------------------
+
+    async def add_subscription(
+        self,
+        channel: str,
+        chat_id: str,
+        label: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+        now: dt.datetime,
+    ) -> Subscription:
+        """Store a subscription and its reminders in one transaction."""
+        try:
+            async with self.transaction() as db:
+                cursor = await db.execute(
+                    "INSERT INTO subscriptions (channel, chat_id, label, event_kind, event_date,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (channel, chat_id, label, event_kind, event_date.isoformat(), _iso(now)),
+                )
+                subscription_id = int(cursor.lastrowid or 0)
+                await _insert_reminders(db, subscription_id, reminders)
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+        return Subscription(subscription_id, channel, chat_id, label, event_kind, event_date)
+
+    async def replace_schedule(
+        self,
+        subscription_id: int,
+        channel: str,
+        chat_id: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+    ) -> Subscription | None:
+        """New event date and reminders for one of the chat's own subscriptions."""
+        try:
+            async with self.transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE subscriptions SET event_kind = ?, event_date = ?, active = 1,"
+                    " failures = 0 WHERE id = ? AND channel = ? AND chat_id = ?",
+                    (event_kind, event_date.isoformat(), subscription_id, channel, chat_id),
+                )
+                if cursor.rowcount != 1:
+                    return None
+                await db.execute(
+                    "UPDATE reminders SET status = 'cancelled' WHERE subscription_id = ?"
+                    " AND status IN ('pending', 'claimed')",
+                    (subscription_id,),
+                )
+                await _insert_reminders(db, subscription_id, reminders)
+                async with db.execute(
+                    _SUBSCRIPTION_SELECT + " WHERE id = ?", (subscription_id,)
+                ) as rows:
+                    row = await rows.fetchone()
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+        return _subscription(row) if row else None
+
+    async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
+        """The chat's active subscriptions, oldest first."""
+        return [
+            _subscription(row)
+            for row in await self._fetch(
+                _SUBSCRIPTION_SELECT
+                + " WHERE channel = ? AND chat_id = ? AND active = 1 ORDER BY id",
+                (channel, chat_id),
+            )
+        ]
+
+    async def next_due(self, subscription_id: int) -> dt.datetime | None:
+        """When the subscription's next pending reminder is due."""
+        rows = await self._fetch(
+            "SELECT MIN(due_at) FROM reminders WHERE subscription_id = ?"
+            " AND status IN ('pending', 'claimed')",
+            (subscription_id,),
+        )
+        value = rows[0][0] if rows else None
+        return dt.datetime.fromisoformat(value) if value else None
+
+    async def cancel_subscription(self, channel: str, chat_id: str, subscription_id: int) -> bool:
+        """Deactivate one of the chat's own subscriptions; False if it is not theirs."""
+        try:
+            async with self.transaction() as db:
+                cursor = await db.execute(
+                    "UPDATE subscriptions SET active = 0 WHERE id = ? AND channel = ?"
+                    " AND chat_id = ? AND active = 1",
+                    (subscription_id, channel, chat_id),
+                )
+                if cursor.rowcount != 1:
+                    return False
+                await _cancel_pending(db, subscription_id)
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+        return True
+
+    async def release_claims(self, claimed_before: dt.datetime) -> int:
+        """Put back claims older than `claimed_before` (their sender died): at-least-once."""
+        return await self._write(
+            "UPDATE reminders SET status = 'pending', claimed_at = NULL"
+            " WHERE status = 'claimed' AND claimed_at < ?",
+            (_iso(claimed_before),),
+        )
+
+    async def skip_stale(self, now: dt.datetime) -> int:
+        """Skip due reminders that became pointless or were overtaken by a later due one."""
+        stamp = _iso(now)
+        return await self._write(
+            "UPDATE reminders SET status = 'skipped' WHERE status = 'pending'"
+            " AND not_before <= :now AND (stale_at <= :now OR EXISTS ("
+            "  SELECT 1 FROM reminders later WHERE later.subscription_id ="
+            "  reminders.subscription_id AND later.status = 'pending'"
+            "  AND later.due_at <= :now AND later.due_at > reminders.due_at"
+            "  AND later.stale_at > :now))",
+            {"now": stamp},
+        )
+
+    async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
+        """Claim up to `limit` due reminders, oldest first, in one transaction."""
+        stamp = _iso(now)
+        try:
+            async with self.transaction() as db:
+                async with db.execute(
+                    "SELECT id FROM reminders WHERE status = 'pending' AND not_before <= ?"
+                    " ORDER BY not_before LIMIT ?",
+                    (stamp, limit),
+                ) as cursor:
+                    ids = [int(row[0]) for row in await cursor.fetchall()]
+                if not ids:
+                    return []
+                marks = ",".join("?" * len(ids))
+                await db.execute(
+                    f"UPDATE reminders SET status = 'claimed', claimed_at = ?,"
+                    f" attempts = attempts + 1 WHERE id IN ({marks})",
+                    (stamp, *ids),
+                )
+                async with db.execute(
+                    "SELECT r.id, r.kind, r.due_at, r.attempts, s.id, s.channel, s.chat_id,"
+                    " s.label, s.event_kind, s.event_date, s.active, s.failures, c.language"
+                    " FROM reminders r JOIN subscriptions s ON s.id = r.subscription_id"
+                    " LEFT JOIN chats c ON c.channel = s.channel AND c.chat_id = s.chat_id"
+                    f" WHERE r.id IN ({marks}) ORDER BY r.not_before",
+                    ids,
+                ) as cursor:
+                    rows = await cursor.fetchall()
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+        return [
+            ClaimedReminder(
+                id=int(row[0]),
+                kind=str(row[1]),
+                due_at=dt.datetime.fromisoformat(row[2]),
+                attempts=int(row[3]),
+                subscription=_subscription(row[4:12]),
+                language=row[12],
+            )
+            for row in rows
+        ]
+
+    async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
+        """The reminder was delivered; also resets the subscription's failure count."""
+        try:
+            async with self.transaction() as db:
+                await db.execute(
+                    "UPDATE reminders SET status = 'sent', sent_at = ? WHERE id = ?",
+                    (_iso(now), reminder_id),
+                )
+                await db.execute(
+                    "UPDATE subscriptions SET failures = 0 WHERE id ="
+                    " (SELECT subscription_id FROM reminders WHERE id = ?)",
+                    (reminder_id,),
+                )
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+
+    async def retry_later(self, reminder_id: int, not_before: dt.datetime) -> None:
+        """Delivery failed for a passing reason: try again from `not_before`."""
+        await self._write(
+            "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = ?"
+            " WHERE id = ? AND status = 'claimed'",
+            (_iso(not_before), reminder_id),
+        )
+
+    async def record_blocked(
+        self, reminder_id: int, not_before: dt.datetime, max_failures: int
+    ) -> bool:
+        """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
+        try:
+            async with self.transaction() as db:
+                async with db.execute(
+                    "SELECT subscription_id FROM reminders WHERE id = ?", (reminder_id,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is None:
+                    return False
+                subscription_id = int(row[0])
+                await db.execute(
+                    "UPDATE subscriptions SET failures = failures + 1 WHERE id = ?",
+                    (subscription_id,),
+                )
+                async with db.execute(
+                    "SELECT failures FROM subscriptions WHERE id = ?", (subscription_id,)
+                ) as cursor:
+                    failures_row = await cursor.fetchone()
+                failures = int(failures_row[0]) if failures_row else 0
+                if failures >= max_failures:
+                    await db.execute(
+                        "UPDATE subscriptions SET active = 0 WHERE id = ?", (subscription_id,)
+                    )
+                    await _cancel_pending(db, subscription_id)
+                    return True
+                await db.execute(
+                    "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = ?"
+                    " WHERE id = ?",
+                    (_iso(not_before), reminder_id),
+                )
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+        return False
+
+    async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
+        """(kind, due_at, status) of a subscription's reminders, for /mydata and tests."""
+        rows = await self._fetch(
+            "SELECT kind, due_at, status FROM reminders WHERE subscription_id = ?"
+            " ORDER BY due_at, id",
+            (subscription_id,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            async with self.db.execute(sql, params) as cursor:
+                return [tuple(row) for row in await cursor.fetchall()]
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+
+    async def _write(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> int:
+        try:
+            async with self.transaction() as db:
+                cursor = await db.execute(sql, params)
+                return int(cursor.rowcount)
+        except sqlite3.Error as err:
+            raise StoreError(str(err)) from err
+
+
+_SUBSCRIPTION_SELECT = (
+    "SELECT id, channel, chat_id, label, event_kind, event_date, active, failures"
+    " FROM subscriptions"
+)
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=int(row[0]),
+        channel=str(row[1]),
+        chat_id=str(row[2]),
+        label=str(row[3]),
+        event_kind=str(row[4]),
+        event_date=dt.date.fromisoformat(row[5]),
+        active=bool(row[6]),
+        failures=int(row[7]),
+    )
+
+
+async def _insert_reminders(
+    db: aiosqlite.Connection, subscription_id: int, reminders: list[PlannedRow]
+) -> None:
+    await db.executemany(
+        "INSERT INTO reminders (subscription_id, kind, due_at, stale_at, not_before)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (subscription_id, r.kind, _iso(r.due_at), _iso(r.stale_at), _iso(r.due_at))
+            for r in reminders
+        ],
+    )
+
+
+async def _cancel_pending(db: aiosqlite.Connection, subscription_id: int) -> None:
+    await db.execute(
+        "UPDATE reminders SET status = 'cancelled' WHERE subscription_id = ?"
+        " AND status IN ('pending', 'claimed')",
+        (subscription_id,),
+    )
 
 
 def _statements(sql: str) -> list[str]:

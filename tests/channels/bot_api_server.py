@@ -32,6 +32,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.send_delay = 0.0  # seconds each send* call takes, to widen a crash window
         self._lock = threading.Condition()
         self._message_id = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -113,13 +114,18 @@ class FakeBotApi:
                 with api._lock:
                     api.calls.append((method, params))
                     api._lock.notify_all()
+                if method.startswith("send") and api.send_delay:
+                    time.sleep(api.send_delay)
                 status, payload = api.answer(method, params)
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client was killed mid-request: that is what some tests do
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -221,7 +221,17 @@ def _strings_under_translatable_keys(node: object, key: str | None = None) -> It
 def test_prose_is_plain_single_line_and_short() -> None:
     assert (
         frozenset(
-            {"title", "summary", "text", "conditions", "documents", "notes", "subway", "conflicts"}
+            {
+                "title",
+                "label",
+                "summary",
+                "text",
+                "conditions",
+                "documents",
+                "notes",
+                "subway",
+                "conflicts",
+            }
         )
         == TRANSLATABLE_KEYS
     )

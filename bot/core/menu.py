@@ -1,0 +1,104 @@
+"""The main menu: topics, their labels and the keyboard every answer can lead back to."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.core.text import N_, _
+from bot.core.types import Button, Outbound
+
+
+class Topic(StrEnum):
+    """A factual topic the knowledge base answers."""
+
+    FEES = "fees"
+    HOURS = "hours"
+    OPEN_NOW = "open_now"
+    ADDRESS = "address"
+    ELIGIBILITY = "eligibility"
+    RENEWAL = "renewal"
+    CHANGE = "change"
+    LOSS = "loss"
+    PROCESS = "process"
+    COLLECTION = "collection"
+    DOCUMENTS = "documents"
+    PROCESSING_TIME = "processing_time"
+    CONTACT = "contact"
+
+
+TOPIC_LABELS: dict[Topic, str] = {
+    Topic.FEES: N_("💰 Fees"),
+    Topic.HOURS: N_("🕘 Opening hours"),
+    Topic.OPEN_NOW: N_("🟢 Open now?"),
+    Topic.ADDRESS: N_("📍 Offices and addresses"),
+    Topic.ELIGIBILITY: N_("✅ Who can apply"),
+    Topic.RENEWAL: N_("🔄 Renewal"),
+    Topic.CHANGE: N_("✏️ Change of card details"),
+    Topic.LOSS: N_("🆘 Lost or damaged card"),
+    Topic.PROCESS: N_("📝 How to apply"),
+    Topic.COLLECTION: N_("📦 Collecting the card"),
+    Topic.DOCUMENTS: N_("📄 Documents and photos"),
+    Topic.PROCESSING_TIME: N_("⏳ Processing time"),
+    Topic.CONTACT: N_("☎️ Hotline and contacts"),
+}
+
+MENU_LAYOUT: tuple[tuple[Topic, ...], ...] = (
+    (Topic.FEES, Topic.HOURS),
+    (Topic.ADDRESS, Topic.OPEN_NOW),
+    (Topic.ELIGIBILITY, Topic.PROCESS),
+    (Topic.RENEWAL, Topic.CHANGE),
+    (Topic.LOSS, Topic.COLLECTION),
+    (Topic.DOCUMENTS, Topic.PROCESSING_TIME),
+    (Topic.CONTACT,),
+)
+
+# Commands that open a topic directly; the names are part of the bot's public interface.
+TOPIC_COMMANDS: dict[str, Topic] = {
+    "fees": Topic.FEES,
+    "hours": Topic.HOURS,
+    "open": Topic.OPEN_NOW,
+    "address": Topic.ADDRESS,
+    "eligibility": Topic.ELIGIBILITY,
+    "renewal": Topic.RENEWAL,
+    "change": Topic.CHANGE,
+    "lost": Topic.LOSS,
+    "process": Topic.PROCESS,
+    "collection": Topic.COLLECTION,
+    "documents": Topic.DOCUMENTS,
+    "contact": Topic.CONTACT,
+}
+
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "zh": "简体中文",
+    "ru": "Русский",
+    "ko": "한국어",
+    "ja": "日本語",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "ar": "العربية",
+}
+
+
+def main_menu() -> tuple[tuple[Button, ...], ...]:
+    """The main menu as rows of buttons."""
+    rows = [
+        tuple(Button(_(TOPIC_LABELS[topic]), f"t:{topic.value}") for topic in row)
+        for row in MENU_LAYOUT
+    ]
+    rows.append((Button(_("⏰ Renewal reminders"), "remind"), Button(_("🌐 Language"), "lang")))
+    return tuple(rows)
+
+
+def menu_message(text: str) -> Outbound:
+    """A message carrying the main menu."""
+    return Outbound(text=text, buttons=main_menu())
+
+
+def disclaimer() -> str:
+    """The line every greeting carries: information, not legal advice."""
+    return _(
+        "I give information from official sources, not legal advice. For your own case, call "
+        "the immigration hotline 12367 or ask at a service centre."
+    )

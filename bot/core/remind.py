@@ -1,0 +1,422 @@
+"""Steps of the reminder wizard, the reminder list and the user's own data.
+
+The wizard stores only a code for whose card it is (self, spouse, child, family) and one date:
+no name, no card or passport number is ever asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
+from bot.core.engine import Reply, Turn
+from bot.core.menu import menu_message
+from bot.core.ports import PlannedRow, Store, Subscription
+from bot.core.schedule import (
+    BEIJING,
+    EventKind,
+    PlannedReminder,
+    ReminderKind,
+    upcoming,
+    window,
+)
+from bot.core.text import N_, _, current
+from bot.core.types import Button, Outbound
+
+ADULT_VALIDITY_YEARS = 10  # data/rules.yaml: validity (adult_years, minor_years)
+MINOR_VALIDITY_YEARS = 5
+
+
+class RemindState(StrEnum):
+    """Wizard states; stored as text."""
+
+    EVENT = "remind_event"
+    WHOSE = "remind_whose"
+    DATE = "remind_date"
+    CONFIRM = "remind_confirm"
+    ERASE = "erase_confirm"
+
+
+WHOSE_LABELS: dict[str, str] = {
+    "self": N_("👤 My own card"),
+    "spouse": N_("💑 My spouse's card"),
+    "child": N_("🧒 My child's card"),
+    "family": N_("👪 Another family member's card"),
+}
+
+REMINDER_NAMES: dict[str, str] = {
+    ReminderKind.GET_READY: N_("get your documents ready"),
+    ReminderKind.WINDOW_OPEN: N_("the renewal window opens"),
+    ReminderKind.LAST_WEEK: N_("last week before expiry"),
+    ReminderKind.CHANGE_FIRST: N_("apply for the new card"),
+    ReminderKind.CHANGE_LAST: N_("seven days left to apply"),
+}
+
+
+def _cancel_row() -> tuple[Button, ...]:
+    return (Button(_("✖ Cancel"), "cancel"),)
+
+
+def _store(turn: Turn) -> Store:
+    return turn.services.store
+
+
+def _today(turn: Turn) -> dt.date:
+    return turn.now.astimezone(BEIJING).date()
+
+
+async def start_reminder(turn: Turn) -> Reply:
+    """Ask what the reminder is about: expiry, a change of details, or a lost card."""
+    turn.conversation.data = {}
+    text = _(
+        "I can remind you before your card must be renewed: a card is renewed within one "
+        "month before it expires, and after a change of card details a new card is applied "
+        "for within one month. What should I remind you about?"
+    )
+    buttons = (
+        (Button(_("📅 My card expires on a date"), "ev:expiry"),),
+        (Button(_("✏️ A detail on my card changed"), "ev:change"),),
+        (Button(_("🆘 I lost or damaged my card"), "ev:loss"),),
+        _cancel_row(),
+    )
+    return Reply((Outbound(text=text, buttons=buttons),), RemindState.EVENT)
+
+
+async def choose_event(turn: Turn) -> Reply:
+    """Record the event; a lost card gets the replacement guidance at once."""
+    if turn.argument == "loss":
+        turn.conversation.data = {}
+        return Reply(tuple(turn.services.answers.topic("loss", turn.now)), "main")
+    if turn.argument not in (EventKind.EXPIRY, EventKind.CHANGE):
+        return await start_reminder(turn)
+    turn.conversation.data = {"event": turn.argument}
+    return ask_whose()
+
+
+def ask_whose() -> Reply:
+    """Ask whose card it is (a code, so no name is ever stored)."""
+    rows = tuple((Button(_(label), f"who:{code}"),) for code, label in WHOSE_LABELS.items())
+    return Reply(
+        (Outbound(text=_("Whose card is it?"), buttons=(*rows, _cancel_row())),),
+        RemindState.WHOSE,
+    )
+
+
+async def choose_whose(turn: Turn) -> Reply:
+    """Record whose card it is and ask for the date."""
+    if turn.argument not in WHOSE_LABELS or "event" not in turn.conversation.data:
+        return await start_reminder(turn)
+    turn.conversation.data["label"] = turn.argument
+    return ask_date(turn)
+
+
+def ask_date(turn: Turn, prefix: str = "") -> Reply:
+    """Ask for the expiry date or the date of the change, with examples."""
+    if turn.conversation.data.get("event") == EventKind.CHANGE:
+        question = _("On what date did the detail on the card change?")
+    else:
+        question = _("When does the card expire? It is printed on the card.")
+    example = _("Send the date, for example 2027-06-15, 15.06.2027 or 15 June 2027.")
+    text = "\n\n".join(part for part in (prefix, question, example) if part)
+    return Reply((Outbound(text=text, buttons=(_cancel_row(),)),), RemindState.DATE)
+
+
+async def receive_date(turn: Turn) -> Reply:
+    """Read a typed date; explain what to send when it cannot be used."""
+    if "event" not in turn.conversation.data:
+        return await start_reminder(turn)
+    parsed = parse_date(turn.argument)
+    translator = current()
+    if isinstance(parsed, Ambiguous):
+        first, second = parsed.options
+        text = _("Do you mean {first} or {second}?").format(
+            first=translator.format_date(first), second=translator.format_date(second)
+        )
+        buttons = (
+            (Button(translator.format_date(first), f"date:{first.isoformat()}"),),
+            (Button(translator.format_date(second), f"date:{second.isoformat()}"),),
+            _cancel_row(),
+        )
+        return Reply((Outbound(text=text, buttons=buttons),), RemindState.DATE)
+    if isinstance(parsed, Impossible):
+        problem = _("There is no such day: {year}-{month:02d}-{day:02d}.").format(
+            year=parsed.year, month=parsed.month, day=parsed.day
+        )
+        return ask_date(turn, problem)
+    if not isinstance(parsed, Exact):
+        return ask_date(turn, _("I could not read a date in that."))
+    return await check_date(turn, parsed.date)
+
+
+async def pick_date(turn: Turn) -> Reply:
+    """One of the two readings of an ambiguous date was chosen."""
+    try:
+        chosen = dt.date.fromisoformat(turn.argument)
+    except ValueError:
+        return ask_date(turn, _("That button is no longer valid. Please choose again:"))
+    if "event" not in turn.conversation.data:
+        return await start_reminder(turn)
+    return await check_date(turn, chosen)
+
+
+async def check_date(turn: Turn, chosen: dt.date) -> Reply:
+    """Refuse impossible or pointless dates; otherwise show the schedule to confirm."""
+    data = turn.conversation.data
+    event = EventKind(data["event"])
+    today = _today(turn)
+    translator = current()
+    if event is EventKind.EXPIRY:
+        years = MINOR_VALIDITY_YEARS if data.get("label") == "child" else ADULT_VALIDITY_YEARS
+        if chosen > add_months(today, 12 * years):
+            text = _(
+                "{date} is too far ahead: a card is valid for 10 years (5 years for children "
+                "under 18). Please check the expiry date on the card."
+            ).format(date=translator.format_date(chosen))
+            return ask_date(turn, text)
+        if chosen < today:
+            data.clear()
+            return Reply(tuple(turn.services.answers.renewal_now(event, chosen, turn.now)), "main")
+    else:
+        if chosen > today:
+            text = _("{date} is in the future. Send the date on which the detail changed.").format(
+                date=translator.format_date(chosen)
+            )
+            return ask_date(turn, text)
+        if add_months(chosen, 1) < today:
+            data.clear()
+            return Reply(tuple(turn.services.answers.renewal_now(event, chosen, turn.now)), "main")
+    planned = upcoming(event, chosen, turn.now)
+    if not planned:
+        data.clear()
+        return Reply(tuple(turn.services.answers.renewal_now(event, chosen, turn.now)), "main")
+    data["date"] = chosen.isoformat()
+    return Reply((confirmation(event, chosen, planned, turn.now),), RemindState.CONFIRM)
+
+
+def confirmation(
+    event: EventKind, chosen: dt.date, planned: list[PlannedReminder], now: dt.datetime
+) -> Outbound:
+    """The computed schedule in the user's locale, with Save, Change date and Cancel."""
+    translator = current()
+    first, last = window(event, chosen)
+    today = now.astimezone(BEIJING).date()
+    if event is EventKind.EXPIRY:
+        lines = [
+            _("The card expires on {date}.").format(date=translator.format_date(chosen)),
+            _("Renew it between {first} and {last}.").format(
+                first=translator.format_date(first), last=translator.format_date(last)
+            ),
+        ]
+    else:
+        lines = [
+            _("The detail changed on {date}.").format(date=translator.format_date(chosen)),
+            _("Apply for a new card by {last}.").format(last=translator.format_date(last)),
+        ]
+    if first <= today:
+        lines.append(_("The period is open now: you can go today."))
+    lines += ["", _("I will remind you at 10:00 Beijing time on:")]
+    for reminder in planned:
+        due = reminder.due_at.astimezone(BEIJING).date()
+        name = _(REMINDER_NAMES[reminder.kind])
+        lines.append(f"• {translator.format_date(due)}: {name}")
+    buttons = (
+        (Button(_("✅ Save the reminders"), "rsave"),),
+        (Button(_("📅 Another date"), "rdate"),),
+        _cancel_row(),
+    )
+    return Outbound(text="\n".join(lines), buttons=buttons)
+
+
+async def change_date(turn: Turn) -> Reply:
+    """Go back to the date question."""
+    if "event" not in turn.conversation.data:
+        return await start_reminder(turn)
+    return ask_date(turn)
+
+
+async def save_subscription(turn: Turn) -> Reply:
+    """Store the subscription and its reminders; send the window as a calendar file."""
+    data = turn.conversation.data
+    try:
+        event = EventKind(data["event"])
+        chosen = dt.date.fromisoformat(data["date"])
+    except (KeyError, ValueError):
+        return await start_reminder(turn)
+    label = str(data.get("label", "self"))
+    rows = [
+        PlannedRow(r.kind.value, r.due_at, r.stale_at) for r in upcoming(event, chosen, turn.now)
+    ]
+    store = _store(turn)
+    inbound = turn.inbound
+    replace = data.get("replace")
+    subscription: Subscription | None = None
+    if isinstance(replace, int):
+        subscription = await store.replace_schedule(
+            replace, inbound.channel, inbound.chat_id, event.value, chosen, rows
+        )
+    if subscription is None:
+        subscription = await store.add_subscription(
+            inbound.channel, inbound.chat_id, label, event.value, chosen, rows, turn.now
+        )
+    data.clear()
+    saved = Outbound(
+        text=_(
+            "Saved. I will send the reminders here. The file below adds the period to your "
+            "phone's calendar. /reminders shows your reminders and lets you stop them."
+        ),
+        attachment=turn.services.answers.calendar_file(event.value, chosen, label),
+    )
+    return Reply((saved, menu_message(_("Anything else?"))), "main")
+
+
+async def confirm_reask(turn: Turn) -> Reply:
+    """Typed text while the schedule waits for confirmation: ask to use the buttons."""
+    data = turn.conversation.data
+    try:
+        event = EventKind(data["event"])
+        chosen = dt.date.fromisoformat(data["date"])
+    except (KeyError, ValueError):
+        return await start_reminder(turn)
+    message = confirmation(event, chosen, upcoming(event, chosen, turn.now), turn.now)
+    hint = _("Please press “Save the reminders”, or send /cancel.")
+    return Reply((Outbound(text=f"{hint}\n\n{message.text}", buttons=message.buttons),))
+
+
+async def whose_reask(turn: Turn) -> Reply:
+    """Typed text where a button was expected: ask again."""
+    return ask_whose()
+
+
+async def event_reask(turn: Turn) -> Reply:
+    """Typed text where a button was expected: ask again."""
+    return await start_reminder(turn)
+
+
+async def list_subscriptions(turn: Turn) -> Reply:
+    """The user's subscriptions, each with its next reminder and a button to stop it."""
+    store = _store(turn)
+    subscriptions = await store.subscriptions(turn.inbound.channel, turn.inbound.chat_id)
+    if not subscriptions:
+        text = _("You have no reminders. Send /remind to set one up.")
+        return Reply((menu_message(text),))
+    translator = current()
+    lines = [_("Your reminders:")]
+    buttons = []
+    for sub in subscriptions:
+        nxt = await store.next_due(sub.id)
+        whose = _(WHOSE_LABELS.get(sub.label, WHOSE_LABELS["self"]))
+        if sub.event_kind == EventKind.EXPIRY:
+            what = _("expires on {date}").format(date=translator.format_date(sub.event_date))
+        else:
+            what = _("changed on {date}").format(date=translator.format_date(sub.event_date))
+        when = (
+            _("next reminder: {date}").format(
+                date=translator.format_date(nxt.astimezone(BEIJING).date())
+            )
+            if nxt
+            else _("no more reminders")
+        )
+        lines.append(f"• {whose}: {what}; {when}")
+        label = _("🔕 Stop: {whose}, {date}").format(
+            whose=whose, date=translator.format_date(sub.event_date)
+        )
+        buttons.append((Button(label, f"unsub:{sub.id}"),))
+    buttons.append((Button(_("➕ Add a reminder"), "remind"),))
+    return Reply((Outbound(text="\n".join(lines), buttons=tuple(buttons)),))
+
+
+def _subscription_id(turn: Turn) -> int | None:
+    try:
+        value = int(turn.argument)
+    except ValueError:
+        return None
+    return value if 0 < value < 2**62 else None
+
+
+async def stop_subscription(turn: Turn) -> Reply:
+    """Stop one of the user's own subscriptions; anything else changes nothing."""
+    subscription_id = _subscription_id(turn)
+    inbound = turn.inbound
+    stopped = subscription_id is not None and await _store(turn).cancel_subscription(
+        inbound.channel, inbound.chat_id, subscription_id
+    )
+    if not stopped:
+        return Reply((menu_message(_("That reminder was not found among yours.")),))
+    return Reply((menu_message(_("Stopped: you will get no more of those reminders.")),))
+
+
+async def renewed(turn: Turn) -> Reply:
+    """After renewing: ask for the new expiry date, which replaces that schedule."""
+    subscription_id = _subscription_id(turn)
+    inbound = turn.inbound
+    own = await _store(turn).subscriptions(inbound.channel, inbound.chat_id)
+    match = next((s for s in own if s.id == subscription_id), None)
+    if match is None:
+        return Reply((menu_message(_("That reminder was not found among yours.")),), "main")
+    turn.conversation.data = {
+        "event": EventKind.EXPIRY.value,
+        "label": match.label,
+        "replace": match.id,
+    }
+    return ask_date(turn, _("Congratulations on the new card!"))
+
+
+async def show_my_data(turn: Turn) -> Reply:
+    """Everything stored about this chat."""
+    inbound = turn.inbound
+    store = _store(turn)
+    conversation = turn.conversation
+    translator = current()
+    lines = [
+        _("What I store about you:"),
+        _("• Chat: {channel} {chat}").format(channel=inbound.channel, chat=inbound.chat_id),
+        _("• Language: {language}").format(language=conversation.language or _("not chosen")),
+    ]
+    subscriptions = await store.subscriptions(inbound.channel, inbound.chat_id)
+    for sub in subscriptions:
+        whose = _(WHOSE_LABELS.get(sub.label, WHOSE_LABELS["self"]))
+        lines.append(
+            _("• Reminder: {whose}, {kind} {date}").format(
+                whose=whose,
+                kind=_("expiry") if sub.event_kind == EventKind.EXPIRY else _("change"),
+                date=translator.format_date(sub.event_date),
+            )
+        )
+    if not subscriptions:
+        lines.append(_("• No reminders."))
+    lines += [
+        "",
+        _(
+            "No name, card number or passport number is ever stored. /deletemydata erases "
+            "everything."
+        ),
+    ]
+    return Reply((menu_message("\n".join(lines)),))
+
+
+async def ask_erase(turn: Turn) -> Reply:
+    """Ask for confirmation before erasing everything."""
+    buttons = (
+        (Button(_("🗑 Yes, delete everything"), "erase:yes"),),
+        (Button(_("No, keep it"), "erase:no"),),
+    )
+    text = _(
+        "Delete everything I store about you, including all reminders? This cannot be undone."
+    )
+    return Reply((Outbound(text=text, buttons=buttons),), RemindState.ERASE)
+
+
+async def erase(turn: Turn) -> Reply:
+    """Erase the chat's data after confirmation."""
+    if turn.argument != "yes":
+        return Reply((menu_message(_("Nothing was deleted.")),), "main")
+    inbound = turn.inbound
+    await _store(turn).delete_chat(inbound.channel, inbound.chat_id)
+    text = _("Done: everything I stored about you is deleted.")
+    return Reply((menu_message(text),), "main", erased=True)
+
+
+async def erase_reask(turn: Turn) -> Reply:
+    """Anything but the two buttons: ask again."""
+    return await ask_erase(turn)

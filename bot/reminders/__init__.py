@@ -1,0 +1,1 @@
+"""Renewal reminders: the schedule (pure), the store contract, the dispatcher loop."""
