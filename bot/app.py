@@ -9,14 +9,17 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.core.dialogue import build_dialogue
+from bot.core.eligibility import EligibilityCheck
 from bot.core.engine import Engine, Services
 from bot.core.intents import Matcher
 from bot.core.ports import Clock, Store, SystemClock
 from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
+from bot.knowledge.checkfile import load_check
 from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.query import Lexicon
 from bot.reminders.dispatcher import Dispatcher, Notifier, Sleep
 from bot.storage.sqlite import SqliteStore
 
@@ -66,14 +69,23 @@ class Resources:
     knowledge: KnowledgeBase
     translators: dict[str, BabelTranslator]
     matcher: Matcher
+    lexicon: Lexicon
+    eligibility: EligibilityCheck
+    pathways: Matcher
 
 
 def load_resources(settings: Settings) -> Resources:
     """Load and validate data/, the catalogs and the intent examples."""
+    knowledge = load_knowledge(settings.data_dir)
     return Resources(
-        knowledge=load_knowledge(settings.data_dir),
+        knowledge=knowledge,
         translators=load_translators(settings.locales_dir),
         matcher=Matcher.from_directory(settings.data_dir / "intents"),
+        lexicon=Lexicon.load(settings.data_dir / "lexicon.yaml"),
+        eligibility=load_check(
+            settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
+        ),
+        pathways=Matcher.from_directory(settings.data_dir / "pathway_intents"),
     )
 
 
@@ -89,11 +101,15 @@ def build_app(
     resources = resources or load_resources(settings)
     store = store if store is not None else SqliteStore(settings.database)
     services = Services(
-        answers=KnowledgeAnswers(resources.knowledge, calendar or ChineseCalendar()),
+        answers=KnowledgeAnswers(
+            resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
+        ),
         matcher=resources.matcher,
         clock=clock or SystemClock(),
         store=store,
         translators=resources.translators,
+        eligibility=resources.eligibility,
+        pathways=resources.pathways,
     )
     engine = Engine(dialogue=build_dialogue(), services=services)
     return BotApp(settings, store, engine, resources.knowledge, resources.translators)

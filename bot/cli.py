@@ -7,8 +7,12 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import PROJECT_ROOT, ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.storage.sqlite import SqliteStore
 
 CONNECT_HINT = (
     "Console mode (no TELEGRAM_BOT_TOKEN set). To connect Telegram, get a token from "
@@ -29,8 +33,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     evaluate = sub.add_parser("evaluate", help="matcher accuracy on the labelled questions")
     evaluate.add_argument("--tests", type=Path, default=PROJECT_ROOT / "tests" / "nlu")
     evaluate.add_argument("--misses", action="store_true", help="list every miss")
+    evaluate.add_argument(
+        "--pathways",
+        action="store_true",
+        help="measure the pathway matcher on tests/nlu/pathways.yaml instead",
+    )
     sub.add_parser("diagram", help="print the state diagram (Mermaid) of the dialogue")
+    stats = sub.add_parser("stats", help="answers and ratings per topic, unplaced questions")
+    stats.add_argument("--unplaced", type=int, default=30, help="how many questions to list")
     return parser.parse_args(argv)
+
+
+async def format_stats(store: SqliteStore, unplaced: int) -> str:
+    """Counts per topic and the latest questions the bot could not place."""
+    async with store:
+        stats = await store.topic_stats()
+        questions = await store.unplaced(unplaced)
+    lines = [f"{'topic':<16} {'answered':>8} {'helpful':>8} {'not helpful':>11}"]
+    lines += [f"{s.topic:<16} {s.asked:>8} {s.helpful:>8} {s.unhelpful:>11}" for s in stats]
+    if not stats:
+        lines.append("(no answers yet)")
+    lines += ["", f"questions the bot could not place (latest {len(questions)}):"]
+    lines += [f"  {when} [{language or '?'}] {text}" for when, language, text in questions]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,10 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     except (KnowledgeError, OSError) as err:
         print(f"prbot: cannot start: {err}", file=sys.stderr)
         return 2
+    if mode == "stats":
+        from bot.storage.sqlite import SqliteStore
+
+        print(asyncio.run(format_stats(SqliteStore(settings.database), args.unplaced)))
+        return 0
     if mode == "evaluate":
         from bot.evaluate import evaluate, format_report, load_cases
 
-        report = evaluate(app.engine.services.matcher, load_cases(args.tests))
+        services = app.engine.services
+        if args.pathways and services.pathways is not None:
+            report = evaluate(services.pathways, load_cases(args.tests / "pathways.yaml"))
+        else:
+            report = evaluate(services.matcher, load_cases(args.tests))
         print(format_report(report, show_misses=args.misses))
         return 0
     if mode == "check":

@@ -50,13 +50,20 @@ class Report:
         return sum(self.right.values()) / total if total else 0.0
 
 
-def load_cases(directory: Path) -> list[Case]:
-    """Read `<language>.yaml` files of `cases: [{text, intent}]`."""
+def load_cases(path: Path) -> list[Case]:
+    """Read a file, or the `<language>.yaml` files of a folder, of `cases: [{text, intent}]`.
+
+    The language is the file's `language`, or each case's own `language`.
+    """
+    files = [path] if path.is_file() else sorted(path.glob("??.yaml"))
     cases = []
-    for path in sorted(directory.glob("*.yaml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        language = str(document["language"])
-        cases += [Case(language, str(c["text"]), str(c["intent"])) for c in document["cases"]]
+    for file in files:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        default = document.get("language")
+        cases += [
+            Case(str(c.get("language", default)), str(c["text"]), str(c["intent"]))
+            for c in document["cases"]
+        ]
     return cases
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 from typing import Any
 
 from telegram import (
@@ -28,6 +29,10 @@ from bot.core.types import Button, Inbound, InboundKind, Outbound
 from bot.reminders import dispatcher
 
 log = logging.getLogger(__name__)
+
+# Durations (RetryAfter.retry_after and others) as timedelta, as python-telegram-bot 23 will
+# have them; without this PTB 22 warns on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CHANNEL = "telegram"
 CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit

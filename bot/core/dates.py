@@ -19,7 +19,7 @@ from typing import Any
 LANGUAGES = ("en", "zh", "ru", "ko", "ja", "fr", "de", "es", "ar")
 
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*[-/.年년]\s*(\d{1,2})\s*[-/.月월]\s*(\d{1,2})\s*[日일]?\.?$")
-_YEAR_LAST = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4})\.?$")
+_YEAR_LAST = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})\.?$")
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -75,6 +75,8 @@ def parse_date(text: str) -> ParsedDate:
     if match:
         first, separator, second, year_text = match.groups()
         a, b, year = int(first), int(second), int(year_text)
+        if year < 100:  # 15.06.27: cards are issued and expire in this century
+            year += 2000
         if separator == ".":  # 15.06.2027: day first wherever dots are used
             return _make(year, b, a)
         if a > 12 or b > 12 or a == b:

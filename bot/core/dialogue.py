@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core import remind
+from bot.core import eligibility, remind
 from bot.core.engine import (
     AnyButton,
     AnyCommand,
@@ -17,6 +17,7 @@ from bot.core.engine import (
     Turn,
     Unsupported,
 )
+from bot.core.intents import Matcher
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -25,7 +26,8 @@ from bot.core.menu import (
     disclaimer,
     menu_message,
 )
-from bot.core.text import N_, _, use_translator
+from bot.core.privacy import redact
+from bot.core.text import N_, _, current, use_translator
 from bot.core.types import BotCommand, Button, Outbound
 
 
@@ -121,21 +123,66 @@ async def set_language(turn: Turn) -> Reply:
 
 
 async def answer_topic(turn: Turn) -> Reply:
-    """Answer a topic chosen by command or button."""
+    """Answer a topic chosen by command (`/open saturday` passes "saturday") or button."""
     command = turn.inbound.command
     name = TOPIC_COMMANDS[command[0]].value if command else turn.argument
+    query = turn.argument if command else ""
     try:
         topic = Topic(name)
     except ValueError:
         return await stale_button(turn)
-    return Reply(tuple(turn.services.answers.topic(topic.value, turn.now)))
+    return await answer(turn, topic, query)
+
+
+async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
+    """A factual answer with a "was this helpful?" pair of buttons; the topic is counted."""
+    messages = turn.services.answers.topic(topic.value, turn.now, query)
+    await turn.services.store.count_topic(topic.value)
+    last = messages[-1]
+    rating = (
+        Button(_("👍 Helpful"), f"fb:{topic.value}:1"),
+        Button(_("👎 Not helpful"), f"fb:{topic.value}:0"),
+    )
+    rated = Outbound(
+        text=last.text,
+        buttons=(*last.buttons, rating),
+        venue=last.venue,
+        attachment=last.attachment,
+        meta=last.meta,
+    )
+    return Reply((*messages[:-1], rated))
+
+
+async def record_feedback(turn: Turn) -> Reply:
+    """Store a rating (the chat and the topic only) and thank the user."""
+    topic_name, _sep, value = turn.argument.partition(":")
+    if topic_name not in {t.value for t in Topic} or value not in ("0", "1"):
+        return await stale_button(turn)
+    inbound = turn.inbound
+    await turn.services.store.record_feedback(
+        inbound.channel, inbound.chat_id, topic_name, value == "1", turn.now
+    )
+    if value == "1":
+        text = _("Thank you for the feedback!")
+    else:
+        text = _(
+            "Thank you. I will pass this on so the answer can be improved. For your own case, "
+            "the immigration hotline 12367 can help."
+        )
+    return Reply((Outbound(text=text),))
 
 
 async def answer_free_text(turn: Turn) -> Reply:
     """Place a question in a topic; if unsure, apologise and offer the best guesses."""
     match = turn.services.matcher.match(turn.argument)
+    written_in = _other_language(turn, match.language)
+    if match.intent is not None and written_in is not None:
+        return await answer_in_language(turn, match.intent, written_in)
     if match.intent is not None:
         return await answer_intent(turn, match.intent)
+    await turn.services.store.record_unplaced(
+        redact(turn.argument), match.language or turn.conversation.language, turn.now
+    )
     guesses = [g for g in match.guesses() if g in _INTENT_LABELS]
     text = _("Sorry, I am not sure what you mean.")
     messages = []
@@ -147,6 +194,36 @@ async def answer_free_text(turn: Turn) -> Reply:
     else:
         messages.append(menu_message(text + " " + _("Please choose a topic:")))
     return Reply(tuple(messages))
+
+
+def _other_language(turn: Turn, detected: str | None) -> str | None:
+    """The language a question is written in, if the bot speaks it and it is not the reply's.
+
+    Latin-script languages are told apart only by their words, so a short message ("ok",
+    "hours?") never switches the language.
+    """
+    if detected is None or detected not in turn.services.translators:
+        return None
+    if detected == current().language:
+        return None
+    latin = detected in ("en", "fr", "de", "es")
+    if latin and len(turn.argument.split()) < 3:
+        return None
+    return detected
+
+
+async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
+    """Answer in the language the question was written in, and offer to keep it."""
+    with use_translator(turn.services.translators[language]):
+        reply = await answer_intent(turn, intent)
+        name = LANGUAGE_NAMES.get(language, language)
+        offer = Outbound(
+            text=_("You wrote in {language}. Shall I answer in {language} from now on?").format(
+                language=name
+            ),
+            buttons=((Button(f"✅ {name}", f"lang:{language}"),),),
+        )
+    return Reply((*reply.messages, offer), reply.next_state, reply.erased)
 
 
 _INTENT_LABELS: dict[str, str] = {
@@ -179,7 +256,29 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
         topic = Topic(intent)
     except ValueError:
         return await show_help(turn)
-    return Reply(tuple(turn.services.answers.topic(topic.value, turn.now)))
+    if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
+        found = _pathway_in(turn.services.pathways, turn.argument)
+        details = turn.services.answers.pathway(found, turn.now) if found else []
+        if details:
+            await turn.services.store.count_topic(topic.value)
+            return Reply(tuple(details))
+    return await answer(turn, topic, turn.argument)
+
+
+# A situation ("my wife is Chinese", "I invested 2 million") must clearly point to one pathway;
+# a general question ("who can apply?") gets the overview instead. Set on tests/nlu/pathways.
+PATHWAY_SURE = 0.5
+PATHWAY_MARGIN = 0.1
+
+
+def _pathway_in(matcher: Matcher, text: str) -> str | None:
+    """The pathway a question clearly describes, if any."""
+    ranked = matcher.rank(text)
+    if not ranked or ranked[0].score < PATHWAY_SURE:
+        return None
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < PATHWAY_MARGIN:
+        return None
+    return ranked[0].intent
 
 
 async def unknown_command(turn: Turn) -> Reply:
@@ -211,6 +310,7 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("menu"), show_menu, State.MAIN),
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
         Route(ButtonPress("t"), answer_topic, State.MAIN),
+        Route(ButtonPress("fb"), record_feedback),
         Route(Command("remind"), remind.start_reminder),
         Route(ButtonPress("remind"), remind.start_reminder),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN),
@@ -218,6 +318,11 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("renewed"), remind.renewed),
         Route(Command("mydata"), remind.show_my_data, State.MAIN),
         Route(Command("deletemydata"), remind.ask_erase),
+        Route(ButtonPress("elig"), eligibility.start_check),
+        Route(Command("check"), eligibility.start_check),
+        Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
+        Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
+        Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
     wizard = remind.RemindState
     states = {
@@ -238,6 +343,10 @@ def build_dialogue() -> Dialogue:
             Route(ButtonPress("rsave"), remind.save_subscription),
             Route(ButtonPress("rdate"), remind.change_date),
             Route(AnyText(), remind.confirm_reask),
+        ),
+        eligibility.STATE: (
+            Route(ButtonPress("el"), eligibility.answer),
+            Route(AnyText(), eligibility.reask),
         ),
         wizard.ERASE.value: (
             Route(ButtonPress("erase"), remind.erase),

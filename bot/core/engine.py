@@ -8,9 +8,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.intents import Matcher
+
+if TYPE_CHECKING:
+    from bot.core.eligibility import EligibilityCheck
 from bot.core.ports import Answers, Clock, Conversation, Store
 from bot.core.text import Translator, _, use_translator
 from bot.core.types import Inbound, InboundKind, Outbound
@@ -29,6 +32,8 @@ class Services:
     clock: Clock
     store: Store
     translators: Mapping[str, Translator]
+    eligibility: EligibilityCheck | None = None
+    pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
 
     @property
     def languages(self) -> list[str]:

@@ -1,61 +1,232 @@
 """Offline, typo-tolerant intent matching over example phrasings in many languages.
 
-Each example and the question become TF-IDF vectors of character n-grams (trigrams of words in
-spaced scripts, unigrams and bigrams of Han, kana and Hangul characters). An intent scores the
-best cosine similarity of its examples, plus a bonus when one of its keywords is (nearly)
-contained in the question. Character n-grams make a typo cost a few features rather than the
-whole word, and they need no word segmentation for Chinese or Japanese.
+A question and every example phrasing become TF-IDF vectors (weighted by the document
+frequencies of the example's own language) that mix several kinds of evidence:
+
+* character n-grams: trigrams of words in spaced scripts, unigrams and bigrams of Han, kana
+  and Hangul characters (no word segmentation is needed for Chinese or Japanese, and a typo
+  costs a few features rather than the whole word);
+* whole words and light stems (a five-letter prefix for Latin and Cyrillic words, clitics and
+  affixes stripped from Arabic ones), so that inflected forms meet;
+* bigrams of toneless pinyin readings of Han characters (from the data), so that a Chinese
+  homophone typo (地止 for 地址) still meets its word;
+* typo repair: a word that no example uses is replaced by the nearest known word of its script
+  (optimal string alignment distance of one, or two for long words, via rapidfuzz); Korean
+  words are compared letter (jamo) by letter.
+
+Only examples and keywords of the languages the question's script allows take part. An intent
+scores a weighted mean of the cosine similarities of its five best examples, plus a bonus when
+one of its keywords (matched by stem, or by pinyin) occurs in the question. Out-of-scope
+example questions compete too: a question nearer to them than to any intent gets no confident
+intent. `Matcher.match` turns the ranking into a confident intent or only guesses, and names
+the language the question was written in: by script, else (Latin letters) by the language of
+the best-fitting examples and keywords, stop words and accented letters.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+import operator
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7af]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_ARABIC_FOLD = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None}
+# combining marks of Latin, Cyrillic, Hebrew and Arabic letters (not the kana voicing marks)
+_MARKS = re.compile(
+    r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]"
 )
-_KEYWORD_WEIGHT = 0.3
+_ARABIC_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ـ": None,
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
 _MAX_QUERY = 500  # characters looked at: a question is never longer
+_CACHE_SIZE = 50_000  # typo repairs remembered
+
+# Scripts, and the languages whose examples a question in that script may match.
+_LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN = "latin", "cyrl", "arab", "hang", "kana", "han"
+_SCRIPT_LANGUAGES: dict[str, frozenset[str]] = {
+    _LATIN: frozenset({"en", "fr", "de", "es"}),
+    _CYRILLIC: frozenset({"ru"}),
+    _ARABIC: frozenset({"ar"}),
+    _HANGUL: frozenset({"ko"}),
+    _KANA: frozenset({"ja"}),
+    _HAN: frozenset({"zh", "ja"}),
+}
+
+_STEM_LENGTH = 5  # Latin and Cyrillic words share a stem when their first letters agree
+_ARABIC_PREFIXES = ("وبال", "وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
+_ARABIC_SUFFIXES = ("كما", "ها", "هم", "كم", "نا", "ات", "ون", "ين", "ان", "يه", "ه", "ي", "ك")
+
+
+def _words(text: str) -> frozenset[str]:
+    """The space-separated words of a literal."""
+    return frozenset(text.split())
+
+
+# Cheap cues for telling the Latin-script languages apart (letters before accent removal).
+_ACCENT_CUES: dict[str, str] = {
+    "ñ": "es", "¿": "es", "¡": "es", "á": "es", "í": "es", "ó": "es", "ú": "es",
+    "ß": "de", "ä": "de", "ö": "de", "ü": "de",
+    "ç": "fr", "œ": "fr", "è": "fr", "ê": "fr", "à": "fr", "ù": "fr", "â": "fr", "î": "fr",
+    "ô": "fr", "û": "fr", "ë": "fr", "ï": "fr",
+}  # fmt: skip
+_STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": _words(
+        "the is are what how where when which who do does can i my me you it of to for in on "
+        "and a an this that there with please at be get have will your s much many need want"
+    ),
+    "fr": _words(
+        "le la les est sont quel quelle quels comment ou quand je mon ma mes vous tu de des du "
+        "et un une ce cette pour avec sur dans au aux il elle faut peux puis qu que votre pas "
+        "ne c j l d s y"
+    ),
+    "de": _words(
+        "der die das ist sind was wie wo wann welche welcher wer ich mein meine mich mir sie du "
+        "und ein eine einen fur mit auf im in am zum zur den dem des bitte kann konnen muss "
+        "gibt es nicht ab wir habe hat bei"
+    ),
+    "es": _words(
+        "el la los las es son que como donde cuando cual cuanto cuanta quien yo mi mis me usted "
+        "tu de del y un una este esta para con en al por puedo hay se lo le necesito tengo su sus"
+    ),
+}
 
 
 def normalize(text: str) -> str:
-    """Casefold, drop accents of Latin, Cyrillic and Arabic letters, unify punctuation."""
+    """Casefold, drop accents of Latin, Cyrillic and Arabic letters, unify letters and spaces."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    decomposed = unicodedata.normalize("NFD", text)
-    kept: list[str] = []
-    for char in decomposed:
-        if unicodedata.combining(char) and kept and ord(kept[-1]) < 0x0800:
-            continue
-        kept.append(char)
-    text = unicodedata.normalize("NFC", "".join(kept)).translate(_ARABIC_FOLD)
+    if not text.isascii():
+        text = _MARKS.sub("", unicodedata.normalize("NFD", text))
+        text = unicodedata.normalize("NFC", text).translate(_ARABIC_FOLD)
     return " ".join(_WORD.findall(text))
 
 
+def _script(word: str) -> str:
+    """The script of a word without Han, kana or Hangul (by its first letter)."""
+    for char in word:
+        code = ord(char)
+        if 0x0400 <= code <= 0x04FF:
+            return _CYRILLIC
+        if 0x0600 <= code <= 0x06FF:
+            return _ARABIC
+        if char.isalpha():
+            return _LATIN
+    return ""
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light, language-blind stem: Arabic affixes stripped, other words cut to five letters."""
+    if _script(word) == _ARABIC:
+        for prefix in _ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                word = word[len(prefix) :]
+                break
+        for suffix in _ARABIC_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        return word
+    return word[:_STEM_LENGTH]
+
+
+def _key(word: str) -> str:
+    """What a keyword's word must share with a word of the question.
+
+    Short words must be equal; a longer one may differ in its last two letters (an ending),
+    and an Arabic one may carry other clitics and suffixes.
+    """
+    if len(word) <= 4:
+        return "w:" + word
+    if _script(word) == _ARABIC:
+        return "s:" + stem(word)
+    return "p:" + word[: max(_STEM_LENGTH, len(word) - 2)]
+
+
+def _keys(word: str) -> set[str]:
+    """Every key by which a word of a question can match a keyword's word."""
+    found = {"w:" + word}
+    if len(word) > 4:
+        found.add("s:" + stem(word))
+        found.update("p:" + word[:n] for n in range(_STEM_LENGTH, len(word) + 1))
+    return found
+
+
 def features(text: str) -> dict[str, float]:
-    """Term counts of the character n-grams of normalized text."""
-    counts: dict[str, float] = defaultdict(float)
+    """Term counts of the character n-grams, words and stems of normalized text."""
+    found: list[str] = []
     for run in _CJK_RUN.findall(text):
-        for i, char in enumerate(run):
-            counts[char] += 1.0
-            if i + 1 < len(run):
-                counts[run[i : i + 2]] += 1.0
+        found += run
+        found += [run[i : i + 2] for i in range(len(run) - 1)]
     for word in _CJK_RUN.sub(" ", text).split():
-        counts["w:" + word] += 1.0
+        found.append("w:" + word)
+        if len(word) > 2:
+            found.append("s:" + stem(word))
         padded = f" {word} "
-        for i in range(len(padded) - 2):
-            counts[padded[i : i + 3]] += 1.0
+        found += [padded[i : i + 3] for i in range(len(padded) - 2)]
+    counts: dict[str, float] = {}
+    counts.update(Counter(found))
     return counts
+
+
+def _plausible_typo(typed: str, known: str, distance: int) -> bool:
+    """Whether `typed` looks like a slip for `known` rather than another word.
+
+    The first letter must agree (unless the first two are swapped), and a four-letter word may
+    only have two letters swapped or one left out: short words are too often other words.
+    """
+    swapped = len(typed) == len(known) and sorted(typed) == sorted(known)
+    if typed[0] != known[0] and not (swapped and typed[:2] == known[1::-1]):
+        return False
+    if len(typed) == 4 and distance == 1:
+        return swapped or len(known) == 5
+    return True
+
+
+def scripts(text: str) -> frozenset[str]:
+    """The scripts a (normalized) text is written in."""
+    found: set[str] = set()
+    for char in text:
+        code = ord(char)
+        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+            found.add(_HANGUL)
+        elif 0x3040 <= code <= 0x30FF:
+            found.add(_KANA)
+        elif 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
+            found.add(_HAN)
+        elif 0x0400 <= code <= 0x04FF:
+            found.add(_CYRILLIC)
+        elif 0x0600 <= code <= 0x06FF:
+            found.add(_ARABIC)
+        elif char.isalpha():
+            found.add(_LATIN)
+    return frozenset(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +254,37 @@ class Match:
         return [s.intent for s in self.ranked[:count] if s.score >= floor]
 
 
-# Thresholds chosen on the labelled set (tests/nlu) with `prbot evaluate`.
-CONFIDENT = 0.25
-MARGIN = 0.02
-SURE = 0.5
+# Scores run from 0 to 1. Thresholds chosen with `prbot evaluate` on the labelled questions.
+CONFIDENT = 0.27
+MARGIN = 0.0
+SURE = 0.51
 GUESS_FLOOR = 0.2
+_NEIGHBOURS = (1.0, 0.7, 0.5, 0.35, 0.25)  # weights of the best examples of an intent
+_COMMON = 0.3  # share of a language's examples above which a feature is not indexed
+_FLOOR = 0.05  # examples less similar than this are ignored
+_K, _K_SUM = len(_NEIGHBOURS), math.fsum(_NEIGHBOURS)
+_STRETCH = 2.5  # scores are 1 - (1 - mean similarity) ** _STRETCH
+_KEYWORD_WEIGHT = 0.15  # bonus of an intent whose keyword the question contains
+_PINYIN = 0.5  # weight of a pinyin bigram against a character bigram
+_JAPANESE_LEAD = 0.1  # how much better Japanese examples must fit a Han-only question
+_OUT_MARGIN = 0.08  # how far an intent must beat the nearest out-of-scope example (unstretched)
+_OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
     intent: str
     language: str
-    weights: dict[str, float]
+
+
+@dataclass(slots=True)
+class _Keyword:
+    intent: str
+    language: str
+    han: str  # the keyword's CJK text, matched as a substring
+    sound: str  # or by its pinyin, to forgive homophone typos
+    keys: frozenset[str]  # its other words, each matched by its stem
+    weight: float  # the bonus it brings
 
 
 class Matcher:
@@ -104,120 +294,338 @@ class Matcher:
         self,
         examples: Mapping[str, Mapping[str, Iterable[str]]],
         keywords: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+        out_of_scope: Mapping[str, Iterable[str]] | None = None,
+        readings: Mapping[str, str] | None = None,
+        strong_keywords: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
     ) -> None:
-        """`examples[language][intent]` and `keywords[language][intent]` are phrasings."""
+        """`examples[language][intent]` and `keywords[language][intent]` are phrasings.
+
+        `out_of_scope[language]` are questions the bot must not answer: a question nearer
+        to one of them than to any intent gets no confident intent. `readings` maps a toneless
+        pinyin syllable to the Han characters read so, to forgive homophone typos in Chinese.
+        `strong_keywords` name requests that decide the intent whatever the topic ("remind me"
+        about a renewal is a reminder): they bring twice the bonus of a keyword.
+        """
+        self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
         raw: list[tuple[str, str, dict[str, float]]] = []
-        for language, intents in examples.items():
+        vocabulary: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        sources: list[tuple[str, Mapping[str, Iterable[str]]]] = list(examples.items())
+        sources += [(lang, {_OUT: p}) for lang, p in (out_of_scope or {}).items()]
+        for language, intents in sources:
             for intent, phrases in intents.items():
                 for phrase in phrases:
-                    raw.append((intent, language, features(normalize(phrase))))
-        document_frequency: dict[str, int] = defaultdict(int)
-        for _, _, counts in raw:
-            for feature in counts:
-                document_frequency[feature] += 1
-        total = len(raw) or 1
-        self._idf = {
-            f: math.log((1 + total) / (1 + n)) + 1.0 for f, n in document_frequency.items()
+                    text = normalize(phrase)
+                    raw.append((intent, language, self._features(text)))
+                    for word in _CJK_RUN.sub(" ", text).split():
+                        vocabulary[_script(word)][word] += 1
+                    for word in text.split():
+                        if _HANGUL_WORD.fullmatch(word):
+                            vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
+        frequency: dict[str, Counter[str]] = defaultdict(Counter)
+        sizes: Counter[str] = Counter()
+        for _, language, counts in raw:
+            sizes[language] += 1
+            frequency[language].update(counts.keys())
+        # each language weighs features by its own document frequencies: a word common in
+        # Spanish examples is weak evidence even though other languages never use it
+        self._idf: dict[str, dict[str, float]] = {
+            language: {f: math.log((1 + sizes[language]) / (1 + n)) + 1.0 for f, n in df.items()}
+            for language, df in frequency.items()
         }
-        self._default_idf = math.log(1 + total) + 1.0
+        self._default_idf = {lang: math.log(1 + size) + 1.0 for lang, size in sizes.items()}
         self._docs: list[_Doc] = []
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._postings: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        # features in over 30 % of a language's examples (and 20 of them) weigh little but cost
+        # the most time; they still count in the vectors' lengths, only their products are skipped
+        common = {
+            language: {f for f, n in df.items() if n > max(_COMMON * sizes[language], 20)}
+            for language, df in frequency.items()
+        }
         for intent, language, counts in raw:
-            weights = self._weigh(counts)
             index = len(self._docs)
-            self._docs.append(_Doc(intent, language, weights))
-            for feature, weight in weights.items():
-                self._postings[feature].append((index, weight))
-        self._keywords: list[tuple[str, str]] = []  # (intent, language) per keyword
-        self._keyword_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for language, intents in (keywords or {}).items():
-            for intent, words in intents.items():
-                for word in words:
-                    counts = features(normalize(word))
-                    if not counts:
-                        continue
-                    weights = self._weigh(counts)
-                    weight_sum = math.fsum(weights.values())
-                    index = len(self._keywords)
-                    self._keywords.append((intent, language))
-                    for feature, weight in weights.items():
-                        self._keyword_postings[feature].append((index, weight / weight_sum))
-        self.intents = sorted({d.intent for d in self._docs})
+            self._docs.append(_Doc(intent, language))
+            postings = self._postings[language]
+            skipped = common[language]
+            for feature, weight in self._weigh(counts, language).items():
+                if feature not in skipped:
+                    postings[feature].append((index, weight))
+        self._keywords: list[_Keyword] = []
+        self._keyword_index: dict[str, list[int]] = defaultdict(list)
+        self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
+        self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
+        self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
+        self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
+        self._corrections: dict[str, str] = {}
+        self.intents = sorted({d.intent for d in self._docs} - {_OUT})
         self.languages = sorted(examples)
+
+    def _add_keywords(
+        self,
+        table: Mapping[str, Mapping[str, Iterable[str]]],
+        weight: float,
+        vocabulary: dict[str, dict[str, int]],
+    ) -> None:
+        """Index `table[language][intent]` keywords, each bringing `weight` when found."""
+        for language, intents in table.items():
+            for intent, words in intents.items():
+                for keyword in words:
+                    text = normalize(keyword)
+                    if not text:
+                        continue
+                    spaced = _CJK_RUN.sub(" ", text).split()
+                    han = "".join(_CJK_RUN.findall(text))
+                    sound = self._sound(han) if len(han) > 1 else ""
+                    keys = frozenset(map(_key, spaced))
+                    entry = _Keyword(intent, language, han, sound, keys, weight)
+                    index = len(self._keywords)
+                    self._keyword_index[han[0] if han else _key(spaced[0])].append(index)
+                    if sound:
+                        self._keyword_index["py:" + sound.split()[0]].append(index)
+                    self._keywords.append(entry)
+                    for word in spaced:
+                        vocabulary[_script(word)][word] += 1
+
+    def _keywords_in(self, text: str, allowed: frozenset[str]) -> list[int]:
+        """The keywords (of the allowed languages) that a normalized text contains."""
+        keys = {key for w in text.split() for key in _keys(w)}
+        squeezed = text.replace(" ", "")
+        han = "".join(_CJK_RUN.findall(squeezed))
+        sound = self._sound(han)
+        candidates: set[int] = set()
+        for key in keys | set(han) | {"py:" + syllable for syllable in sound.split()}:
+            candidates.update(self._keyword_index.get(key, ()))
+        found = []
+        for index in sorted(candidates):
+            keyword = self._keywords[index]
+            if keyword.language not in allowed or not keys.issuperset(keyword.keys):
+                continue
+            if keyword.han in squeezed or (keyword.sound and keyword.sound in sound):
+                found.append(index)
+        return found
+
+    def _sound(self, han: str) -> str:
+        """The toneless pinyin of Han text, syllables between spaces ("" without readings)."""
+        if not self._readings:
+            return ""
+        return " " + " ".join(self._readings.get(c, c) for c in han) + " "
+
+    def _features(self, text: str) -> dict[str, float]:
+        """`features`, plus bigrams of the pinyin readings of Han characters."""
+        counts = features(text)
+        for run in _CJK_RUN.findall(text):
+            if _PINYIN and self._readings:
+                sounds = [self._readings.get(c, c) for c in run]
+                for i in range(len(sounds) - 1):
+                    pair = "p:" + sounds[i] + " " + sounds[i + 1]
+                    counts[pair] = counts.get(pair, 0.0) + _PINYIN
+        return counts
 
     @classmethod
     def from_directory(cls, directory: Path) -> Matcher:
         """Load `<language>.yaml` files of `intents: {name: {examples, keywords}}`."""
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         examples: dict[str, dict[str, list[str]]] = {}
         keywords: dict[str, dict[str, list[str]]] = {}
+        out_of_scope: dict[str, list[str]] = {}
+        readings: dict[str, str] = {}
+        strong: dict[str, dict[str, list[str]]] = {}
         for path in sorted(directory.glob("*.yaml")):
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
             language = str(document["language"])
+            rejected = (document.get("out_of_scope") or {}).get("examples") or ()
+            out_of_scope[language] = [str(e) for e in rejected]
+            readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
             for intent, spec in document["intents"].items():
                 examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
                 keywords.setdefault(language, {})[intent] = [
                     str(k) for k in spec.get("keywords") or ()
                 ]
+                strong.setdefault(language, {})[intent] = [
+                    str(k) for k in spec.get("strong_keywords") or ()
+                ]
         if not examples:
             raise FileNotFoundError(f"no intent files in {directory}")
-        return cls(examples, keywords)
+        return cls(examples, keywords, out_of_scope, readings, strong)
 
-    def _weigh(self, counts: Mapping[str, float]) -> dict[str, float]:
+    def _weigh(self, counts: Mapping[str, float], language: str) -> dict[str, float]:
+        """Unit-length TF-IDF weights, with the document frequencies of one language."""
+        idf = self._idf.get(language, {})
+        default = self._default_idf.get(language, 1.0)
         weights = {
-            f: (1.0 + math.log(c)) * self._idf.get(f, self._default_idf) for f, c in counts.items()
+            f: (1.0 + math.log(c) if c != 1.0 else 1.0) * idf.get(f, default)
+            for f, c in counts.items()
         }
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {f: w / norm for f, w in weights.items()}
+        scale = 1.0 / (math.sqrt(math.fsum(w * w for w in weights.values())) or 1.0)
+        return {f: w * scale for f, w in weights.items()}
+
+    def _repair(self, text: str) -> str:
+        """Replace words no example uses by the nearest known word of the same script."""
+        words = text.split()
+        changed = False
+        for i, word in enumerate(words):
+            hangul = _HANGUL_WORD.fullmatch(word) is not None
+            if not hangul and (len(word) < 4 or _CJK.search(word) or word.isdigit()):
+                continue
+            correction = self._corrections.get(word)
+            if correction is None:
+                if hangul:  # compare Korean by its letters (jamo), not by whole syllables
+                    jamo = unicodedata.normalize("NFD", word)
+                    correction = unicodedata.normalize("NFC", self._correct(jamo, _HANGUL))
+                else:
+                    correction = self._correct(word, _script(word))
+                if len(self._corrections) < _CACHE_SIZE:
+                    self._corrections[word] = correction
+            if correction != word:
+                words[i] = correction
+                changed = True
+        return " ".join(words) if changed else text
+
+    def _correct(self, word: str, script: str) -> str:
+        """The known word a typo most likely stands for, or the word itself."""
+        known = self._vocabulary.get(script)
+        if not known or word in known or len(word) < 4:
+            return word
+        limit = 1 if len(word) < 9 else 2
+        candidates = process.extract(
+            word, self._vocabulary_lists[script], scorer=OSA.distance, score_cutoff=limit, limit=8
+        )
+        plausible = [(c, d) for c, d, _ in candidates if _plausible_typo(word, c, int(d))]
+        if not plausible:
+            return word
+        return min(plausible, key=lambda c: (c[1], -known[c[0]]))[0]
+
+    def _analyse(self, text: str) -> tuple[str, frozenset[str]]:
+        """The repaired, normalized question and the languages its script allows."""
+        normalized = normalize(text[:_MAX_QUERY])
+        found = scripts(normalized)
+        allowed: set[str] = set()
+        for script in found:
+            allowed |= _SCRIPT_LANGUAGES[script]
+        if not allowed:
+            allowed = set(self.languages)
+        return self._repair(normalized), frozenset(allowed)
+
+    def _scores(
+        self, text: str, allowed: frozenset[str]
+    ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
+        """Per intent: score and language of its best example; per language: best similarity."""
+        counts = self._features(text)
+        dot: dict[int, float] = {}
+        add = dot.get
+        for language in allowed:
+            postings = self._postings.get(language)
+            if postings is None:
+                continue
+            for feature, weight in self._weigh(counts, language).items():
+                for index, doc_weight in postings.get(feature, ()):
+                    dot[index] = add(index, 0.0) + weight * doc_weight
+        similarities: dict[str, list[float]] = defaultdict(list)
+        languages: dict[str, str] = {}
+        best: dict[str, float] = defaultdict(float)
+        by_language: dict[str, float] = defaultdict(float)
+        for index, similarity in dot.items():
+            if similarity < _FLOOR:
+                continue
+            doc = self._docs[index]
+            similarities[doc.intent].append(similarity)
+            if similarity > best[doc.intent]:
+                best[doc.intent] = similarity
+                languages[doc.intent] = doc.language
+            if similarity > by_language[doc.language]:
+                by_language[doc.language] = similarity
+        scores = {
+            intent: math.fsum(map(operator.mul, _NEIGHBOURS, heapq.nlargest(_K, found))) / _K_SUM
+            for intent, found in similarities.items()
+        }
+        bonus: dict[str, tuple[float, str]] = {}
+        for index in self._keywords_in(text, allowed):
+            keyword = self._keywords[index]
+            extra = keyword.weight
+            if keyword.intent not in bonus:
+                by_language[keyword.language] += 0.05
+            if extra > bonus.get(keyword.intent, (0.0, ""))[0]:
+                bonus[keyword.intent] = (extra, keyword.language)
+        for intent, (extra, language) in bonus.items():
+            scores[intent] = scores.get(intent, 0.0) + extra
+            languages.setdefault(intent, language)
+        # scores end between 0 and 1, stretched so that a clear match scores about as high as
+        # the best cosine similarity alone would (what callers' thresholds were set for)
+        top = 1.0 + _KEYWORD_WEIGHT
+        scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
+        return scores, languages, by_language
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
-        query = self._weigh(features(normalize(text[:_MAX_QUERY])))
-        if not query:
+        repaired, allowed = self._analyse(text)
+        if not repaired:
             return []
-        dot: dict[int, float] = defaultdict(float)
-        for feature, weight in query.items():
-            for index, doc_weight in self._postings.get(feature, ()):
-                dot[index] += weight * doc_weight
-        best: dict[str, tuple[float, str]] = {}
-        for index, similarity in dot.items():
-            doc = self._docs[index]
-            if similarity > best.get(doc.intent, (0.0, ""))[0]:
-                best[doc.intent] = (similarity, doc.language)
-        contained: dict[int, float] = defaultdict(float)
-        for feature in query:
-            for index, share in self._keyword_postings.get(feature, ()):
-                contained[index] += share
-        bonus: dict[str, tuple[float, str]] = {}
-        for index, share in contained.items():
-            intent, language = self._keywords[index]
-            if share >= 0.75 and share > bonus.get(intent, (0.0, ""))[0]:
-                bonus[intent] = (share, language)
-        for intent, (share, language) in bonus.items():
-            score, lang = best.get(intent, (0.0, language))
-            best[intent] = (score + _KEYWORD_WEIGHT * share, lang or language)
-        ranked = [IntentScore(i, min(s, 1.0), lang) for i, (s, lang) in best.items()]
+        scores, languages, _ = self._scores(repaired, allowed)
+        scores.pop(_OUT, None)
+        ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
 
     def match(self, text: str) -> Match:
         """Decide on an intent, or return only guesses when the question is unclear."""
-        ranked = self.rank(text)
-        language = detect_script_language(text) or (ranked[0].language if ranked else None)
+        repaired, allowed = self._analyse(text)
+        if not repaired:
+            return Match(None, detect_script_language(text), ())
+        scores, languages, by_language = self._scores(repaired, allowed)
+        rejected = scores.pop(_OUT, 0.0)
+        ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
+        ranked.sort(key=lambda s: s.score, reverse=True)
+        language = self._language(text, repaired, allowed, ranked, by_language)
         if not ranked:
             return Match(None, language, ())
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
-        if language is None or (language in ("zh", "ja") and top.language in ("zh", "ja")):
-            language = top.language
+        confident = confident and _unstretch(top.score) > _unstretch(rejected) + _OUT_MARGIN
         return Match(top.intent if confident else None, language, tuple(ranked))
+
+    def _language(
+        self,
+        text: str,
+        repaired: str,
+        allowed: frozenset[str],
+        ranked: list[IntentScore],
+        by_language: Mapping[str, float],
+    ) -> str | None:
+        """The language of the question: by script, else by examples, stop words and accents."""
+        script_language = detect_script_language(text)
+        if script_language in ("ko", "ja", "ru", "ar"):
+            return script_language
+        if script_language == "zh":  # Han alone: Chinese, unless Japanese examples fit far better
+            japanese = by_language.get("ja", 0.0) > by_language.get("zh", 0.0) + _JAPANESE_LEAD
+            return "ja" if japanese else "zh"
+        latin = [lang for lang in ("en", "fr", "de", "es") if lang in allowed]
+        if not latin:
+            return ranked[0].language if ranked else None
+        votes = {lang: 2.0 * by_language.get(lang, 0.0) for lang in latin}
+        for char in text.lower():
+            cue = _ACCENT_CUES.get(char)
+            if cue in votes:
+                votes[cue] += 0.3
+        for word in repaired.split():
+            for lang in latin:
+                if word in _STOP_WORDS[lang]:
+                    votes[lang] += 0.15
+        best = max(votes, key=lambda lang: votes[lang])
+        return best if votes[best] > 0.0 else None
+
+
+def _unstretch(score: float) -> float:
+    """The mean similarity (plus bonus) behind a score: the inverse of the stretch."""
+    return 1.0 - math.pow(1.0 - score, 1.0 / _STRETCH)
 
 
 def detect_script_language(text: str) -> str | None:
     """A language implied by the script alone: Hangul, kana, Cyrillic or Arabic letters."""
     for char in text:
         code = ord(char)
-        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF:
+        if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3131 <= code <= 0x318E:
             return "ko"
         if 0x3040 <= code <= 0x30FF:
             return "ja"

@@ -65,8 +65,8 @@ class ConversationStore(Protocol):
 class Answers(Protocol):
     """Factual answers composed from the knowledge base in the current language."""
 
-    def topic(self, topic: str, now: dt.datetime) -> list[Outbound]:
-        """The answer to one topic."""
+    def topic(self, topic: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """The answer to one topic; `query` is the question typed, if any."""
         ...
 
     def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
@@ -75,6 +75,20 @@ class Answers(Protocol):
 
     def reminder(self, kind: str, subscription: Subscription, now: dt.datetime) -> list[Outbound]:
         """A reminder message: what to do, where, when, the fee and the source."""
+        ...
+
+    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One eligibility pathway in full; empty if there is no such pathway."""
+        ...
+
+    def pathway_list(self, page: int, size: int) -> Outbound:
+        """A page of the pathway list as buttons, with previous/next."""
+        ...
+
+    def eligibility_result(
+        self, fits: list[str], near: list[Any], now: dt.datetime
+    ) -> list[Outbound]:
+        """The check's result: pathways that may fit, or the closest and what it lacks."""
         ...
 
     def renewal_now(
@@ -186,7 +200,43 @@ class SubscriptionStore(Protocol):
         ...
 
 
-class Store(ConversationStore, SubscriptionStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    """How often a topic was answered and how it was rated."""
+
+    topic: str
+    asked: int
+    helpful: int
+    unhelpful: int
+
+
+class FeedbackStore(Protocol):
+    """Counters and ratings that show where the answers need work."""
+
+    async def count_topic(self, topic: str) -> None:
+        """One more answer on this topic."""
+        ...
+
+    async def record_feedback(
+        self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
+    ) -> None:
+        """The chat's rating of a topic (a later rating replaces an earlier one)."""
+        ...
+
+    async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
+        """A question the bot could not place, without the chat's identity."""
+        ...
+
+    async def topic_stats(self) -> list[TopicStats]:
+        """Counts per topic, most asked first."""
+        ...
+
+    async def unplaced(self, limit: int) -> list[tuple[str, str | None, str]]:
+        """The latest unplaced questions as (created_at, language, text)."""
+        ...
+
+
+class Store(ConversationStore, SubscriptionStore, FeedbackStore, Protocol):
     """Everything the engine and the reminder loop keep: one SQLite file in production."""
 
     async def open(self) -> None:

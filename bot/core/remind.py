@@ -21,7 +21,7 @@ from bot.core.schedule import (
     upcoming,
     window,
 )
-from bot.core.text import N_, _, current
+from bot.core.text import N_, _, current, ngettext
 from bot.core.types import Button, Outbound
 
 ADULT_VALIDITY_YEARS = 10  # data/rules.yaml: validity (adult_years, minor_years)
@@ -219,7 +219,9 @@ def confirmation(
     for reminder in planned:
         due = reminder.due_at.astimezone(BEIJING).date()
         name = _(REMINDER_NAMES[reminder.kind])
-        lines.append(f"• {translator.format_date(due)}: {name}")
+        lines.append(
+            "• " + _("{date}: {what}").format(date=translator.format_date(due), what=name)
+        )
     buttons = (
         (Button(_("✅ Save the reminders"), "rsave"),),
         (Button(_("📅 Another date"), "rdate"),),
@@ -235,14 +237,21 @@ async def change_date(turn: Turn) -> Reply:
     return ask_date(turn)
 
 
+def _pending(data: dict[str, object]) -> tuple[EventKind, dt.date] | None:
+    """The event and date waiting for confirmation, if the stored state holds valid ones."""
+    try:
+        return EventKind(str(data["event"])), dt.date.fromisoformat(str(data["date"]))
+    except (KeyError, ValueError):
+        return None
+
+
 async def save_subscription(turn: Turn) -> Reply:
     """Store the subscription and its reminders; send the window as a calendar file."""
     data = turn.conversation.data
-    try:
-        event = EventKind(data["event"])
-        chosen = dt.date.fromisoformat(data["date"])
-    except (KeyError, ValueError):
+    pending = _pending(data)
+    if pending is None:
         return await start_reminder(turn)
+    event, chosen = pending
     label = str(data.get("label", "self"))
     rows = [
         PlannedRow(r.kind.value, r.due_at, r.stale_at) for r in upcoming(event, chosen, turn.now)
@@ -272,12 +281,10 @@ async def save_subscription(turn: Turn) -> Reply:
 
 async def confirm_reask(turn: Turn) -> Reply:
     """Typed text while the schedule waits for confirmation: ask to use the buttons."""
-    data = turn.conversation.data
-    try:
-        event = EventKind(data["event"])
-        chosen = dt.date.fromisoformat(data["date"])
-    except (KeyError, ValueError):
+    pending = _pending(turn.conversation.data)
+    if pending is None:
         return await start_reminder(turn)
+    event, chosen = pending
     message = confirmation(event, chosen, upcoming(event, chosen, turn.now), turn.now)
     hint = _("Please press “Save the reminders”, or send /cancel.")
     return Reply((Outbound(text=f"{hint}\n\n{message.text}", buttons=message.buttons),))
@@ -301,7 +308,12 @@ async def list_subscriptions(turn: Turn) -> Reply:
         text = _("You have no reminders. Send /remind to set one up.")
         return Reply((menu_message(text),))
     translator = current()
-    lines = [_("Your reminders:")]
+    count = len(subscriptions)
+    lines = [
+        ngettext("You have {count} reminder:", "You have {count} reminders:", count).format(
+            count=count
+        )
+    ]
     buttons = []
     for sub in subscriptions:
         nxt = await store.next_due(sub.id)
@@ -317,7 +329,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
             if nxt
             else _("no more reminders")
         )
-        lines.append(f"• {whose}: {what}; {when}")
+        lines.append("• " + _("{whose}: {what}; {when}").format(whose=whose, what=what, when=when))
         label = _("🔕 Stop: {whose}, {date}").format(
             whose=whose, date=translator.format_date(sub.event_date)
         )

@@ -7,12 +7,22 @@ import itertools
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
+from bot.core.eligibility import CheckRule
 from bot.core.menu import TOPIC_LABELS, Topic
 from bot.core.ports import Subscription
 from bot.core.schedule import EventKind, ReminderKind, window
 from bot.core.text import N_, _, current
 from bot.core.types import Attachment, Button, Outbound, Venue
-from bot.knowledge.hours import BEIJING, HolidayCalendar, OpeningStatus, status_at
+from bot.knowledge.hours import (
+    BEIJING,
+    HOLIDAY_NAMES,
+    DayKind,
+    HolidayCalendar,
+    OpeningStatus,
+    opens_on,
+    sessions_on,
+    status_at,
+)
 from bot.knowledge.ics import window_calendar
 from bot.knowledge.model import (
     Confidence,
@@ -24,6 +34,7 @@ from bot.knowledge.model import (
     Service,
     Session,
 )
+from bot.knowledge.query import Lexicon, offices_named
 
 MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
 MAX_SOURCES = 2
@@ -77,21 +88,24 @@ def label_text(label: str) -> str:
 class KnowledgeAnswers:
     """Implements the core's Answers port over a loaded knowledge base."""
 
-    def __init__(self, knowledge: KnowledgeBase, calendar: HolidayCalendar) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, calendar: HolidayCalendar, lexicon: Lexicon
+    ) -> None:
         self._kb = knowledge
         self._calendar = calendar
+        self._lexicon = lexicon
 
     @property
     def knowledge(self) -> KnowledgeBase:
         """The knowledge base answered from."""
         return self._kb
 
-    def topic(self, topic: str, now: dt.datetime) -> list[Outbound]:
-        """The answer to one topic."""
+    def topic(self, topic: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """The answer to one topic; `query` is the user's question, if they typed one."""
         handler = getattr(self, f"_{topic}", None)
         if handler is None:
             raise KeyError(topic)
-        result: list[Outbound] = handler(now)
+        result: list[Outbound] = handler(now, query)
         return result
 
     # Reminders ---------------------------------------------------------------------------
@@ -101,12 +115,12 @@ class KnowledgeAnswers:
         first, last = window(EventKind(event_kind), event_date)
         main = self._kb.main_office
         if event_kind == EventKind.EXPIRY:
-            summary = _("Renew the permanent resident ID card ({whose})").format(
+            summary = _("Renewal period of the permanent resident ID card ({whose})").format(
                 whose=label_text(label)
             )
             rule = self._kb.rules["renewal_window"]
         else:
-            summary = _("Apply for a new permanent resident ID card ({whose})").format(
+            summary = _("Period to apply for a new permanent resident ID card ({whose})").format(
                 whose=label_text(label)
             )
             rule = self._kb.rules["change_window"]
@@ -147,15 +161,15 @@ class KnowledgeAnswers:
                 "renew by then."
             ),
             ReminderKind.LAST_WEEK: _(
-                "⏰ Last week: {whose} expires on {expiry}. Renew it before then."
+                "⏰ Last week: {whose} expires on {expiry}. Renew it by then."
             ),
             ReminderKind.CHANGE_FIRST: _(
                 "⏰ Reminder: a detail on {whose} changed on {event}. Apply for a new card "
                 "by {last}."
             ),
             ReminderKind.CHANGE_LAST: _(
-                "⏰ Seven days left: after the change on {event}, apply for a new card for "
-                "{whose} by {last}."
+                "⏰ Seven days left: a detail on {whose} changed on {event}. Apply for a new card "
+                "by {last}."
             ),
         }[ReminderKind(kind)].format(**dates)
         return [self._renewal_card(headline, subscription, now)]
@@ -231,7 +245,7 @@ class KnowledgeAnswers:
         unit = _("per person") if fee.per == "person" else _("per card")
         return _("{item}: {amount} {unit}").format(item=_(fee.title), amount=amount, unit=unit)
 
-    def _fees(self, now: dt.datetime) -> list[Outbound]:
+    def _fees(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         lines = [_("Fees for the Foreign Permanent Resident ID Card:")]
         lines += [f"• {self.fee_line(fee.id)}" for fee in self._kb.fees]
         lines += [
@@ -268,7 +282,9 @@ class KnowledgeAnswers:
     def _offices_with(self, schedule_id: str) -> list[Office]:
         return [o for o in self._kb.offices if o.schedule_id == schedule_id]
 
-    def _hours(self, now: dt.datetime) -> list[Outbound]:
+    def _hours(self, now: dt.datetime, query: str = "") -> list[Outbound]:
+        if offices_named(query, self._kb.offices):
+            return self._open_now(now, query)
         translator = current()
         lines = [_("Opening hours (Beijing time):")]
         used: list[Schedule] = []
@@ -280,15 +296,7 @@ class KnowledgeAnswers:
             lines.append("")
             lines.append(f"• {self.describe_schedule(schedule)}:")
             lines += [f"  – {_office_name(o)}" for o in offices]
-            daily = schedule.sessions_on(schedule.weekdays[0])
-            for first, second in itertools.pairwise(daily):
-                lines.append(
-                    "  "
-                    + _("Closed for lunch from {start} to {end}.").format(
-                        start=translator.format_time(first.closes),
-                        end=translator.format_time(second.opens),
-                    )
-                )
+            lines += ["  " + line for line in self._lunch_lines(schedule)]
             lines += [f"  {_(note)}" for note in schedule.conflicts]
         unknown = [o for o in self._kb.offices if o.schedule_id is None]
         lines.append("")
@@ -314,9 +322,12 @@ class KnowledgeAnswers:
         schedule = self._kb.schedules[office.schedule_id]
         return _status_text(status_at(schedule, now, self._calendar))
 
-    def _open_now(self, now: dt.datetime) -> list[Outbound]:
+    def _open_now(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         translator = current()
         local = now.astimezone(BEIJING)
+        named = offices_named(query, self._kb.offices)
+        offices = named or [o for o in self._kb.offices if o.schedule_id is not None]
+        day = self._lexicon.day(query, local.date()) if query else None
         lines = [
             _("Now in Beijing: {weekday} {date}, {time}.").format(
                 weekday=translator.format_weekday(local.weekday()),
@@ -325,14 +336,33 @@ class KnowledgeAnswers:
             ),
             "",
         ]
+        if day is not None and day != local.date():
+            lines += [
+                _("On {weekday} {date}:").format(
+                    weekday=translator.format_weekday(day.weekday()),
+                    date=translator.format_date(day),
+                ),
+                "",
+            ]
         provenances: list[Provenance] = []
-        for office in self._kb.offices:
+        for office in offices:
             if office.schedule_id is None:
+                lines.append(f"• {_office_name(office)}: {self.status_line(office, now)}")
                 continue
-            provenances.append(self._kb.schedules[office.schedule_id].provenance)
-            lines.append(f"• {_office_name(office)}: {self.status_line(office, now)}")
+            schedule = self._kb.schedules[office.schedule_id]
+            provenances.append(schedule.provenance)
+            if day is not None and day != local.date():
+                status = self.day_line(schedule, day)
+            else:
+                status = self.status_line(office, now)
+            lines.append(f"• {_office_name(office)}: {status}")
+            if named:
+                lines.append(
+                    "  " + _("Hours: {hours}").format(hours=self.describe_schedule(schedule))
+                )
+                lines += ["  " + line for line in self._lunch_lines(schedule)]
         unknown = [o for o in self._kb.offices if o.schedule_id is None]
-        if unknown:
+        if unknown and not named:
             lines.append("")
             lines.append(
                 _("Hours not published for: {offices}. Call 12367 before you go.").format(
@@ -341,6 +371,44 @@ class KnowledgeAnswers:
             )
         text = _with_footer("\n".join(lines), provenances)
         return [Outbound(text=text, buttons=_related("hours", "address"))]
+
+    def day_line(self, schedule: Schedule, day: dt.date) -> str:
+        """Whether and when an office opens on a given day, holidays included."""
+        translator = current()
+        opens = opens_on(schedule, day, self._calendar)
+        if opens is None:
+            return _(
+                "The official holiday schedule for {year} is not published yet, so I cannot "
+                "say for sure. On an ordinary week: {hours}. Check with 12367 before you go."
+            ).format(year=day.year, hours=self.describe_schedule(schedule))
+        if not opens:
+            if self._calendar.day_kind(day) is DayKind.HOLIDAY:
+                name = self._calendar.holiday_name(day)
+                return _("Closed: statutory holiday ({holiday}).").format(
+                    holiday=_(HOLIDAY_NAMES.get(name or "", name or ""))
+                )
+            return _("Closed that day.")
+        sessions = sessions_on(schedule, day, self._calendar)
+        times = translator.format_list(
+            [
+                f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
+                for s in sessions
+            ]
+        )
+        if self._calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
+            return _("Open: {times} (an official adjusted working day).").format(times=times)
+        return _("Open: {times}.").format(times=times)
+
+    def _lunch_lines(self, schedule: Schedule) -> list[str]:
+        translator = current()
+        daily = schedule.sessions_on(schedule.weekdays[0])
+        return [
+            _("Closed for lunch from {start} to {end}.").format(
+                start=translator.format_time(first.closes),
+                end=translator.format_time(second.opens),
+            )
+            for first, second in itertools.pairwise(daily)
+        ]
 
     # Places ------------------------------------------------------------------------------
 
@@ -388,7 +456,10 @@ class KnowledgeAnswers:
             )
         return messages
 
-    def _address(self, now: dt.datetime) -> list[Outbound]:
+    def _address(self, now: dt.datetime, query: str = "") -> list[Outbound]:
+        named = offices_named(query, self._kb.offices)
+        if named:
+            return [m for office in named for m in self.office_card(office, now)]
         main = self._kb.main_office
         messages = self.office_card(main, now)
         lines = [_("Other exit-entry service centres:")]
@@ -436,7 +507,7 @@ class KnowledgeAnswers:
         text = _with_footer("\n".join(lines), provenances)
         return [Outbound(text=text, buttons=_related(*related))]
 
-    def _renewal(self, now: dt.datetime) -> list[Outbound]:
+    def _renewal(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         return self._rule_answer(
             _("Renewing your card:"),
             ("renewal_window", "validity", "minor_card", "renewal_documents"),
@@ -444,7 +515,7 @@ class KnowledgeAnswers:
             ("renewal", "documents", "address", "hours"),
         )
 
-    def _change(self, now: dt.datetime) -> list[Outbound]:
+    def _change(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         return self._rule_answer(
             _("Changing details on your card:"),
             ("change_window", "change_items", "renewal_documents"),
@@ -452,7 +523,7 @@ class KnowledgeAnswers:
             ("renewal", "address", "hours"),
         )
 
-    def _loss(self, now: dt.datetime) -> list[Outbound]:
+    def _loss(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         return self._rule_answer(
             _("If your card is lost or damaged:"),
             ("loss_damage", "loss_procedure", "renewal_documents"),
@@ -460,7 +531,7 @@ class KnowledgeAnswers:
             ("renewal", "address", "hours"),
         )
 
-    def _collection(self, now: dt.datetime) -> list[Outbound]:
+    def _collection(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         return self._rule_answer(
             _("Collecting your card:"),
             ("collection", "collection_abroad", "issuing_authority"),
@@ -468,7 +539,7 @@ class KnowledgeAnswers:
             ("process", "address"),
         )
 
-    def _processing_time(self, now: dt.datetime) -> list[Outbound]:
+    def _processing_time(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         return self._rule_answer(
             _("How long it takes:"),
             ("processing_time",),
@@ -476,7 +547,7 @@ class KnowledgeAnswers:
             ("process", "contact"),
         )
 
-    def _process(self, now: dt.datetime) -> list[Outbound]:
+    def _process(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         lines = [_("How to apply, step by step:"), ""]
         lines += [f"{n}. {_(step.text)}" for n, step in enumerate(self._kb.steps, start=1)]
         lines.append("")
@@ -485,7 +556,7 @@ class KnowledgeAnswers:
         text = _with_footer("\n".join(lines), provenances)
         return [Outbound(text=text, buttons=_related("eligibility", "documents", "address"))]
 
-    def _documents(self, now: dt.datetime) -> list[Outbound]:
+    def _documents(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         lines = [_("Documents that every application needs:"), ""]
         lines += [f"• {_(rule.text)}" for rule in self._kb.documents]
         lines.append("")
@@ -493,29 +564,128 @@ class KnowledgeAnswers:
         text = _with_footer("\n".join(lines), (r.provenance for r in self._kb.documents))
         return [Outbound(text=text, buttons=_related("eligibility", "process"))]
 
-    def _eligibility(self, now: dt.datetime) -> list[Outbound]:
+    def _eligibility(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         general = next((p for p in self._kb.pathways if p.id == "general"), None)
         lines = [_("Who can get permanent residence in Beijing:"), ""]
         if general is not None:
             lines.append(_(general.summary))
             lines += [f"• {_(c)}" for c in general.conditions]
             lines.append("")
-        lines.append(_("The pathways:"))
-        for pathway in self._kb.pathways:
-            if pathway is general:
-                continue
-            lines.append(f"• {_(pathway.title)}: {_(pathway.summary)}")
-        lines.append("")
+        lines.append(
+            _(
+                "There are {count} pathways, for example through family, work, talent, "
+                "investment or Chinese origin."
+            ).format(count=len(self._kb.pathways) - 1)
+        )
         lines.append(
             _(
                 "The authorities decide each case. Ask 12367 or a service centre "
                 "before you prepare documents."
             )
         )
-        text = _with_footer("\n".join(lines), (p.provenance for p in self._kb.pathways))
-        return [Outbound(text=text, buttons=_related("documents", "process", "fees"))]
+        provenances = [general.provenance] if general is not None else []
+        text = _with_footer("\n".join(lines), provenances)
+        buttons = (
+            (Button(_("🧭 Which pathways may fit me?"), "elig"),),
+            (Button(_("📚 All pathways"), "pwl:0"),),
+            *_related("documents", "process"),
+        )
+        return [Outbound(text=text, buttons=buttons)]
 
-    def _contact(self, now: dt.datetime) -> list[Outbound]:
+    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway in full: summary, conditions, documents, notes and sources."""
+        pathway = next((p for p in self._kb.pathways if p.id == pathway_id), None)
+        if pathway is None:
+            return []
+        lines = [_(pathway.title), "", _(pathway.summary), "", _("Conditions:")]
+        lines += [f"• {_(c)}" for c in pathway.conditions]
+        if pathway.documents:
+            lines += ["", _("Documents:")]
+            lines += [f"• {_(d)}" for d in pathway.documents]
+        if pathway.notes:
+            lines += ["", _("Good to know:")]
+            lines += [f"• {_(n)}" for n in pathway.notes]
+        lines += [
+            "",
+            _(
+                "The authorities decide each case. Ask 12367 or a service centre "
+                "before you prepare documents."
+            ),
+        ]
+        text = _with_footer("\n".join(lines), (pathway.provenance,))
+        buttons = ((Button(_("📚 All pathways"), "pwl:0"),), *_related("documents", "process"))
+        return [Outbound(text=text, buttons=buttons)]
+
+    def pathway_list(self, page: int, size: int) -> Outbound:
+        """A page of pathway buttons with previous and next."""
+        pathways = [p for p in self._kb.pathways if p.id != "general"]
+        pages = max((len(pathways) + size - 1) // size, 1)
+        page = min(page, pages - 1)
+        shown = pathways[page * size : (page + 1) * size]
+        rows: list[tuple[Button, ...]] = [(Button(_(p.title), f"pw:{p.id}"),) for p in shown]
+        paging = []
+        if page > 0:
+            paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
+        if page < pages - 1:
+            paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
+        if paging:
+            rows.append(tuple(paging))
+        rows.append((Button(_("🧭 Which pathways may fit me?"), "elig"),))
+        text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
+            page=page + 1, pages=pages
+        )
+        return Outbound(text=text, buttons=tuple(rows))
+
+    def eligibility_result(
+        self, fits: list[str], near: list[CheckRule], now: dt.datetime
+    ) -> list[Outbound]:
+        """The pathways that may fit, each with its conditions; or the closest and its gap."""
+        by_id = {p.id: p for p in self._kb.pathways}
+        general = by_id.get("general")
+        lines: list[str] = []
+        provenances = []
+        shown = [by_id[f] for f in fits if f in by_id]
+        if shown:
+            lines.append(_("Pathways that may fit you:"))
+            for pathway in shown:
+                provenances.append(pathway.provenance)
+                lines += ["", f"✅ {_(pathway.title)}", _(pathway.summary)]
+                lines += [f"• {_(c)}" for c in pathway.conditions]
+        elif near:
+            lines.append(_("No pathway fits your answers exactly. The closest:"))
+            for rule in near:
+                pathway = by_id[rule.pathway]
+                provenances.append(pathway.provenance)
+                lines += ["", f"➖ {_(pathway.title)}"]
+                if rule.missing:
+                    lines.append(_("What is missing: {gap}").format(gap=_(rule.missing)))
+        else:
+            lines.append(_("None of the pathways fits your answers."))
+            lines.append(
+                _(
+                    "Some people qualify through an outstanding contribution to China or "
+                    "a special need of the state; ask 12367 about your case."
+                )
+            )
+        if general is not None:
+            lines += ["", _("Every applicant must also meet the general conditions:")]
+            lines += [f"• {_(c)}" for c in general.conditions]
+            provenances.append(general.provenance)
+        lines += [
+            "",
+            _(
+                "Next: open a pathway below for its documents, then confirm with the 12367 "
+                "hotline or a service centre. The authorities decide; this check is not a "
+                "decision."
+            ),
+        ]
+        text = _with_footer("\n".join(lines), provenances)
+        targets = shown or [by_id[r.pathway] for r in near]
+        rows = tuple((Button("📄 " + _(p.title), f"pw:{p.id}"),) for p in targets)
+        buttons = (*rows, (Button(_("📚 All pathways"), "pwl:0"),), (_menu_button(),))
+        return [Outbound(text=text, buttons=buttons)]
+
+    def _contact(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         lines = [_("Official contacts:"), ""]
         for contact in self._kb.contacts.values():
             lines.append(f"• {_(contact.title)}: {contact.value}")
@@ -528,8 +698,12 @@ def _related(*topics: str) -> tuple[tuple[Button, ...], ...]:
     """Buttons to related topics (two per row) and back to the menu."""
     buttons = [Button(_(TOPIC_LABELS[Topic(t)]), f"t:{t}") for t in topics]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((Button(_("☰ Main menu"), "menu"),))
+    rows.append((_menu_button(),))
     return tuple(rows)
+
+
+def _menu_button() -> Button:
+    return Button(_("☰ Main menu"), "menu")
 
 
 def _office_name(office: Office) -> str:
@@ -557,6 +731,11 @@ def _day_range(weekdays: Sequence[int]) -> str:
 
 def _status_text(status: OpeningStatus) -> str:
     translator = current()
+    if status.reason == "unknown" and status.closes_at is not None:
+        return _(
+            "On an ordinary week it is open now, until {time}, but the official holiday "
+            "schedule for this year is not published yet: check with 12367 before you go."
+        ).format(time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None)))
     if status.open_now and status.closes_at is not None:
         return _("Open now, until {time}.").format(
             time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))

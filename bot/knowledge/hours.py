@@ -8,9 +8,22 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.core.text import N_
 from bot.knowledge.model import Schedule, Session
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+# The names chinese_calendar gives, marked for translation.
+HOLIDAY_NAMES: dict[str, str] = {
+    "New Year's Day": N_("New Year's Day"),
+    "Spring Festival": N_("Spring Festival"),
+    "Tomb-sweeping Day": N_("Qingming Festival (Tomb-sweeping Day)"),
+    "Labour Day": N_("Labour Day"),
+    "Dragon Boat Festival": N_("Dragon Boat Festival"),
+    "National Day": N_("National Day"),
+    "Mid-autumn Festival": N_("Mid-Autumn Festival"),
+    "Anti-Fascist 70th Day": N_("Victory Day (70th anniversary)"),
+}
 LOOKAHEAD_DAYS = 14
 
 
@@ -67,10 +80,10 @@ class ChineseCalendar:
 class OpeningStatus:
     """Whether an office is open at a moment and what comes next."""
 
-    open_now: bool
+    open_now: bool  # False also when unknown; then `closes_at` is the ordinary closing time
     closes_at: dt.datetime | None  # when open: the end of the current session
     next_opening: dt.datetime | None  # when closed: the next session start, if known
-    reason: str  # "open", "lunch", "before", "after", "sunday", "holiday", "day_off"
+    reason: str  # open, unknown, lunch, before, after, sunday, holiday, day_off
     calendar_known: bool  # False: holiday arrangements for a day involved are not published
     holiday: str | None = None
 
@@ -104,13 +117,15 @@ def status_at(schedule: Schedule, moment: dt.datetime, calendar: HolidayCalendar
     today = local.date()
     opens_today = opens_on(schedule, today, calendar)
     known = opens_today is not None
-    today_sessions = sessions_on(schedule, today, calendar) if opens_today else ()
-    if opens_today:
-        for session in today_sessions:
-            start = dt.datetime.combine(today, session.opens, BEIJING)
-            end = dt.datetime.combine(today, session.closes, BEIJING)
-            if start <= local < end:
-                return OpeningStatus(True, end, None, "open", True)
+    if opens_today is None:  # no holiday data for this year: judge by the ordinary week
+        today_sessions = schedule.sessions_on(today.weekday())
+    else:
+        today_sessions = sessions_on(schedule, today, calendar) if opens_today else ()
+    for session in today_sessions:
+        start = dt.datetime.combine(today, session.opens, BEIJING)
+        end = dt.datetime.combine(today, session.closes, BEIJING)
+        if start <= local < end:
+            return OpeningStatus(known, end, None, "open" if known else "unknown", known)
     next_opening, next_known = _next_opening(schedule, local, calendar)
     if today_sessions:
         first = dt.datetime.combine(today, today_sessions[0].opens, BEIJING)

@@ -64,6 +64,7 @@ TRANSLATABLE_KEYS: frozenset[str] = frozenset(
         "notes",
         "subway",
         "conflicts",
+        "missing",
     }
 )
 
@@ -555,6 +556,7 @@ def _office(record: _Record, schedule_ids: set[str]) -> Office:
     office_id = record.slug("id")
     main = record.boolean("main")
     label = record.text("label")
+    aliases = record.text_list("aliases", allow_empty=True)
     name_rec = record.sub("name", record.get("name"))
     name = Localized(name_rec.text("en"), name_rec.optional_text("zh"))
     name_rec.finish()
@@ -604,6 +606,7 @@ def _office(record: _Record, schedule_ids: set[str]) -> Office:
         notes=notes,
         provenance=provenance,
         main=main,
+        aliases=aliases,
     )
 
 

@@ -120,6 +120,7 @@ class Office:
     notes: tuple[str, ...]  # English, translated through the catalogs
     provenance: Provenance
     main: bool = False
+    aliases: tuple[str, ...] = ()  # how people name it in questions, in any language
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,13 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.core.ports import ClaimedReminder, Conversation, PlannedRow, Subscription
+from bot.core.ports import (
+    ClaimedReminder,
+    Conversation,
+    PlannedRow,
+    Subscription,
+    TopicStats,
+)
 
 
 @dataclass
@@ -33,6 +39,9 @@ class MemoryStore:
         self._subscriptions: dict[int, Subscription] = {}
         self._reminders: dict[int, _Reminder] = {}
         self._last_id = 0
+        self._asked: dict[str, int] = {}
+        self._feedback: dict[tuple[str, str, str], bool] = {}
+        self._unplaced: list[tuple[str, str | None, str]] = []
 
     async def open(self) -> None:
         """Nothing to open."""
@@ -61,6 +70,8 @@ class MemoryStore:
     async def delete_chat(self, channel: str, chat_id: str) -> None:
         """Erase everything stored about a chat."""
         self._chats.pop((channel, chat_id), None)
+        for key in [k for k in self._feedback if k[:2] == (channel, chat_id)]:
+            del self._feedback[key]
         for sub in [
             s for s in self._subscriptions.values() if (s.channel, s.chat_id) == (channel, chat_id)
         ]:
@@ -257,3 +268,36 @@ class MemoryStore:
             (r.kind, r.due_at.astimezone(dt.UTC).isoformat(timespec="seconds"), r.status)
             for r in rows
         ]
+
+    async def count_topic(self, topic: str) -> None:
+        """One more answer on this topic."""
+        self._asked[topic] = self._asked.get(topic, 0) + 1
+
+    async def record_feedback(
+        self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
+    ) -> None:
+        """The chat's rating of a topic (a later rating replaces an earlier one)."""
+        self._feedback[(channel, chat_id, topic)] = helpful
+
+    async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
+        """A question the bot could not place, without the chat's identity."""
+        stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+        self._unplaced.append((stamp, language, text))
+
+    async def topic_stats(self) -> list[TopicStats]:
+        """Counts per topic, most asked first."""
+        topics = set(self._asked) | {topic for _, _, topic in self._feedback}
+        stats = [
+            TopicStats(
+                topic,
+                self._asked.get(topic, 0),
+                sum(1 for k, v in self._feedback.items() if k[2] == topic and v),
+                sum(1 for k, v in self._feedback.items() if k[2] == topic and not v),
+            )
+            for topic in topics
+        ]
+        return sorted(stats, key=lambda s: (-s.asked, s.topic))
+
+    async def unplaced(self, limit: int) -> list[tuple[str, str | None, str]]:
+        """The latest unplaced questions as (created_at, language, text)."""
+        return list(reversed(self._unplaced))[:limit]

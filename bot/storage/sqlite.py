@@ -22,6 +22,7 @@ from bot.core.ports import (
     PlannedRow,
     StoreError,
     Subscription,
+    TopicStats,
 )
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,9 @@ class SqliteStore:
                 await db.execute(
                     "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?",
                     (channel, chat_id),
+                )
+                await db.execute(
+                    "DELETE FROM feedback WHERE channel = ? AND chat_id = ?", (channel, chat_id)
                 )
         except sqlite3.Error as err:
             raise StoreError(str(err)) from err
@@ -424,6 +428,53 @@ class SqliteStore:
             (subscription_id,),
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    # Feedback ----------------------------------------------------------------------------
+
+    async def count_topic(self, topic: str) -> None:
+        """One more answer on this topic."""
+        await self._write(
+            "INSERT INTO topic_counts (topic, asked) VALUES (?, 1)"
+            " ON CONFLICT (topic) DO UPDATE SET asked = asked + 1",
+            (topic,),
+        )
+
+    async def record_feedback(
+        self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
+    ) -> None:
+        """The chat's rating of a topic (a later rating replaces an earlier one)."""
+        await self._write(
+            "INSERT INTO feedback (channel, chat_id, topic, helpful, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, chat_id, topic) DO UPDATE SET"
+            " helpful = excluded.helpful, created_at = excluded.created_at",
+            (channel, chat_id, topic, int(helpful), _iso(now)),
+        )
+
+    async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
+        """A question the bot could not place, without the chat's identity."""
+        await self._write(
+            "INSERT INTO unplaced_questions (language, text, created_at) VALUES (?, ?, ?)",
+            (language, text, _iso(now)),
+        )
+
+    async def topic_stats(self) -> list[TopicStats]:
+        """Counts per topic, most asked first."""
+        rows = await self._fetch(
+            "SELECT topic, SUM(asked), SUM(up), SUM(down) FROM ("
+            " SELECT topic, asked, 0 AS up, 0 AS down FROM topic_counts"
+            " UNION ALL SELECT topic, 0, helpful, 1 - helpful FROM feedback"
+            ") GROUP BY topic ORDER BY SUM(asked) DESC, topic",
+            (),
+        )
+        return [TopicStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def unplaced(self, limit: int) -> list[tuple[str, str | None, str]]:
+        """The latest unplaced questions as (created_at, language, text)."""
+        rows = await self._fetch(
+            "SELECT created_at, language, text FROM unplaced_questions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), r[1], str(r[2])) for r in rows]
 
     async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:

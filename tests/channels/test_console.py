@@ -130,3 +130,20 @@ def test_telegram_mode_polls_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
             finally:
                 process.kill()
         assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+
+
+def test_prbot_stats_prints_counts_and_unplaced_questions(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="/fees\n1\nblorp zxqv\n/quit\n",
+        capture_output=True, text=True, timeout=60, env=_env(tmp_path), cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    stats = subprocess.run(
+        [sys.executable, "-m", "bot", "stats"],
+        capture_output=True, text=True, timeout=60, env=_env(tmp_path), cwd=tmp_path,
+    )
+    assert stats.returncode == 0, stats.stderr
+    fees = next(line for line in stats.stdout.splitlines() if line.startswith("fees"))
+    assert fees.split()[1] == "1"
+    assert "blorp zxqv" in stats.stdout

@@ -12,6 +12,7 @@ from telegram.ext import Application
 
 from bot.app import BotApp, Resources, build_app
 from bot.channels.telegram import TelegramChannel
+from bot.core.types import Outbound
 from tests.channels.fake_bot_api import RecordingRequest, callback_update, message_update
 from tests.conftest import FakeClock, make_settings
 
@@ -230,3 +231,41 @@ async def test_every_reply_fits_telegram_limits(telegram: Any) -> None:
         for row in keyboard(params):
             for button in row:
                 assert len(button.get("callback_data", "").encode()) <= 64
+
+
+async def test_a_venue_is_sent_as_a_map_pin(telegram: Any) -> None:
+    from bot.channels.telegram import send
+    from bot.core.types import Venue
+
+    application, request, _ = telegram
+    request.clear()
+    pin = Venue(39.9493, 116.4171, "北京市公安局出入境接待大厅", "东城区安定门东大街2号")
+    await send(application.bot, 42, Outbound(text="Where", venue=pin))
+    (venue,) = request.of("sendVenue")
+    assert venue["latitude"] == 39.9493 and venue["title"] == pin.title
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"},
+         "Blocked"),
+        (429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
+               "parameters": {"retry_after": 7}}, "RetryAfter"),
+        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+         "Blocked"),
+        (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, "Transient"),
+    ],
+)
+async def test_notifier_turns_api_errors_into_delivery_errors(
+    telegram: Any, status: int, body: dict[str, Any], expected: str
+) -> None:
+    from bot.channels.telegram import TelegramNotifier
+    from bot.reminders import dispatcher
+
+    application, request, _ = telegram
+    request.fail_with["sendMessage"] = (status, body)
+    with pytest.raises(getattr(dispatcher, expected)) as raised:
+        await TelegramNotifier(application.bot).send("42", [Outbound(text="Reminder")])
+    if expected == "RetryAfter":
+        assert raised.value.seconds == 7  # type: ignore[attr-defined]

@@ -11,7 +11,10 @@ import yaml
 from bot.app import BotApp
 from tests.conftest import Chat, payloads_of, text_of
 
-SCENARIOS = sorted(Path(__file__).resolve().parents[1].glob("dialogues/*.yaml"))
+SCENARIOS = sorted(
+    p for p in Path(__file__).resolve().parents[1].glob("dialogues/*.yaml")
+    if p.name != "phrases.yaml"  # per-language phrases, used by test_languages.py
+)
 
 
 def _load() -> list[Any]:
@@ -43,3 +46,23 @@ async def test_dialogue(app: BotApp, scenario: dict[str, Any]) -> None:
         for payload in step.get("buttons", []):
             assert payload in offered, f"button {payload!r} missing at {where}: {offered}"
         assert all(len(r.text) <= 4096 for r in replies)
+
+
+async def test_feedback_is_stored_and_counted(app: BotApp) -> None:
+    chat = Chat(app)
+    replies = await chat.say("/fees")
+    assert "fb:fees:1" in payloads_of(replies) and "fb:fees:0" in payloads_of(replies)
+    assert "Thank you" in text_of(await chat.press("fb:fees:1"))
+    await Chat(app, chat_id="2").say("/fees")
+    await Chat(app, chat_id="2").press("fb:fees:0")
+    assert "no longer valid" in text_of(await chat.press("fb:nonsense:1"))
+    assert "no longer valid" in text_of(await chat.press("fb:fees:7"))
+    (fees,) = [s for s in await app.store.topic_stats() if s.topic == "fees"]
+    assert (fees.asked, fees.helpful, fees.unhelpful) == (2, 1, 1)
+
+
+async def test_unplaced_questions_are_kept_without_identity(app: BotApp) -> None:
+    await Chat(app).say("zxqv blorf E12345678 qwop a.b@example.com")
+    ((_, _language, text),) = await app.store.unplaced(10)
+    assert "E12345678" not in text and "a.b@example.com" not in text
+    assert "[number]" in text and "[email]" in text

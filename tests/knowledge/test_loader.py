@@ -231,6 +231,7 @@ def test_prose_is_plain_single_line_and_short() -> None:
                 "notes",
                 "subway",
                 "conflicts",
+                "missing",
             }
         )
         == TRANSLATABLE_KEYS

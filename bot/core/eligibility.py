@@ -1,0 +1,173 @@
+"""The guided eligibility check: questions with buttons, Back and Cancel, then the pathways.
+
+The questions and the rules come from data/eligibility_check.yaml; this module only walks
+them. The result names pathways that may fit and, if none does, the closest one and what it
+lacks. The decision is always the authorities'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.engine import Reply, Turn
+from bot.core.text import N_, _
+from bot.core.types import Button, Outbound
+
+STATE = "eligibility"
+PAGE_SIZE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer button."""
+
+    id: str
+    label: str  # English, translated through the catalogs
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question, asked only when `ask_if` holds for the answers so far."""
+
+    id: str
+    text: str
+    options: tuple[Option, ...]
+    ask_if: Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRule:
+    """Answers that point to a pathway; `near` answers make it the closest one."""
+
+    pathway: str
+    when: Mapping[str, frozenset[str]]
+    near: Mapping[str, frozenset[str]]
+    missing: str | None
+
+
+def _holds(condition: Mapping[str, frozenset[str]], answers: Mapping[str, str]) -> bool:
+    return all(answers.get(key) in allowed for key, allowed in condition.items())
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityCheck:
+    """The questions and rules of the check."""
+
+    questions: tuple[Question, ...]
+    rules: tuple[CheckRule, ...]
+
+    def next_question(self, answers: Mapping[str, str]) -> Question | None:
+        """The first question not answered yet that applies."""
+        for question in self.questions:
+            if question.id not in answers and _holds(question.ask_if, answers):
+                return question
+        return None
+
+    def question(self, question_id: str) -> Question | None:
+        """A question by id."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def evaluate(self, answers: Mapping[str, str]) -> tuple[list[str], list[CheckRule]]:
+        """Pathways that fit, and, when none does, the near rules (closest first)."""
+        fits = [r.pathway for r in self.rules if _holds(r.when, answers)]
+        if fits:
+            return list(dict.fromkeys(fits)), []
+        near = [r for r in self.rules if r.near and _holds(r.near, answers)]
+        return [], near
+
+
+def _check(turn: Turn) -> EligibilityCheck:
+    check = turn.services.eligibility
+    if check is None:
+        raise LookupError("no eligibility check loaded")
+    return check
+
+
+def _ask(turn: Turn, question: Question) -> Reply:
+    rows: list[tuple[Button, ...]] = [
+        (Button(_(o.label), f"el:{question.id}:{o.id}"),) for o in question.options
+    ]
+    controls = []
+    if turn.conversation.data.get("order"):
+        controls.append(Button(_("◀ Back"), "el:back"))
+    controls.append(Button(_("✖ Cancel"), "cancel"))
+    rows.append(tuple(controls))
+    step = len(turn.conversation.data.get("order", [])) + 1
+    text = _("Question {number}: {question}").format(number=step, question=_(question.text))
+    return Reply((Outbound(text=text, buttons=tuple(rows)),), STATE)
+
+
+async def start_check(turn: Turn) -> Reply:
+    """Begin the guided check."""
+    turn.conversation.data = {"answers": {}, "order": []}
+    intro = Outbound(
+        text=_(
+            "A few questions will show which permanent-residence pathways may fit you. "
+            "It takes a minute; the decision is always the authorities'."
+        )
+    )
+    question = _check(turn).next_question({})
+    assert question is not None
+    reply = _ask(turn, question)
+    return Reply((intro, *reply.messages), STATE)
+
+
+async def answer(turn: Turn) -> Reply:
+    """Record an answer (or go back one question), then ask the next or show the result."""
+    data = turn.conversation.data
+    raw_answers, raw_order = data.get("answers"), data.get("order")
+    answers: dict[str, str] = dict(raw_answers) if isinstance(raw_answers, dict) else {}
+    order: list[str] = list(raw_order) if isinstance(raw_order, list) else []
+    check = _check(turn)
+    if turn.argument == "back":
+        if order:
+            answers.pop(order.pop(), None)
+    else:
+        question_id, _sep, option_id = turn.argument.partition(":")
+        question = check.question(question_id)
+        if question is None or option_id not in {o.id for o in question.options}:
+            return await _restate(turn, N_("That button is no longer valid. Please choose again:"))
+        if question_id not in answers:
+            order.append(question_id)
+        answers[question_id] = option_id
+    turn.conversation.data = {"answers": answers, "order": order}
+    question = check.next_question(answers)
+    if question is not None:
+        return _ask(turn, question)
+    fits, near = check.evaluate(answers)
+    turn.conversation.data = {}
+    return Reply(tuple(turn.services.answers.eligibility_result(fits, near, turn.now)), "main")
+
+
+async def _restate(turn: Turn, message: str) -> Reply:
+    answers = turn.conversation.data.get("answers")
+    question = _check(turn).next_question(answers if isinstance(answers, dict) else {})
+    if question is None:
+        return await start_check(turn)
+    reply = _ask(turn, question)
+    first = reply.messages[0]
+    text = f"{_(message)}\n\n{first.text}"
+    return Reply((Outbound(text=text, buttons=first.buttons),), STATE)
+
+
+async def reask(turn: Turn) -> Reply:
+    """Typed text during the check: ask to use the buttons."""
+    return await _restate(turn, N_("Please answer with the buttons, or send /cancel."))
+
+
+async def show_pathway(turn: Turn) -> Reply:
+    """One pathway in full: conditions, documents, notes, source."""
+    messages = turn.services.answers.pathway(turn.argument, turn.now)
+    if not messages:
+        return Reply((Outbound(text=_("That button is no longer valid. Please choose again:")),))
+    return Reply(tuple(messages))
+
+
+async def list_pathways(turn: Turn) -> Reply:
+    """A page of the pathway list, as buttons."""
+    try:
+        page = max(int(turn.argument or 0), 0)
+    except ValueError:
+        page = 0
+    return Reply((turn.services.answers.pathway_list(page, PAGE_SIZE),))

@@ -1,0 +1,82 @@
+"""Reading a question for the day and the office it is about ("open on Saturday?", "石景山")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from babel import Locale
+
+from bot.knowledge.model import Office
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+BABEL_LOCALES = ("en", "zh_Hans", "ru", "ko", "ja", "fr", "de", "es", "ar")
+
+
+def fold(text: str) -> str:
+    """Casefold, drop accents and apostrophes, so `Mañana` and `manana` meet."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    return text.replace("'", "").replace("’", "").replace(".", " ")
+
+
+def _contains(text: str, term: str) -> bool:
+    """Whether folded `text` mentions folded `term` (a word, or a stem for inflected words)."""
+    if not term:
+        return False
+    if _CJK.search(term):
+        return term in text
+    if len(term) >= 6 and re.search(r"[\u0400-\u04ff]", term):
+        term = term[:-1]  # Russian: суббота -> суббот(у)
+        return re.search(rf"(?<!\w){re.escape(term)}\w*", text) is not None
+    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Day words in every language the bot speaks."""
+
+    today: tuple[str, ...]
+    tomorrow: tuple[str, ...]
+    weekdays: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        """Read data/lexicon.yaml and add every locale's weekday names from Babel."""
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        today = [fold(w) for words in document["today"].values() for w in words]
+        tomorrow = [fold(w) for words in document["tomorrow"].values() for w in words]
+        weekdays: set[tuple[str, int]] = set()
+        for code in BABEL_LOCALES:
+            days = Locale.parse(code).days
+            for context in ("format", "stand-alone"):
+                for width in ("wide", "abbreviated"):
+                    for number, name in days[context][width].items():
+                        word = fold(str(name)).strip()
+                        if len(word) >= (2 if _CJK.search(word) else 3):
+                            weekdays.add((word, int(number)))
+        for per_language in document.get("weekdays", {}).values():
+            for number, words in per_language.items():
+                weekdays.update((fold(w), int(number)) for w in words)
+        ordered = sorted(weekdays, key=lambda item: -len(item[0]))  # longest names first
+        return cls(tuple(today), tuple(tomorrow), tuple(ordered))
+
+    def day(self, question: str, today: dt.date) -> dt.date | None:
+        """The date a question asks about: tomorrow, a weekday (the next one), or today."""
+        text = fold(question)
+        if any(_contains(text, w) for w in self.tomorrow):
+            return today + dt.timedelta(days=1)
+        for word, weekday in self.weekdays:
+            if _contains(text, word):
+                return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+        return None
+
+
+def offices_named(question: str, offices: tuple[Office, ...]) -> list[Office]:
+    """The offices a question names by one of their aliases."""
+    text = fold(question)
+    return [o for o in offices if any(_contains(text, fold(a)) for a in o.aliases)]

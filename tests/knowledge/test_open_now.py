@@ -1,0 +1,96 @@
+"""'Is it open now?' at fixed instants in Beijing, with the real holiday calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.app import BotApp
+from tests.conftest import Chat, text_of
+
+
+def beijing(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+async def ask(app: BotApp, moment: dt.datetime, question: str) -> str:
+    app.engine.services.clock.current = moment  # type: ignore[attr-defined]
+    return text_of(await Chat(app).say(question))
+
+
+def line_for(text: str, office: str) -> str:
+    return next(line for line in text.splitlines() if office in line)
+
+
+async def test_weekday_morning(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 11, 26, 10), "is it open now?")
+    assert "Thursday November 26, 2026, 10:00" in text
+    assert "Open now, until 17:00" in line_for(text, "Main Exit-Entry Reception Hall")
+    assert "Source: http" in text
+
+
+async def test_sunday(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 11, 29, 11), "is it open now?")
+    line = line_for(text, "Main Exit-Entry Reception Hall")
+    assert "closed on Sundays" in line
+    assert "Next opening: Monday November 30, 2026, 09:00" in line
+
+
+async def test_lunch_at_shijingshan(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 11, 26, 12, 30), "when does Shijingshan open after lunch?")
+    line = line_for(text, "Shijingshan")
+    assert "Closed now for lunch" in line
+    assert "Next opening: Thursday November 26, 2026, 13:30" in line
+    assert "Closed for lunch from 12:00 to 13:30" in text
+    assert "Main Exit-Entry" not in text  # the question named one office
+
+
+async def test_statutory_holiday(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 10, 1, 10), "are they open now")
+    line = line_for(text, "Main Exit-Entry Reception Hall")
+    assert "statutory holiday" in line
+    assert "Next opening: Thursday October 8, 2026, 09:00" in line
+
+
+async def test_adjusted_working_sunday_opens(app: BotApp) -> None:
+    # Sunday 20 September 2026 is an official working day (调休) for National Day.
+    text = await ask(app, beijing(2026, 9, 20, 10), "is it open today?")
+    assert "Open now, until 17:00" in line_for(text, "Main Exit-Entry Reception Hall")
+
+
+async def test_adjusted_working_saturday_for_a_given_day(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 10, 6, 10), "open on saturday?")
+    assert "On Saturday October 10, 2026:" in text
+    assert "an official adjusted working day" in line_for(text, "Main Exit-Entry")
+
+
+async def test_new_years_eve_late_evening(app: BotApp) -> None:
+    text = await ask(app, beijing(2026, 12, 31, 23, 30), "open now?")
+    line = line_for(text, "Main Exit-Entry Reception Hall")
+    assert "closed for the day" in line
+    assert "not published yet" in line  # 1 January 2027 lies in a year without data
+
+
+async def test_a_year_without_holiday_data(app: BotApp) -> None:
+    text = await ask(app, beijing(2027, 3, 10, 10), "is it open now?")
+    line = line_for(text, "Main Exit-Entry Reception Hall")
+    assert "holiday schedule for this year is not published" in line
+    assert "Open now" not in line
+    day = await ask(app, beijing(2027, 3, 10, 10), "open on saturday?")
+    assert "holiday schedule for 2027 is not published" in line_for(day, "Main Exit-Entry")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("周六开门吗", "2026年11月28日"),
+        ("открыто в субботу?", "28 ноября 2026"),
+        ("토요일에 문 열어요?", "2026년 11월 28일"),
+    ],
+)
+async def test_day_questions_in_other_languages(app: BotApp, question: str, expected: str) -> None:
+    app.engine.services.clock.current = beijing(2026, 11, 26, 10)  # type: ignore[attr-defined]
+    chat = Chat(app, language={"周": "zh", "о": "ru", "토": "ko"}[question[0]])
+    text = text_of(await chat.say(question))
+    assert expected in text
