@@ -298,6 +298,7 @@ async def unsupported_message(turn: Turn) -> Reply:
 
 def build_dialogue() -> Dialogue:
     """The whole conversation as one table."""
+    wizard = remind.RemindState
     global_routes = (
         Route(Command("start"), start, State.MAIN),
         Route(Command("menu"), show_menu, State.MAIN),
@@ -311,45 +312,52 @@ def build_dialogue() -> Dialogue:
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
         Route(ButtonPress("t"), answer_topic, State.MAIN),
         Route(ButtonPress("fb"), record_feedback),
-        Route(Command("remind"), remind.start_reminder),
-        Route(ButtonPress("remind"), remind.start_reminder),
+        Route(Command("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
+        Route(ButtonPress("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN),
         Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN),
-        Route(ButtonPress("renewed"), remind.renewed),
+        Route(ButtonPress("renewed"), remind.renewed, goes_to=(wizard.DATE, State.MAIN)),
         Route(Command("mydata"), remind.show_my_data, State.MAIN),
-        Route(Command("deletemydata"), remind.ask_erase),
-        Route(ButtonPress("elig"), eligibility.start_check),
-        Route(Command("check"), eligibility.start_check),
+        Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,)),
+        Route(ButtonPress("elig"), eligibility.start_check, goes_to=(eligibility.STATE,)),
+        Route(Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,)),
         Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
         Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
-    wizard = remind.RemindState
     states = {
-        State.MAIN.value: (Route(AnyText(), answer_free_text),),
+        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
         wizard.EVENT.value: (
-            Route(ButtonPress("ev"), remind.choose_event),
+            Route(ButtonPress("ev"), remind.choose_event, goes_to=(wizard.WHOSE, State.MAIN)),
             Route(AnyText(), remind.event_reask),
         ),
         wizard.WHOSE.value: (
-            Route(ButtonPress("who"), remind.choose_whose),
+            Route(ButtonPress("who"), remind.choose_whose, goes_to=(wizard.DATE, wizard.EVENT)),
             Route(AnyText(), remind.whose_reask),
         ),
         wizard.DATE.value: (
-            Route(ButtonPress("date"), remind.pick_date),
-            Route(AnyText(), remind.receive_date),
+            Route(
+                ButtonPress("date"),
+                remind.pick_date,
+                goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN),
+            ),
+            Route(
+                AnyText(), remind.receive_date, goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN)
+            ),
         ),
         wizard.CONFIRM.value: (
-            Route(ButtonPress("rsave"), remind.save_subscription),
-            Route(ButtonPress("rdate"), remind.change_date),
-            Route(AnyText(), remind.confirm_reask),
+            Route(
+                ButtonPress("rsave"), remind.save_subscription, goes_to=(State.MAIN, wizard.EVENT)
+            ),
+            Route(ButtonPress("rdate"), remind.change_date, goes_to=(wizard.DATE, wizard.EVENT)),
+            Route(AnyText(), remind.confirm_reask, goes_to=(wizard.EVENT,)),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer),
+            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,)),
             Route(AnyText(), eligibility.reask),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase),
+            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,)),
             Route(AnyText(), remind.erase_reask),
         ),
     }
@@ -357,6 +365,6 @@ def build_dialogue() -> Dialogue:
         Route(AnyCommand(), unknown_command),
         Route(AnyButton(), stale_button),
         Route(Unsupported(), unsupported_message),
-        Route(AnyText(), answer_free_text, State.MAIN),
+        Route(AnyText(), answer_free_text, State.MAIN, goes_to=(wizard.EVENT,)),
     )
     return Dialogue(State.MAIN.value, global_routes, states, fallback_routes)

@@ -175,11 +175,20 @@ class Unsupported:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A row of the state table: on `trigger`, run `step`, then go to `next_state`."""
+    """A row of the state table: on `trigger`, run `step`, then go to `next_state`.
+
+    A step that chooses where to go itself (a wizard step) lists the states it may choose in
+    `goes_to`; the engine refuses any other, so the table stays the whole truth.
+    """
 
     trigger: Trigger
     step: Step
     next_state: str | None = None
+    goes_to: tuple[str, ...] = ()
+
+    def targets(self, state: str) -> tuple[str, ...]:
+        """Every state this route can lead to from `state`."""
+        return (self.next_state or state, *self.goes_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +260,11 @@ class Engine:
             turn = Turn(inbound, conversation, self._services)
             reply, route = await self._dispatch(turn)
             if reply.next_state is not None:
+                if reply.next_state not in route.targets(conversation.state):
+                    raise RuntimeError(
+                        f"{route.step.__name__} went to {reply.next_state!r}, which the state "
+                        f"table does not allow from {conversation.state!r}"
+                    )
                 conversation.state = reply.next_state
             elif route.next_state is not None:
                 conversation.state = route.next_state
@@ -309,16 +323,16 @@ def mermaid(dialogue: Dialogue) -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {dialogue.initial}"]
     for state, routes in dialogue.states.items():
         for route in routes:
-            target = route.next_state or state
-            lines.append(
-                f"    {state} --> {target}: {route.trigger.describe()} {route.step.__name__}"
-            )
+            for target in dict.fromkeys(route.targets(state)):
+                label = f"{route.trigger.describe()} {route.step.__name__}"
+                lines.append(f"    {state} --> {target}: {label}")
     jumps: dict[str, list[str]] = {}
     for route in dialogue.global_routes:
-        if route.next_state is not None:
-            jumps.setdefault(route.next_state, []).append(route.trigger.describe())
-    for target, triggers in jumps.items():
-        lines.append(f"    note right of {target}: from any state on {' '.join(triggers)}")
+        for jump in (route.next_state, *route.goes_to):
+            if jump is not None:
+                jumps.setdefault(jump, []).append(route.trigger.describe())
+    for jump, triggers in jumps.items():
+        lines.append(f"    note right of {jump}: from any state on {' '.join(triggers)}")
     return "\n".join(dict.fromkeys(lines))
 
 

@@ -90,3 +90,28 @@ async def test_dedup_ignores_a_replayed_update(app: BotApp) -> None:
     inbound = Inbound("test", "5", InboundKind.TEXT, now, text="/fees", update_id="u-1")
     assert await app.engine.handle(inbound)
     assert await app.engine.handle(inbound) == []
+
+
+def test_the_diagram_shows_where_each_wizard_step_may_go() -> None:
+    from bot.core.dialogue import build_dialogue
+    from bot.core.engine import mermaid
+
+    diagram = mermaid(build_dialogue())
+    assert "remind_event --> remind_whose: [ev] choose_event" in diagram
+    assert "remind_date --> remind_confirm: text receive_date" in diagram
+    assert "eligibility --> main: [el] answer" in diagram
+
+
+async def test_a_step_cannot_leave_for_a_state_the_table_does_not_allow(app: BotApp) -> None:
+    from bot.core.engine import AnyText, Dialogue, Engine, Reply, Route, Turn
+
+    async def rogue(turn: Turn) -> Reply:
+        return Reply((), "remind_confirm")
+
+    dialogue = Dialogue("main", (), {"main": (Route(AnyText(), rogue),)}, ())
+    engine = Engine(dialogue=dialogue, services=app.engine.services)
+    chat = Chat(app)
+    chat.app = type("Wrapper", (), {"engine": engine})()  # type: ignore[assignment]
+    replies = await chat.say("anything")
+    assert "something went wrong" in text_of(replies)
+    assert await app.store.load_conversation("test", chat.chat_id) is None
