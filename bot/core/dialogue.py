@@ -153,6 +153,17 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
     return Reply((*messages[:-1], rated))
 
 
+async def show_office(turn: Turn) -> Reply:
+    """One office's card, from the office list."""
+    messages = turn.services.answers.office(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
+async def filter_offices(turn: Turn) -> Reply:
+    """The office list, filtered by what the user needs (or all of them)."""
+    return Reply((turn.services.answers.office_list(turn.argument or None),))
+
+
 async def record_feedback(turn: Turn) -> Reply:
     """Store a rating (the chat and the topic only) and thank the user."""
     topic_name, _sep, value = turn.argument.partition(":")
@@ -312,6 +323,8 @@ def build_dialogue() -> Dialogue:
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
         Route(ButtonPress("t"), answer_topic, State.MAIN),
         Route(ButtonPress("fb"), record_feedback),
+        Route(ButtonPress("oc"), show_office, State.MAIN),
+        Route(ButtonPress("of"), filter_offices, State.MAIN),
         Route(Command("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
         Route(ButtonPress("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN),

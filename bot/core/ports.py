@@ -77,6 +77,14 @@ class Answers(Protocol):
         """A reminder message: what to do, where, when, the fee and the source."""
         ...
 
+    def office_list(self, service: str | None) -> Outbound:
+        """The offices, optionally only those offering a service, as buttons to their cards."""
+        ...
+
+    def office(self, office_id: str, now: dt.datetime) -> list[Outbound]:
+        """One office's card (address for a taxi, map, hours); empty if there is none."""
+        ...
+
     def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
         """One eligibility pathway in full; empty if there is no such pathway."""
         ...

@@ -462,10 +462,23 @@ class KnowledgeAnswers:
             return [m for office in named for m in self.office_card(office, now)]
         main = self._kb.main_office
         messages = self.office_card(main, now)
-        lines = [_("Other exit-entry service centres:")]
-        for office in self._kb.offices:
-            if office is main:
-                continue
+        messages.append(self.office_list(None))
+        return messages
+
+    def office_list(self, service: str | None) -> Outbound:
+        """The other offices (or only those offering a service), each a button to its card."""
+        try:
+            wanted = Service(service) if service else None
+        except ValueError:
+            wanted = None
+        main = self._kb.main_office
+        if wanted is Service.FIRST_APPLICATION:
+            offices = [o for o in self._kb.offices if wanted in o.services]
+            lines = [_("Offices that take first applications for permanent residence:")]
+        else:
+            offices = [o for o in self._kb.offices if o is not main]
+            lines = [_("Other exit-entry service centres:")]
+        for office in offices:
             where = office.address.en or _("address not published")
             lines.append(f"• {_office_name(office)}: {where}. {_pr_line(office)}")
         lines.append("")
@@ -475,9 +488,24 @@ class KnowledgeAnswers:
                 "address, call 12367."
             )
         )
-        text = _with_footer("\n".join(lines), (o.provenance for o in self._kb.offices))
-        messages.append(Outbound(text=text, buttons=_related("hours", "open_now")))
-        return messages
+        text = _with_footer("\n".join(lines), (o.provenance for o in offices))
+        rows: list[tuple[Button, ...]] = [
+            (Button("📍 " + _office_name(o), f"oc:{o.id}"),)
+            for o in offices
+            if o.address.en or o.address.zh
+        ]
+        if wanted is Service.FIRST_APPLICATION:
+            rows.append((Button(_("📋 All offices"), "of:"),))
+        else:
+            rows.append(
+                (Button(_("🎯 Only offices taking first applications"), "of:first_application"),)
+            )
+        return Outbound(text=text, buttons=(*rows, *_related("hours", "open_now")))
+
+    def office(self, office_id: str, now: dt.datetime) -> list[Outbound]:
+        """One office's card; empty if there is no such office."""
+        found = next((o for o in self._kb.offices if o.id == office_id), None)
+        return self.office_card(found, now) if found is not None else []
 
     # Rules -------------------------------------------------------------------------------
 
