@@ -21,14 +21,18 @@ import sys
 import time
 from pathlib import Path
 
+from bot.config import PROJECT_ROOT
 from bot.core.ports import Subscription
 from bot.core.schedule import EventKind, plan
 from bot.core.text import SourceTranslator
 from bot.core.types import Outbound
+from bot.knowledge.answers import card_rules
+from bot.knowledge.loader import load_knowledge
 from bot.reminders.dispatcher import Dispatcher, DispatchSettings, SweepResult
 from bot.storage.sqlite import SqliteStore
 
 NOW = dt.datetime(2027, 3, 1, 2, 0, tzinfo=dt.UTC)
+RULES = card_rules(load_knowledge(PROJECT_ROOT / "data"))
 DUE_QUERY = (
     "SELECT id FROM reminders WHERE status = 'pending' AND not_before <= ?"
     " ORDER BY not_before LIMIT 200"
@@ -69,7 +73,7 @@ def build(path: Path, count: int) -> None:
                     iso(NOW),
                 )
             )
-            for r in plan(EventKind.EXPIRY, expiry):
+            for r in plan(EventKind.EXPIRY, expiry, RULES):
                 reminders.append((n, r.kind.value, iso(r.due_at), iso(r.stale_at), iso(r.due_at)))
         db.executemany(
             "INSERT INTO subscriptions (id, channel, chat_id, label, event_kind, event_date,"

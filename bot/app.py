@@ -100,10 +100,12 @@ def build_app(
     """Wire the engine from settings (and already loaded resources). Nothing is opened yet."""
     resources = resources or load_resources(settings)
     store = store if store is not None else SqliteStore(settings.database)
+    answers = KnowledgeAnswers(
+        resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
+    )
     services = Services(
-        answers=KnowledgeAnswers(
-            resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
-        ),
+        answers=answers,
+        card_rules=answers.card_rules,
         matcher=resources.matcher,
         clock=clock or SystemClock(),
         store=store,

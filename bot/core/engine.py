@@ -14,6 +14,7 @@ from bot.core.intents import Matcher
 
 if TYPE_CHECKING:
     from bot.core.eligibility import EligibilityCheck
+    from bot.core.schedule import CardRules
 from bot.core.ports import Answers, Clock, Conversation, Store
 from bot.core.text import Translator, _, use_translator
 from bot.core.types import Inbound, InboundKind, Outbound
@@ -32,6 +33,7 @@ class Services:
     clock: Clock
     store: Store
     translators: Mapping[str, Translator]
+    card_rules: CardRules  # the legal periods, from data/rules.yaml
     eligibility: EligibilityCheck | None = None
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
 

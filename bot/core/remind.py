@@ -15,6 +15,7 @@ from bot.core.menu import menu_message
 from bot.core.ports import PlannedRow, Store, Subscription
 from bot.core.schedule import (
     BEIJING,
+    CardRules,
     EventKind,
     PlannedReminder,
     ReminderKind,
@@ -23,9 +24,6 @@ from bot.core.schedule import (
 )
 from bot.core.text import N_, _, current, ngettext
 from bot.core.types import Button, Outbound
-
-ADULT_VALIDITY_YEARS = 10  # data/rules.yaml: validity (adult_years, minor_years)
-MINOR_VALIDITY_YEARS = 5
 
 
 class RemindState(StrEnum):
@@ -167,7 +165,8 @@ async def check_date(turn: Turn, chosen: dt.date) -> Reply:
     today = _today(turn)
     translator = current()
     if event is EventKind.EXPIRY:
-        years = MINOR_VALIDITY_YEARS if data.get("label") == "child" else ADULT_VALIDITY_YEARS
+        rules = turn.services.card_rules
+        years = rules.minor_years if data.get("label") == "child" else rules.adult_years
         if chosen > add_months(today, 12 * years):
             text = _(
                 "{date} is too far ahead: a card is valid for 10 years (5 years for children "
@@ -183,23 +182,28 @@ async def check_date(turn: Turn, chosen: dt.date) -> Reply:
                 date=translator.format_date(chosen)
             )
             return ask_date(turn, text)
-        if add_months(chosen, 1) < today:
+        if add_months(chosen, turn.services.card_rules.months_after_change) < today:
             data.clear()
             return Reply(tuple(turn.services.answers.renewal_now(event, chosen, turn.now)), "main")
-    planned = upcoming(event, chosen, turn.now)
+    planned = upcoming(event, chosen, turn.now, turn.services.card_rules)
     if not planned:
         data.clear()
         return Reply(tuple(turn.services.answers.renewal_now(event, chosen, turn.now)), "main")
     data["date"] = chosen.isoformat()
-    return Reply((confirmation(event, chosen, planned, turn.now),), RemindState.CONFIRM)
+    confirm = confirmation(event, chosen, planned, turn.now, turn.services.card_rules)
+    return Reply((confirm,), RemindState.CONFIRM)
 
 
 def confirmation(
-    event: EventKind, chosen: dt.date, planned: list[PlannedReminder], now: dt.datetime
+    event: EventKind,
+    chosen: dt.date,
+    planned: list[PlannedReminder],
+    now: dt.datetime,
+    rules: CardRules,
 ) -> Outbound:
     """The computed schedule in the user's locale, with Save, Change date and Cancel."""
     translator = current()
-    first, last = window(event, chosen)
+    first, last = window(event, chosen, rules)
     today = now.astimezone(BEIJING).date()
     if event is EventKind.EXPIRY:
         lines = [
@@ -254,7 +258,8 @@ async def save_subscription(turn: Turn) -> Reply:
     event, chosen = pending
     label = str(data.get("label", "self"))
     rows = [
-        PlannedRow(r.kind.value, r.due_at, r.stale_at) for r in upcoming(event, chosen, turn.now)
+        PlannedRow(r.kind.value, r.due_at, r.stale_at)
+        for r in upcoming(event, chosen, turn.now, turn.services.card_rules)
     ]
     store = _store(turn)
     inbound = turn.inbound
@@ -285,7 +290,10 @@ async def confirm_reask(turn: Turn) -> Reply:
     if pending is None:
         return await start_reminder(turn)
     event, chosen = pending
-    message = confirmation(event, chosen, upcoming(event, chosen, turn.now), turn.now)
+    rules = turn.services.card_rules
+    message = confirmation(
+        event, chosen, upcoming(event, chosen, turn.now, rules), turn.now, rules
+    )
     hint = _("Please press “Save the reminders”, or send /cancel.")
     return Reply((Outbound(text=f"{hint}\n\n{message.text}", buttons=message.buttons),))
 

@@ -21,6 +21,16 @@ LAST_WEEK_LEAD = dt.timedelta(days=7)
 CHANGE_FIRST_DELAY = dt.timedelta(days=7)
 
 
+@dataclass(frozen=True, slots=True)
+class CardRules:
+    """The legal periods the schedule depends on, read from data/rules.yaml."""
+
+    months_before_expiry: int  # renewal_window: renew within this many months before expiry
+    months_after_change: int  # change_window: apply within this many months after a change
+    adult_years: int  # validity: a card runs this many years...
+    minor_years: int  # ...or this many for a holder under 18
+
+
 class EventKind(StrEnum):
     """What a subscription is about."""
 
@@ -52,16 +62,16 @@ def at_send_time(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, SEND_AT, BEIJING).astimezone(dt.UTC)
 
 
-def window(kind: EventKind, event: dt.date) -> tuple[dt.date, dt.date]:
+def window(kind: EventKind, event: dt.date, rules: CardRules) -> tuple[dt.date, dt.date]:
     """The first and last day on which to apply (inclusive)."""
     if kind is EventKind.EXPIRY:
-        return add_months(event, -1), event
-    return event, add_months(event, 1)
+        return add_months(event, -rules.months_before_expiry), event
+    return event, add_months(event, rules.months_after_change)
 
 
-def plan(kind: EventKind, event: dt.date) -> list[PlannedReminder]:
+def plan(kind: EventKind, event: dt.date, rules: CardRules) -> list[PlannedReminder]:
     """Every reminder of a subscription, in order."""
-    first, last = window(kind, event)
+    first, last = window(kind, event, rules)
     deadline = at_send_time(last + dt.timedelta(days=1))
     if kind is EventKind.EXPIRY:
         get_ready = at_send_time(first - GET_READY_LEAD)
@@ -80,9 +90,11 @@ def plan(kind: EventKind, event: dt.date) -> list[PlannedReminder]:
     ]
 
 
-def upcoming(kind: EventKind, event: dt.date, now: dt.datetime) -> list[PlannedReminder]:
+def upcoming(
+    kind: EventKind, event: dt.date, now: dt.datetime, rules: CardRules
+) -> list[PlannedReminder]:
     """The reminders still ahead at `now` (a subscription made late gets only these)."""
-    return [r for r in plan(kind, event) if r.due_at > now]
+    return [r for r in plan(kind, event, rules) if r.due_at > now]
 
 
 def most_relevant(due: list[PlannedReminder], now: dt.datetime) -> PlannedReminder | None:

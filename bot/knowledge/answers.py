@@ -10,7 +10,7 @@ from urllib.parse import quote
 from bot.core.eligibility import CheckRule
 from bot.core.menu import TOPIC_LABELS, Topic
 from bot.core.ports import Subscription
-from bot.core.schedule import EventKind, ReminderKind, window
+from bot.core.schedule import CardRules, EventKind, ReminderKind, window
 from bot.core.text import N_, _, current
 from bot.core.types import Attachment, Button, Outbound, Venue
 from bot.knowledge.hours import (
@@ -85,6 +85,17 @@ def label_text(label: str) -> str:
     return _(LABELS.get(label, LABELS["self"]))
 
 
+def card_rules(knowledge: KnowledgeBase) -> CardRules:
+    """The renewal periods and card validity, from the rules in data/rules.yaml."""
+    rules = knowledge.rules
+    return CardRules(
+        months_before_expiry=rules["renewal_window"].values["months_before_expiry"],
+        months_after_change=rules["change_window"].values["months_after_change"],
+        adult_years=rules["validity"].values["adult_years"],
+        minor_years=rules["validity"].values["minor_years"],
+    )
+
+
 class KnowledgeAnswers:
     """Implements the core's Answers port over a loaded knowledge base."""
 
@@ -94,6 +105,7 @@ class KnowledgeAnswers:
         self._kb = knowledge
         self._calendar = calendar
         self._lexicon = lexicon
+        self.card_rules = card_rules(knowledge)
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -112,7 +124,7 @@ class KnowledgeAnswers:
 
     def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
         """The application window as an .ics file."""
-        first, last = window(EventKind(event_kind), event_date)
+        first, last = window(EventKind(event_kind), event_date, self.card_rules)
         main = self._kb.main_office
         if event_kind == EventKind.EXPIRY:
             summary = _("Renewal period of the permanent resident ID card ({whose})").format(
@@ -142,7 +154,7 @@ class KnowledgeAnswers:
         """A reminder: what is due, what to bring, where and when, the fee, the source."""
         translator = current()
         event_kind = EventKind(subscription.event_kind)
-        first, last = window(event_kind, subscription.event_date)
+        first, last = window(event_kind, subscription.event_date, self.card_rules)
         whose = label_text(subscription.label)
         dates = {
             "whose": whose,

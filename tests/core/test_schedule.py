@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.schedule import (
+    CardRules,
     EventKind,
     ReminderKind,
     most_relevant,
@@ -13,6 +14,17 @@ from bot.core.schedule import (
     window,
 )
 
+# Renew within 1 month before expiry; apply within 1 month after a change; 10 / 5 years.
+RULES = CardRules(months_before_expiry=1, months_after_change=1, adult_years=10, minor_years=5)
+
+
+def test_the_rules_in_data_are_the_ones_these_tests_assume() -> None:
+    from bot.config import PROJECT_ROOT
+    from bot.knowledge.answers import card_rules
+    from bot.knowledge.loader import load_knowledge
+
+    assert card_rules(load_knowledge(PROJECT_ROOT / "data")) == RULES
+
 
 def beijing(day: dt.date) -> dt.datetime:
     """10:00 in Beijing is 02:00 UTC."""
@@ -20,7 +32,7 @@ def beijing(day: dt.date) -> dt.datetime:
 
 
 def test_expiry_schedule() -> None:
-    reminders = plan(EventKind.EXPIRY, dt.date(2027, 6, 15))
+    reminders = plan(EventKind.EXPIRY, dt.date(2027, 6, 15), RULES)
     assert [(r.kind, r.due_at) for r in reminders] == [
         (ReminderKind.GET_READY, beijing(dt.date(2027, 5, 1))),
         (ReminderKind.WINDOW_OPEN, beijing(dt.date(2027, 5, 15))),
@@ -33,14 +45,14 @@ def test_expiry_schedule() -> None:
 
 
 def test_expiry_on_the_31st_of_march_opens_on_the_last_day_of_february() -> None:
-    assert window(EventKind.EXPIRY, dt.date(2027, 3, 31))[0] == dt.date(2027, 2, 28)
-    assert window(EventKind.EXPIRY, dt.date(2028, 3, 31))[0] == dt.date(2028, 2, 29)
-    opens = plan(EventKind.EXPIRY, dt.date(2028, 3, 31))[1]
+    assert window(EventKind.EXPIRY, dt.date(2027, 3, 31), RULES)[0] == dt.date(2027, 2, 28)
+    assert window(EventKind.EXPIRY, dt.date(2028, 3, 31), RULES)[0] == dt.date(2028, 2, 29)
+    opens = plan(EventKind.EXPIRY, dt.date(2028, 3, 31), RULES)[1]
     assert opens.due_at == beijing(dt.date(2028, 2, 29))
 
 
 def test_change_schedule() -> None:
-    reminders = plan(EventKind.CHANGE, dt.date(2027, 1, 31))
+    reminders = plan(EventKind.CHANGE, dt.date(2027, 1, 31), RULES)
     assert [(r.kind, r.due_at) for r in reminders] == [
         (ReminderKind.CHANGE_FIRST, beijing(dt.date(2027, 2, 7))),
         (ReminderKind.CHANGE_LAST, beijing(dt.date(2027, 2, 21))),  # 28 Feb minus 7 days
@@ -49,13 +61,13 @@ def test_change_schedule() -> None:
 
 def test_a_subscription_made_inside_the_window_gets_only_what_is_ahead() -> None:
     now = beijing(dt.date(2027, 5, 20))
-    assert [r.kind for r in upcoming(EventKind.EXPIRY, dt.date(2027, 6, 15), now)] == [
+    assert [r.kind for r in upcoming(EventKind.EXPIRY, dt.date(2027, 6, 15), now, RULES)] == [
         ReminderKind.LAST_WEEK
     ]
 
 
 def test_after_downtime_only_the_most_relevant_reminder_is_kept() -> None:
-    reminders = plan(EventKind.EXPIRY, dt.date(2027, 6, 15))
+    reminders = plan(EventKind.EXPIRY, dt.date(2027, 6, 15), RULES)
     after_window_opened = beijing(dt.date(2027, 5, 20))
     assert most_relevant(reminders[:2], after_window_opened) == reminders[1]
     after_expiry = beijing(dt.date(2027, 6, 20))

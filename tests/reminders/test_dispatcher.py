@@ -83,7 +83,7 @@ class Harness:
         await self.app.store.save_conversation(Conversation("test", chat, language), START)
         rows = [
             PlannedRow(r.kind.value, r.due_at, r.stale_at)
-            for r in upcoming(kind, expiry, self.clock.now())
+            for r in upcoming(kind, expiry, self.clock.now(), self.app.engine.services.card_rules)
         ]
         sub = await self.app.store.add_subscription(
             "test", chat, "self", kind.value, expiry, rows, self.clock.now()

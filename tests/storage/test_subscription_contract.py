@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from bot.core.ports import Conversation, PlannedRow
-from bot.core.schedule import EventKind, most_relevant, plan
+from bot.core.schedule import CardRules, EventKind, most_relevant, plan
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 EXPIRY = dt.date(2027, 6, 15)
+RULES = CardRules(months_before_expiry=1, months_after_change=1, adult_years=10, minor_years=5)
 CREATED = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
 
 def rows(kind: EventKind = EventKind.EXPIRY, day: dt.date = EXPIRY) -> list[PlannedRow]:
-    return [PlannedRow(r.kind.value, r.due_at, r.stale_at) for r in plan(kind, day)]
+    return [PlannedRow(r.kind.value, r.due_at, r.stale_at) for r in plan(kind, day, RULES)]
 
 
 def at(day: dt.date, hour: int = 3) -> dt.datetime:
@@ -75,7 +76,7 @@ async def test_downtime_keeps_only_the_most_relevant_reminder(store: SqliteStore
     back = at(dt.date(2027, 5, 20))  # down from before 1 May until after 15 May
     assert await store.skip_stale(back) == 1
     (claimed,) = await store.claim_due(back, 10)
-    expected = most_relevant(plan(EventKind.EXPIRY, EXPIRY), back)
+    expected = most_relevant(plan(EventKind.EXPIRY, EXPIRY, RULES), back)
     assert expected is not None and claimed.kind == expected.kind.value == "window_open"
     statuses = [status for _, _, status in await store.reminder_rows(sub.id)]
     assert statuses == ["skipped", "claimed", "pending"]
