@@ -120,11 +120,6 @@ def _date_parser() -> Any:
     )
 
 
-def warm_up() -> None:
-    """Load dateparser's language data now rather than on a user's first date."""
-    parse_date("15 June 2027")
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` calendar months later (or earlier), clamped to the month's end.
 

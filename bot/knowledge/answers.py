@@ -68,10 +68,6 @@ def _with_footer(text: str, provenances: Iterable[Provenance]) -> str:
     return f"{text}\n\n{footer}" if footer else text
 
 
-def _bullets(items: Iterable[str]) -> str:
-    return "\n".join(f"• {_(item)}" for item in items)
-
-
 LABELS = {
     "self": N_("your card"),
     "spouse": N_("your spouse's card"),
