@@ -89,13 +89,12 @@ class ConsoleChannel:
         self.stdout = stdout
         self.language_hint = language_hint or _locale_from_env()
         self.keys: dict[str, Button] = {}
+        self._output_closed = False
         self.files_dir = app.settings.database.parent / "files"
-        self._serial = 0
 
     def inbound_for(self, line: str) -> Inbound:
         """A typed number presses that button; anything else is text."""
         now = self.app.engine.services.clock.now()
-        self._serial += 1
         text = line.strip()
         button = self.keys.get(text)
         if button is not None:
@@ -134,7 +133,7 @@ class ConsoleChannel:
         )
         try:
             self._write(await self.exchange("/start"))
-            while not stop.is_set():
+            while not stop.is_set() and not self._output_closed:
                 self._write(PROMPT, newline=False)
                 line = await _first(lines.get(), stop)
                 if line is None or line == "" or line.strip() in ("/quit", "/exit"):
@@ -152,8 +151,13 @@ class ConsoleChannel:
         self._write("")
 
     def _write(self, text: str, newline: bool = True) -> None:
-        self.stdout.write(text + ("\n" if newline else ""))
-        self.stdout.flush()
+        if self._output_closed:
+            return
+        try:
+            self.stdout.write(text + ("\n" if newline else ""))
+            self.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`prbot | head`): finish quietly
+            self._output_closed = True
 
 
 def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
