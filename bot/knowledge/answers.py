@@ -55,7 +55,7 @@ def sources_footer(provenances: Iterable[Provenance]) -> str:
     if not ordered or checked is None:
         return ""
     translator = current()
-    lines = [_("Source:") + " " + ", ".join(ordered[:MAX_SOURCES])]
+    lines = [_("Source:") + _gap() + ", ".join(ordered[:MAX_SOURCES])]
     if secondary_only:
         lines[0] += " " + _("(not an official page)")
     lines.append(_("Checked on {date}.").format(date=translator.format_date(checked)))
@@ -212,7 +212,7 @@ class KnowledgeAnswers:
         lines = [
             headline,
             "",
-            _("What to bring:") + " " + _(documents.text),
+            _("What to bring:") + _gap() + _(documents.text),
             self.fee_line("renewal"),
             "",
             _("Where: {office}").format(office=_office_name(main)),
@@ -302,7 +302,7 @@ class KnowledgeAnswers:
                 continue
             used.append(schedule)
             lines.append("")
-            lines.append(f"• {self.describe_schedule(schedule)}:")
+            lines.append(f"• {self.describe_schedule(schedule)}{_colon().rstrip()}")
             lines += [f"  – {_office_name(o)}" for o in offices]
             lines += ["  " + line for line in self._lunch_lines(schedule)]
             lines += [f"  {_(note)}" for note in schedule.conflicts]
@@ -355,7 +355,7 @@ class KnowledgeAnswers:
         provenances: list[Provenance] = []
         for office in offices:
             if office.schedule_id is None:
-                lines.append(f"• {_office_name(office)}: {self.status_line(office, now)}")
+                lines.append(f"• {_office_name(office)}{_colon()}{self.status_line(office, now)}")
                 continue
             schedule = self._kb.schedules[office.schedule_id]
             provenances.append(schedule.provenance)
@@ -363,7 +363,7 @@ class KnowledgeAnswers:
                 status = self.day_line(schedule, day)
             else:
                 status = self.status_line(office, now)
-            lines.append(f"• {_office_name(office)}: {status}")
+            lines.append(f"• {_office_name(office)}{_colon()}{status}")
             if named:
                 lines.append(
                     "  " + _("Hours: {hours}").format(hours=self.describe_schedule(schedule))
@@ -488,7 +488,7 @@ class KnowledgeAnswers:
             lines = [_("Other exit-entry service centres:")]
         for office in offices:
             where = office.address.en or _("address not published")
-            lines.append(f"• {_office_name(office)}: {where}. {_pr_line(office)}")
+            lines.append(f"• {_office_name(office)}{_colon()}{where}{_stop()}{_pr_line(office)}")
         lines.append("")
         lines.append(
             _(
@@ -724,7 +724,7 @@ class KnowledgeAnswers:
     def _contact(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         lines = [_("Official contacts:"), ""]
         for contact in self._kb.contacts.values():
-            lines.append(f"• {_(contact.title)}: {contact.value}")
+            lines.append(f"• {_(contact.title)}{_colon()}{contact.value}")
             lines.append(f"  {_(contact.text)}")
         text = _with_footer("\n".join(lines), (c.provenance for c in self._kb.contacts.values()))
         return [Outbound(text=text, buttons=_related("address", "hours"))]
@@ -740,6 +740,23 @@ def _related(*topics: str) -> tuple[tuple[Button, ...], ...]:
 
 def _menu_button() -> Button:
     return Button(_("☰ Main menu"), "menu")
+
+
+def _cjk() -> bool:
+    """Chinese and Japanese text takes full-width punctuation and no spaces between sentences."""
+    return current().language in ("zh", "ja")
+
+
+def _gap() -> str:
+    return "" if _cjk() else " "
+
+
+def _colon() -> str:
+    return "：" if _cjk() else ": "
+
+
+def _stop() -> str:
+    return "。" if _cjk() else ". "
 
 
 def _office_name(office: Office) -> str:
@@ -787,13 +804,13 @@ def _status_text(status: OpeningStatus) -> str:
     text = reasons.get(status.reason, _("Closed now."))
     if status.next_opening is not None:
         local = status.next_opening
-        text += " " + _("Next opening: {weekday} {date}, {time}.").format(
+        text += _gap() + _("Next opening: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
             date=translator.format_date(local.date()),
             time=translator.format_time(local.time()),
         )
     if not status.calendar_known:
-        text += " " + _(
+        text += _gap() + _(
             "The official holiday schedule for that time is not published yet, "
             "so check with 12367 before you go."
         )
