@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 
 from bot.core import eligibility, remind
@@ -143,13 +144,7 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
         Button(_("👍 Helpful"), f"fb:{topic.value}:1"),
         Button(_("👎 Not helpful"), f"fb:{topic.value}:0"),
     )
-    rated = Outbound(
-        text=last.text,
-        buttons=(*last.buttons, rating),
-        venue=last.venue,
-        attachment=last.attachment,
-        meta=last.meta,
-    )
+    rated = dataclasses.replace(last, buttons=(*last.buttons, rating))
     return Reply((*messages[:-1], rated))
 
 

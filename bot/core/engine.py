@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -368,11 +369,4 @@ def split_long(message: Outbound, limit: int) -> list[Outbound]:
         rest = rest[cut:].lstrip()
     parts.append(rest)
     head = [Outbound(text=part) for part in parts[:-1] if part]
-    last = Outbound(
-        text=parts[-1],
-        buttons=message.buttons,
-        venue=message.venue,
-        attachment=message.attachment,
-        meta=message.meta,
-    )
-    return [*head, last]
+    return [*head, dataclasses.replace(message, text=parts[-1])]

@@ -293,7 +293,6 @@ class KnowledgeAnswers:
     def _hours(self, now: dt.datetime, query: str = "") -> list[Outbound]:
         if offices_named(query, self._kb.offices):
             return self._open_now(now, query)
-        translator = current()
         lines = [_("Opening hours (Beijing time):")]
         used: list[Schedule] = []
         for schedule in self._kb.schedules.values():
@@ -306,7 +305,6 @@ class KnowledgeAnswers:
             lines += [f"  – {_office_name(o)}" for o in offices]
             lines += ["  " + line for line in self._lunch_lines(schedule)]
             lines += [f"  {_(note)}" for note in schedule.conflicts]
-        unknown = [o for o in self._kb.offices if o.schedule_id is None]
         lines.append("")
         lines.append(
             _(
@@ -314,12 +312,7 @@ class KnowledgeAnswers:
                 "an officially adjusted working day (调休) they open."
             )
         )
-        if unknown:
-            lines.append(
-                _("Hours not published for: {offices}. Call 12367 before you go.").format(
-                    offices=translator.format_list([_office_name(o) for o in unknown])
-                )
-            )
+        lines += self._unpublished_hours()
         text = _with_footer("\n".join(lines), (s.provenance for s in used))
         return [Outbound(text=text, buttons=_related("open_now", "address"))]
 
@@ -369,16 +362,22 @@ class KnowledgeAnswers:
                     "  " + _("Hours: {hours}").format(hours=self.describe_schedule(schedule))
                 )
                 lines += ["  " + line for line in self._lunch_lines(schedule)]
-        unknown = [o for o in self._kb.offices if o.schedule_id is None]
-        if unknown and not named:
-            lines.append("")
-            lines.append(
-                _("Hours not published for: {offices}. Call 12367 before you go.").format(
-                    offices=translator.format_list([_office_name(o) for o in unknown])
-                )
-            )
+        unpublished = [] if named else self._unpublished_hours()
+        if unpublished:
+            lines += ["", *unpublished]
         text = _with_footer("\n".join(lines), provenances)
         return [Outbound(text=text, buttons=_related("hours", "address"))]
+
+    def _unpublished_hours(self) -> list[str]:
+        """The line naming the offices whose hours no source gives (none if all are known)."""
+        unknown = [_office_name(o) for o in self._kb.offices if o.schedule_id is None]
+        if not unknown:
+            return []
+        return [
+            _("Hours not published for: {offices}. Call 12367 before you go.").format(
+                offices=current().format_list(unknown)
+            )
+        ]
 
     def day_line(self, schedule: Schedule, day: dt.date) -> str:
         """Whether and when an office opens on a given day, holidays included."""
