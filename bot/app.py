@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.core.check_model import EligibilityCheck
 from bot.core.dialogue import build_dialogue
-from bot.core.eligibility import EligibilityCheck
 from bot.core.engine import Engine, Services
 from bot.core.intents import Matcher
 from bot.core.ports import Clock, Store, SystemClock
@@ -20,7 +20,7 @@ from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.query import Lexicon
-from bot.reminders.dispatcher import Dispatcher, Notifier, Sleep
+from bot.reminders.dispatcher import Dispatcher, Notifier, RateLimiter, Sleep
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,13 @@ class BotApp:
     knowledge: KnowledgeBase
     translators: dict[str, BabelTranslator]
 
+    @property
+    def clock(self) -> Clock:
+        """The injected clock."""
+        return self.engine.services.clock
+
     async def start(self) -> None:
-        """Open the database."""
+        """Open and check the database; StoreError says why it cannot be used."""
         await self.store.open()
         log.info("database open at %s", self.settings.database)
 
@@ -46,8 +51,23 @@ class BotApp:
         await self.store.close()
         log.info("database closed")
 
+    def limiter(self, sleep: Sleep | None = None) -> RateLimiter:
+        """The send limits of the platform, shared by replies and reminders."""
+        dispatch = self.settings.dispatch
+        return RateLimiter(
+            self.engine.services.clock,
+            sleep or asyncio.sleep,
+            dispatch.rate_per_second,
+            dispatch.per_chat_interval,
+            burst=dispatch.per_chat_burst,
+            enabled=dispatch.limits,
+        )
+
     def dispatcher(
-        self, notifiers: Mapping[str, Notifier], sleep: Sleep | None = None
+        self,
+        notifiers: Mapping[str, Notifier],
+        sleep: Sleep | None = None,
+        limiter: RateLimiter | None = None,
     ) -> Dispatcher:
         """The reminder loop for the channels this process runs."""
         services = self.engine.services
@@ -59,6 +79,7 @@ class BotApp:
             clock=services.clock,
             sleep=sleep or asyncio.sleep,
             settings=self.settings.dispatch,
+            limiter=limiter,
         )
 
 

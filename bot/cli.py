@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.config import PROJECT_ROOT, ConfigError, Settings
 
 if TYPE_CHECKING:
+    from bot.app import BotApp
     from bot.storage.sqlite import SqliteStore
 
 CONNECT_HINT = (
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "stats":
         from bot.storage.sqlite import SqliteStore
 
-        print(asyncio.run(format_stats(SqliteStore(settings.database), args.unplaced)))
+        store = SqliteStore(settings.database, read_only=True)
+        print(asyncio.run(format_stats(store, args.unplaced)))
         return 0
     if mode == "evaluate":
         from bot.evaluate import evaluate, format_report, load_cases
@@ -113,18 +116,45 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ok: {len(app.knowledge.offices)} offices, languages {', '.join(app.translators)}")
         return 0
     if mode == "console":
-        from bot.channels.console import ConsoleChannel
-
         if args.command is None:
             print(CONNECT_HINT)
         if settings.log_level_number > logging.DEBUG:
             logging.getLogger().setLevel(logging.WARNING)
-        asyncio.run(ConsoleChannel(app).run())
-        return 0
+    return serve(app, mode)
 
-    from bot.channels.telegram import run_polling
 
-    run_polling(app)
+def serve(app: BotApp, mode: str) -> int:
+    """Run the channels of `mode` until end of input, SIGINT or SIGTERM; the exit code.
+
+    A database that cannot be used ends the start-up with one line and exit code 1.
+    """
+    from bot.core.ports import StoreError
+    from bot.runtime import Channel, Runtime
+
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        channels: list[Channel]
+        if mode == "console":
+            from bot.channels.console import ConsoleChannel
+
+            channels = [ConsoleChannel(app, on_end=stop.set)]
+        else:
+            from bot.channels.telegram import TelegramChannel
+
+            channels = [TelegramChannel(app)]
+        await Runtime(app, channels).run(stop)
+
+    try:
+        asyncio.run(run())
+    except StoreError as err:
+        if stop.is_set():  # asked to stop while the database was still being opened
+            return 0
+        print(f"prbot: cannot use the database at {app.settings.database}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

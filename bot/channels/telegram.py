@@ -1,12 +1,22 @@
-"""Telegram adapter (python-telegram-bot): updates to Inbound, Outbound to Bot API calls."""
+"""Telegram channel (python-telegram-bot): updates to Inbound, parts to Bot API calls.
+
+Long polling is our own small loop over PTB's network layer, because PTB's Updater confirms a
+batch to Telegram as soon as it has fetched it: here every fetched update is written to the
+inbox first, and only then is the next offset (the confirmation) asked for. An update PTB
+cannot parse is logged once and skipped. Replies go through the outbox and are sent by the
+runtime's OutboxSender, so a 429 or a 5xx delays a reply instead of losing it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
 from typing import Any
+from urllib.parse import urlencode
 
 from telegram import (
     Bot,
@@ -17,16 +27,27 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import BotApp
 from bot.core.dialogue import bot_commands
+from bot.core.ports import StoreError
+from bot.core.render import TELEGRAM, encode_part
 from bot.core.text import use_translator
 from bot.core.types import Button, Inbound, InboundKind, Outbound
 from bot.reminders import dispatcher
+from bot.reminders.dispatcher import ReminderNotice, standard_reminder
+from bot.runtime import ChatRouter, OutboxSender, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +57,23 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CHANNEL = "telegram"
 CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+CONNECT_WAIT = 30.0  # seconds a reminder waits for the Bot API connection before a retry
+BACKLOG = 500  # updates in hand before the poller waits for the handlers to catch up
 
 
 def to_inbound(update: Update, bot_username: str | None, now: dt.datetime) -> Inbound | None:
     """The Inbound for an update, or None for updates the bot ignores quietly.
 
     Ignored: edited messages, channel posts, service messages without a sender, and in groups
-    anything but commands addressed to this bot.
+    anything but commands addressed to this bot. Forwarded text is never a command.
     """
     update_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
-        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        private = message is None or message.chat.type == ChatType.PRIVATE
         return Inbound(
             channel=CHANNEL,
             chat_id=str(chat_id),
@@ -56,13 +82,16 @@ def to_inbound(update: Update, bot_username: str | None, now: dt.datetime) -> In
             payload=query.data or "",
             language_hint=query.from_user.language_code,
             update_id=update_id,
+            private=private,
         )
     message = update.message
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
     text = message.text or ""
-    if message.chat.type != ChatType.PRIVATE:
-        if not text.startswith("/"):
+    forwarded = message.forward_origin is not None
+    private = message.chat.type == ChatType.PRIVATE
+    if not private:
+        if forwarded or not text.startswith("/"):
             return None
         head = text.split(maxsplit=1)[0]
         if "@" in head and bot_username and head.split("@", 1)[1].lower() != bot_username.lower():
@@ -75,7 +104,26 @@ def to_inbound(update: Update, bot_username: str | None, now: dt.datetime) -> In
         text=text,
         language_hint=message.from_user.language_code,
         update_id=update_id,
+        private=private,
+        forwarded=forwarded,
     )
+
+
+def chat_key(raw: dict[str, Any]) -> str:
+    """Which chat a raw update belongs to, for ordering: updates of one chat run in order."""
+    for kind in ("message", "edited_message", "my_chat_member", "channel_post"):
+        body = raw.get(kind)
+        if isinstance(body, dict) and isinstance(body.get("chat"), dict):
+            return str(body["chat"].get("id"))
+    query = raw.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return str(message["chat"].get("id"))
+        sender = query.get("from")
+        if isinstance(sender, dict):
+            return str(sender.get("id"))
+    return "-"
 
 
 def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -96,17 +144,10 @@ def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
     return InlineKeyboardMarkup(rows)
 
 
-async def send(bot: Bot, chat_id: int | str, message: Outbound) -> None:
-    """Send one Outbound: text with keyboard, then the venue, then the file."""
-    if message.text:
-        await bot.send_message(
-            chat_id,
-            message.text,
-            reply_markup=to_markup(message.buttons),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-    if message.venue is not None:
-        venue = message.venue
+async def send_part(bot: Bot, chat_id: int | str, part: Outbound) -> None:
+    """Send one part with one Bot API call: a text with its keyboard, a map pin or a file."""
+    if part.venue is not None:
+        venue = part.venue
         await bot.send_venue(
             chat_id,
             latitude=venue.latitude,
@@ -114,26 +155,39 @@ async def send(bot: Bot, chat_id: int | str, message: Outbound) -> None:
             title=venue.title,
             address=venue.address,
         )
-    if message.attachment is not None:
-        attachment = message.attachment
+    elif part.attachment is not None:
+        attachment = part.attachment
         await bot.send_document(
+            chat_id, InputFile(attachment.content, filename=attachment.filename)
+        )
+    elif part.text:
+        await bot.send_message(
             chat_id,
-            InputFile(attachment.content, filename=attachment.filename),
-            caption=None,
+            part.text,
+            reply_markup=to_markup(part.buttons),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
 
 
 class TelegramNotifier:
-    """Sends reminders through the bot, turning Bot API errors into delivery errors."""
+    """Renders reminders for Telegram and sends parts, turning Bot API errors into ours."""
 
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
+    def __init__(self, channel: TelegramChannel) -> None:
+        self._channel = channel
 
-    async def send(self, chat_id: str, messages: list[Outbound]) -> None:
-        """Deliver the messages or raise RetryAfter, Blocked or Transient."""
+    def reminder_parts(self, notice: ReminderNotice) -> list[Outbound]:
+        """Text with "I renewed" and "stop" buttons, then the calendar file."""
+        return standard_reminder(self._channel.app.engine.services.answers, notice, TELEGRAM)
+
+    async def send(self, chat_id: str, part: Outbound) -> None:
+        """Deliver one part or raise RetryAfter, Blocked, Rejected or Transient."""
+        if not self._channel.ready.is_set():  # still connecting: wait a little, then retry later
+            try:
+                await asyncio.wait_for(self._channel.ready.wait(), CONNECT_WAIT)
+            except TimeoutError:
+                raise dispatcher.Transient("not connected to the Bot API yet") from None
         try:
-            for message in messages:
-                await send(self._bot, chat_id, message)
+            await send_part(self._channel.bot, chat_id, part)
         except RetryAfter as err:
             wait = err.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
@@ -143,61 +197,44 @@ class TelegramNotifier:
         except BadRequest as err:
             if "chat not found" in str(err).lower():
                 raise dispatcher.Blocked(str(err)) from err
-            raise dispatcher.Transient(str(err)) from err
-        except (NetworkError, TelegramError) as err:
-            raise dispatcher.Transient(str(err)) from err
+            raise dispatcher.Rejected(str(err)) from err
+        except (TelegramError, OSError, ValueError) as err:
+            raise dispatcher.Transient(f"{type(err).__name__}: {err}") from err
 
 
 class TelegramChannel:
-    """Connects a BotApp to a python-telegram-bot Application."""
+    """Long polling into the inbox, per-chat handling, replies through the outbox."""
 
-    def __init__(self, app: BotApp) -> None:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        app: BotApp,
+        request: BaseRequest | None = None,
+        *,
+        poll_timeout: float = 25.0,
+    ) -> None:
         self.app = app
-        self._stop_reminders = asyncio.Event()
-        self._reminder_task: asyncio.Task[None] | None = None
+        self.poll_timeout = poll_timeout
+        self.application = self.build_application(request)
+        self.bot: Bot = self.application.bot
+        self._poll_request = request or HTTPXRequest(
+            connection_pool_size=1, read_timeout=poll_timeout + 10.0
+        )
+        self._notifier = TelegramNotifier(self)
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._router = ChatRouter()
+        self._sender: OutboxSender | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._private_url: str | None = None
 
-    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Handle any update: acknowledge buttons, run the engine, send the replies."""
-        if not isinstance(update, Update):
-            return
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except TelegramError as err:  # an old query cannot be answered; still handle it
-                log.info("callback query not acknowledged: %s", err)
-        inbound = to_inbound(update, context.bot.username, self.app.engine.services.clock.now())
-        if inbound is None:
-            return
-        for message in await self.app.engine.handle(inbound):
-            await send(context.bot, inbound.chat_id, message)
-
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log errors; never let one update stop the bot."""
-        log.error("error while handling an update", exc_info=context.error)
-
-    async def post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Open the store, register the command menu and start the reminder loop."""
-        await self.app.start()
-        await register_commands(application.bot, self.app)
-        loop = self.app.dispatcher({CHANNEL: TelegramNotifier(application.bot)})
-        self._reminder_task = asyncio.create_task(loop.run(self._stop_reminders), name="reminders")
-
-    async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Let the reminder loop finish the message in flight, then stop it."""
-        self._stop_reminders.set()
-        if self._reminder_task is not None:
-            task, self._reminder_task = self._reminder_task, None
-            await task
-
-    async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Stop the reminder loop if it still runs, then close the store."""
-        await self.post_stop(application)
-        await self.app.stop()
+    # Setting up ------------------------------------------------------------------------
 
     def build_application(
         self, request: BaseRequest | None = None
     ) -> Application[Any, Any, Any, Any, Any, Any]:
-        """The PTB Application; `request` replaces the network layer (tests)."""
+        """The PTB Application: the bot and `process_update`; `request` replaces the network."""
         settings = self.app.settings
         if not settings.telegram_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -205,16 +242,257 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(settings.telegram_token)
             .base_url(settings.telegram_api_url)
-            .post_init(self.post_init)
-            .post_stop(self.post_stop)
-            .post_shutdown(self.post_shutdown)
+            .updater(None)
         )
         if request is not None:
-            builder = builder.request(request).get_updates_request(request)
+            builder = builder.request(request)
         application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
         return application
+
+    def sender(self) -> OutboxSender:
+        """The outbox sender of this channel (made on first use)."""
+        if self._sender is None:
+            runtime_limiter = self.app.limiter()
+            self._sender = OutboxSender(
+                self.app.store, CHANNEL, self._notifier, runtime_limiter, self.app.clock
+            )
+        return self._sender
+
+    async def connect(self) -> None:
+        """getMe and the command menus, retried with backoff while the Bot API is unreachable.
+
+        A rejected token is not retried: it raises InvalidToken.
+        """
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                await self.application.initialize()
+                await register_commands(self.bot, self.app)
+                break
+            except InvalidToken:
+                raise
+            except (TelegramError, OSError) as err:
+                log.warning("the Bot API cannot be reached (%s); retrying in %.0f s", err, delay)
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, 60.0)
+        else:
+            return
+        username = self.bot.username
+        self._private_url = f"https://t.me/{username}" if username else None
+        self.ready.set()
+
+    async def start(self, runtime: Runtime) -> None:
+        """Connect (in the background), handle what the inbox kept, then poll."""
+        self._sender = OutboxSender(
+            runtime.store, CHANNEL, self._notifier, runtime.limiter, runtime.clock
+        )
+        self._tasks.append(asyncio.create_task(self._main(), name="telegram"))
+
+    async def _main(self) -> None:
+        try:
+            await self.connect()
+            if self._stopping.is_set():
+                return
+            sender = self.sender()
+            self._tasks.append(
+                asyncio.create_task(sender.run(self._stopping), name="telegram-sender")
+            )
+            await self._replay_inbox()
+            await self._poll()
+        except InvalidToken as err:
+            log.critical("Telegram rejected the bot token (%s); the channel stops", err)
+
+    async def stop(self) -> None:
+        """Stop polling, let the handlers and the sender finish, close the connections."""
+        self._stopping.set()
+        tasks, self._tasks = self._tasks, []
+        if tasks:  # the poller: a long poll in progress ends now, what it fetched unconfirmed
+            tasks[0].cancel()
+            await asyncio.gather(tasks[0], return_exceptions=True)
+        await self._router.join(within=4.0)
+        if tasks[1:]:  # the sender finishes the part in flight
+            await asyncio.wait(tasks[1:], timeout=1.0)
+            for task in tasks[1:]:
+                task.cancel()
+        if self.ready.is_set():
+            await self.application.shutdown()
+        await self._poll_request.shutdown()
+
+    def notifier(self) -> TelegramNotifier:
+        """Sends reminders to Telegram chats."""
+        return self._notifier
+
+    # Receiving -------------------------------------------------------------------------
+
+    async def _replay_inbox(self) -> None:
+        """Handle the updates a previous run stored but did not finish."""
+        pending = await self.app.store.inbox_pending(CHANNEL, 100_000)
+        if pending:
+            log.info("%d stored update(s) from before the restart will be handled", len(pending))
+        for update_id, payload in pending:
+            self._submit(update_id, json.loads(payload))
+
+    async def _poll(self) -> None:
+        """getUpdates in a loop; each batch is stored before the next offset confirms it."""
+        offset: int | None = None
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                batch = await self._get_updates(offset)
+                items = [
+                    (str(raw["update_id"]), json.dumps(raw, ensure_ascii=False)) for raw in batch
+                ]
+                await self.app.store.inbox_add(CHANNEL, items, self.app.clock.now())
+            except RetryAfter as err:
+                wait = err.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+                await _sleep_unless(self._stopping, seconds)
+                continue
+            except Conflict as err:
+                log.error("another getUpdates or a webhook is active (%s); retrying", err)
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            except Exception as err:  # network, server or storage: nothing confirmed, retry
+                log.warning("fetching updates failed (%s); retrying in %.0f s", err, delay)
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            for raw in batch:
+                self._submit(str(raw["update_id"]), raw)
+            if batch:
+                offset = max(int(raw["update_id"]) for raw in batch) + 1
+            await self._router.wait_below(BACKLOG)
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """One long poll through PTB's network layer, answered as raw JSON (never parsed here).
+
+        Entries without an integer update_id cannot be confirmed or stored and are dropped.
+        """
+        params: dict[str, Any] = {
+            "timeout": int(self.poll_timeout),
+            "allowed_updates": json.dumps(ALLOWED_UPDATES),
+        }
+        if offset is not None:
+            params["offset"] = offset
+        url = f"{self.bot.base_url}/getUpdates?{urlencode(params)}"
+        status, body = await self._poll_request.do_request(
+            url, "POST", read_timeout=self.poll_timeout + 10.0
+        )
+        answer = json.loads(body.decode("utf-8", "replace") or "null")
+        if not isinstance(answer, dict):
+            raise TelegramError(f"getUpdates answered HTTP {status} without JSON")
+        if status != 200 or not answer.get("ok"):
+            description = str(answer.get("description") or f"HTTP {status}")
+            retry = (answer.get("parameters") or {}).get("retry_after")
+            if status == 429 and retry is not None:
+                raise RetryAfter(dt.timedelta(seconds=int(retry)))
+            if status == 409:
+                raise Conflict(description)
+            if status in (401, 404):
+                raise InvalidToken(description)
+            raise TelegramError(description)
+        result = answer.get("result")
+        if not isinstance(result, list):
+            return []
+        updates = [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]
+        if len(updates) != len(result):
+            log.warning(
+                "%d update(s) without an update_id were dropped", len(result) - len(updates)
+            )
+        return updates
+
+    def _submit(self, update_id: str, raw: dict[str, Any]) -> None:
+        async def work() -> None:
+            await self._handle_raw(update_id, raw)
+
+        self._router.submit(chat_key(raw), work)
+
+    async def _handle_raw(self, update_id: str, raw: dict[str, Any]) -> None:
+        """Parse a stored update and handle it; one that cannot be parsed is logged and dropped."""
+        store = self.app.store
+        try:
+            update = Update.de_json(raw, self.bot)
+        except Exception as err:
+            kinds = ",".join(k for k in raw if k != "update_id") or "nothing"
+            reason = f"{type(err).__name__}: {str(err)[:120]}"
+            log.warning(
+                "update %s (%s) could not be read and is skipped: %s", update_id, kinds, reason
+            )
+            await store.inbox_remove(CHANNEL, update_id)
+            return
+        delay = 1.0
+        while True:
+            try:
+                await self.handle_update(update)
+                break
+            except StoreError as err:  # kept in the inbox: retried now and then, or at start-up
+                if self._stopping.is_set():
+                    return
+                log.warning(
+                    "the database failed on an update (%s); retrying in %.0f s", err, delay
+                )
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, 60.0)
+        if self._sender is not None:
+            self._sender.wake()
+
+    async def handle_update(self, update: Update) -> None:
+        """Handle one parsed update: its replies are queued with it in one unit of work."""
+        store = self.app.store
+        update_id = str(update.update_id)
+        if update.my_chat_member is not None:
+            await self._membership(update)
+            await store.inbox_remove(CHANNEL, update_id)
+            return
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError as err:  # an old query cannot be answered; still handle it
+                log.info("a button press was not acknowledged: %s", err)
+        inbound = to_inbound(update, self.bot.username, self.app.clock.now())
+        if inbound is None:
+            await store.inbox_remove(CHANNEL, update_id)
+            return
+        chat_id = inbound.chat_id
+
+        async def keep(parts: list[Outbound]) -> None:
+            now = self.app.clock.now()
+            await store.outbox_add(CHANNEL, chat_id, [encode_part(p) for p in parts], now)
+            await store.inbox_remove(CHANNEL, update_id)
+
+        await self.app.engine.handle(
+            inbound, TELEGRAM, keep=keep, private_chat_url=self._private_url
+        )
+
+    async def _membership(self, update: Update) -> None:
+        """A user who blocks the bot (status kicked) gets no reminders until they write again."""
+        member = update.my_chat_member
+        if member is None or member.chat.type != ChatType.PRIVATE:
+            return
+        if member.new_chat_member.status == ChatMemberStatus.BANNED:
+            await self.app.store.pause_chat(CHANNEL, str(member.chat.id), self.app.clock.now())
+            log.info("a user blocked the bot; their reminders are paused")
+
+    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's handler (process_update, e.g. a webhook): handle, then send the replies now."""
+        if not isinstance(update, Update):
+            return
+        await self.handle_update(update)
+        await self.sender().drain()
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log errors; never let one update stop the bot."""
+        log.error("error while handling an update", exc_info=context.error)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake up at once when `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 async def register_commands(bot: Bot, app: BotApp) -> None:
@@ -223,9 +501,3 @@ async def register_commands(bot: Bot, app: BotApp) -> None:
         with use_translator(translator):
             commands = [BotCommand(c.command, c.description) for c in bot_commands()]
         await bot.set_my_commands(commands, language_code=None if code == "en" else code)
-
-
-def run_polling(app: BotApp) -> None:
-    """Run the bot with long polling until SIGINT or SIGTERM."""
-    application = TelegramChannel(app).build_application()
-    application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)

@@ -320,15 +320,29 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("fb"), record_feedback),
         Route(ButtonPress("oc"), show_office, State.MAIN),
         Route(ButtonPress("of"), filter_offices, State.MAIN),
-        Route(Command("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
-        Route(ButtonPress("remind"), remind.start_reminder, goes_to=(wizard.EVENT,)),
-        Route(Command("reminders"), remind.list_subscriptions, State.MAIN),
-        Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN),
-        Route(ButtonPress("renewed"), remind.renewed, goes_to=(wizard.DATE, State.MAIN)),
-        Route(Command("mydata"), remind.show_my_data, State.MAIN),
-        Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,)),
-        Route(ButtonPress("elig"), eligibility.start_check, goes_to=(eligibility.STATE,)),
-        Route(Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,)),
+        Route(Command("remind"), remind.start_reminder, goes_to=(wizard.EVENT,), personal=True),
+        Route(
+            ButtonPress("remind"), remind.start_reminder, goes_to=(wizard.EVENT,), personal=True
+        ),
+        Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
+        Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),
+        Route(
+            ButtonPress("renewed"),
+            remind.renewed,
+            goes_to=(wizard.DATE, State.MAIN),
+            personal=True,
+        ),
+        Route(Command("mydata"), remind.show_my_data, State.MAIN, personal=True),
+        Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,), personal=True),
+        Route(
+            ButtonPress("elig"),
+            eligibility.start_check,
+            goes_to=(eligibility.STATE,),
+            personal=True,
+        ),
+        Route(
+            Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,), personal=True
+        ),
         Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
         Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),

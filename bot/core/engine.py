@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Protocol
 from bot.core.intents import Matcher
 
 if TYPE_CHECKING:
-    from bot.core.eligibility import EligibilityCheck
+    from bot.core.check_model import EligibilityCheck
     from bot.core.schedule import CardRules
 from bot.core.ports import Answers, Clock, Conversation, Store
+from bot.core.render import OPTIONS_KEY, TELEGRAM, Capabilities, chosen_option, render
 from bot.core.text import Translator, _, use_translator
-from bot.core.types import Inbound, InboundKind, Outbound
+from bot.core.types import Button, Inbound, InboundKind, Outbound
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_TEXT_LIMIT = 4096
+Keep = Callable[[list[Outbound]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -188,6 +189,7 @@ class Route:
     step: Step
     next_state: str | None = None
     goes_to: tuple[str, ...] = ()
+    personal: bool = False  # reminders and personal data: offered in a private chat only
 
     def targets(self, state: str) -> tuple[str, ...]:
         """Every state this route can lead to from `state`."""
@@ -217,13 +219,11 @@ class Engine:
         dialogue: Dialogue,
         services: Services,
         default_language: str = "en",
-        text_limit: int = TELEGRAM_TEXT_LIMIT,
     ) -> None:
         self._dialogue = dialogue
         self._services = services
         self._translators = services.translators
         self._default_language = default_language
-        self._text_limit = text_limit
         self._locks = KeyedLocks()
 
     @property
@@ -236,32 +236,77 @@ class Engine:
         code = resolve_language(language, self._translators.keys())
         return self._translators[code or self._default_language]
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Handle one update and return the messages to send back."""
+    async def handle(
+        self,
+        inbound: Inbound,
+        caps: Capabilities = TELEGRAM,
+        *,
+        keep: Keep | None = None,
+        private_chat_url: str | None = None,
+    ) -> list[Outbound]:
+        """Handle one update and return the parts to send, shaped for the channel.
+
+        The update id, the conversation, the step's writes and `keep(parts)` (the channel's
+        outbox) commit as one unit of work: a crash before the commit leaves no trace, so the
+        redelivered update is handled normally; after it, a redelivery is ignored.
+        """
+        store = self._services.store
         async with self._locks.hold((inbound.channel, inbound.chat_id)):
             try:
-                return await self._handle_locked(inbound)
+                async with store.unit_of_work():
+                    parts = await self._handle_locked(inbound, caps, private_chat_url)
+                    if keep is not None:
+                        await keep(parts)
+                return parts
             except Exception:
-                log.exception("update from %s:%s failed", inbound.channel, inbound.chat_id)
-                with use_translator(self.translator_for(inbound.language_hint)):
-                    return [Outbound(text=failure_text())]
+                log.exception("handling a %s update failed", inbound.kind.value)
+            with use_translator(self.translator_for(inbound.language_hint)):
+                parts, _options = render([Outbound(text=failure_text())], caps)
+            async with store.unit_of_work():  # record it, so a redelivery is not tried again
+                if inbound.update_id is not None:
+                    await store.remember_update(inbound.channel, inbound.update_id, self.now)
+                if keep is not None:
+                    await keep(parts)
+            return parts
 
-    async def _handle_locked(self, inbound: Inbound) -> list[Outbound]:
+    @property
+    def now(self) -> dt.datetime:
+        """The current time from the injected clock."""
+        return self._services.clock.now()
+
+    async def offer_options(
+        self, channel: str, chat_id: str, options: list[dict[str, str]]
+    ) -> None:
+        """Keep numbered options shown outside a reply (a reminder), so a number answers them."""
         store = self._services.store
-        now = self._services.clock.now()
+        async with self._locks.hold((channel, chat_id)), store.unit_of_work():
+            conversation = await store.load_conversation(channel, chat_id)
+            if conversation is None:
+                conversation = Conversation(channel, chat_id)
+            conversation.data[OPTIONS_KEY] = options
+            await store.save_conversation(conversation, self.now)
+
+    async def _handle_locked(
+        self, inbound: Inbound, caps: Capabilities, private_chat_url: str | None
+    ) -> list[Outbound]:
+        store = self._services.store
+        now = self.now
         if inbound.update_id is not None and not await store.remember_update(
             inbound.channel, inbound.update_id, now
         ):
-            log.info("duplicate update %s ignored", inbound.update_id)
+            log.info("a duplicate update was ignored")
             return []
         conversation = await store.load_conversation(inbound.channel, inbound.chat_id)
         if conversation is None:
             conversation = Conversation(inbound.channel, inbound.chat_id)
         before = (conversation.language, conversation.state, dict(conversation.data))
+        resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
+        if not caps.buttons:
+            inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
             turn = Turn(inbound, conversation, self._services)
-            reply, route = await self._dispatch(turn)
+            reply, route = await self._dispatch(turn, private_chat_url)
             if reply.next_state is not None:
                 if reply.next_state not in route.targets(conversation.state):
                     raise RuntimeError(
@@ -273,19 +318,55 @@ class Engine:
                 conversation.state = route.next_state
             if conversation.state not in self._dialogue.states:
                 conversation.state = self._dialogue.initial
+            messages = list(reply.messages)
+            if resumed and await store.subscriptions(inbound.channel, inbound.chat_id):
+                messages.insert(0, Outbound(text=resumed_text()))
+            parts, options = render(messages, caps)
+        if options:
+            conversation.data[OPTIONS_KEY] = options
+        else:
+            conversation.data.pop(OPTIONS_KEY, None)
         after = (conversation.language, conversation.state, conversation.data)
         if after != before and not reply.erased:
             await store.save_conversation(conversation, now)
-        limit = self._text_limit
-        return [part for message in reply.messages for part in split_long(message, limit)]
+        return parts
 
-    async def _dispatch(self, turn: Turn) -> tuple[Reply, Route]:
+    async def _dispatch(self, turn: Turn, private_chat_url: str | None) -> tuple[Reply, Route]:
         for route in self._dialogue.routes_for(turn.conversation.state):
             argument = route.trigger.match(turn.inbound)
             if argument is not None:
                 turn.argument = argument
+                if route.personal and not turn.inbound.private:
+                    return private_only(private_chat_url), route
                 return await route.step(turn), route
         raise LookupError(f"no route for {turn.inbound.kind} in {turn.conversation.state}")
+
+
+def _pressed_by_words(inbound: Inbound, options: list[dict[str, str]]) -> Inbound:
+    """Typed text that picks a numbered option (its number or its words) becomes that press."""
+    if inbound.kind is not InboundKind.TEXT or inbound.command is not None:
+        return inbound
+    payload = chosen_option(inbound.text, options)
+    if payload is None:
+        return inbound
+    return dataclasses.replace(inbound, kind=InboundKind.BUTTON, payload=payload, text="")
+
+
+def private_only(private_chat_url: str | None) -> Reply:
+    """In a group: reminders and personal data are offered in a private chat."""
+    text = _(
+        "Reminders and your personal data are handled only in a private chat with me, not in "
+        "a group. Open a private chat and send /start there."
+    )
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if private_chat_url:
+        buttons = ((Button(_("💬 Private chat"), url=private_chat_url),),)
+    return Reply((Outbound(text=text, buttons=buttons),))
+
+
+def resumed_text() -> str:
+    """Said to a user who had blocked the bot and writes again."""
+    return _("Welcome back! Your renewal reminders are on again.")
 
 
 def failure_text() -> str:
@@ -345,28 +426,3 @@ def resolve_language(code: str | None, supported: object) -> str | None:
         return None
     base = code.replace("_", "-").split("-", 1)[0].lower()
     return base if base in supported else None  # type: ignore[operator]
-
-
-def split_long(message: Outbound, limit: int) -> list[Outbound]:
-    """Split a message whose text exceeds `limit` at paragraph or line breaks.
-
-    Buttons, venue and attachment stay with the last part, so the keyboard stays under the
-    text it belongs to.
-    """
-    if len(message.text) <= limit:
-        return [message]
-    parts: list[str] = []
-    rest = message.text
-    while len(rest) > limit:
-        cut = rest.rfind("\n\n", 0, limit)
-        if cut <= 0:
-            cut = rest.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    parts.append(rest)
-    head = [Outbound(text=part) for part in parts[:-1] if part]
-    return [*head, dataclasses.replace(message, text=parts[-1])]

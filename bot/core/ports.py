@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -139,6 +140,7 @@ class ClaimedReminder:
     attempts: int
     subscription: Subscription
     language: str | None
+    parts_sent: int = 0  # parts (text, calendar file) already delivered by an earlier attempt
 
 
 class SubscriptionStore(Protocol):
@@ -207,6 +209,18 @@ class SubscriptionStore(Protocol):
         """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
         ...
 
+    async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
+        """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
+        ...
+
+    async def pause_chat(self, channel: str, chat_id: str, now: dt.datetime) -> None:
+        """The user blocked the bot: hold the chat's reminders until they write again."""
+        ...
+
+    async def resume_chat(self, channel: str, chat_id: str) -> bool:
+        """The user wrote again: release held reminders; True if the chat was paused."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TopicStats:
@@ -244,7 +258,68 @@ class FeedbackStore(Protocol):
         ...
 
 
-class Store(ConversationStore, SubscriptionStore, FeedbackStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One platform message waiting to be sent, in the order it was written."""
+
+    id: int
+    channel: str
+    chat_id: str
+    payload: str  # an Outbound part, encoded by bot.core.render.encode_part
+    not_before: dt.datetime
+    attempts: int
+
+
+class DeliveryStore(Protocol):
+    """The durable edges of the runtime: fetched updates in, replies out, one unit of work."""
+
+    @property
+    def exclusive(self) -> bool:
+        """True when this process is the only one using the store (SQLite with its lock)."""
+        ...
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[None]:
+        """Everything the store does inside the block commits together, or not at all."""
+        ...
+
+    async def inbox_add(
+        self, channel: str, items: list[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        """Keep fetched updates as (update_id, raw JSON) until handled; repeats are ignored."""
+        ...
+
+    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order."""
+        ...
+
+    async def inbox_remove(self, channel: str, update_id: str) -> None:
+        """The update was handled (or cannot be): forget it."""
+        ...
+
+    async def outbox_add(
+        self, channel: str, chat_id: str, payloads: list[str], now: dt.datetime
+    ) -> None:
+        """Queue encoded message parts for a chat, in order."""
+        ...
+
+    async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
+        """Queued parts of a channel, oldest first, including those waiting for a retry."""
+        ...
+
+    async def outbox_done(self, item_id: int) -> None:
+        """The platform accepted the part."""
+        ...
+
+    async def outbox_retry(self, item_id: int, not_before: dt.datetime) -> None:
+        """Sending failed for a passing reason: try again from `not_before`."""
+        ...
+
+    async def outbox_drop(self, item_id: int) -> None:
+        """The part can never be delivered (the chat is gone or the request is invalid)."""
+        ...
+
+
+class Store(ConversationStore, SubscriptionStore, FeedbackStore, DeliveryStore, Protocol):
     """Everything the engine and the reminder loop keep: one SQLite file in production."""
 
     async def open(self) -> None:

@@ -27,11 +27,13 @@ class Inbound:
     payload: str = ""
     language_hint: str | None = None
     update_id: str | None = None
+    private: bool = True  # a one-to-one chat; in groups only facts are answered
+    forwarded: bool = False  # forwarded text is read as text, never run as a command
 
     @property
     def command(self) -> tuple[str, str] | None:
         """The `/command` and its argument text, if the text is a command."""
-        if self.kind is not InboundKind.TEXT or not self.text.startswith("/"):
+        if self.kind is not InboundKind.TEXT or self.forwarded or not self.text.startswith("/"):
             return None
         head, _, rest = self.text[1:].partition(" ")
         name = head.split("@", 1)[0].lower()

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.core.ports import Answers, ClaimedReminder, Clock, Store
+from bot.core.ports import Answers, ClaimedReminder, Clock, Store, Subscription
+from bot.core.render import Capabilities, render
 from bot.core.text import Translator, use_translator
 from bot.core.types import Outbound
 
@@ -43,12 +44,41 @@ class Transient(DeliveryError):
     """A network or server error that may pass."""
 
 
-class Notifier(Protocol):
-    """Sends messages to a chat on one channel, translating platform errors."""
+class Rejected(Transient):
+    """The platform refused this one message (a bad request): retrying it will not help."""
 
-    async def send(self, chat_id: str, messages: list[Outbound]) -> None:
-        """Deliver the messages, or raise RetryAfter, Blocked or Transient."""
+
+@dataclass(frozen=True, slots=True)
+class ReminderNotice:
+    """A reminder as data, for a channel to render in its own way (text, file, template)."""
+
+    reminder_id: int
+    kind: str  # get_ready, window_open, last_week, change_soon, change_last_week
+    subscription: Subscription  # whose card, which event, which date
+    language: str
+    due_at: dt.datetime
+    now: dt.datetime
+
+
+class Notifier(Protocol):
+    """A channel's way of sending: renders reminders and delivers parts, translating errors."""
+
+    def reminder_parts(self, notice: ReminderNotice) -> list[Outbound]:
+        """The reminder as parts, one platform call each, in the current language."""
         ...
+
+    async def send(self, chat_id: str, part: Outbound) -> None:
+        """Deliver one part, or raise RetryAfter, Blocked or Transient."""
+        ...
+
+
+def standard_reminder(
+    answers: Answers, notice: ReminderNotice, caps: Capabilities
+) -> list[Outbound]:
+    """The knowledge base's reminder (text, buttons, calendar file), shaped for a channel."""
+    messages = answers.reminder(notice.kind, notice.subscription, notice.now)
+    parts, _options = render(messages, caps)
+    return parts
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -58,8 +88,10 @@ Sleep = Callable[[float], Awaitable[None]]
 class DispatchSettings:
     """Limits and retry policy of the reminder loop."""
 
-    rate_per_second: float = 25.0  # all chats together (Telegram allows about 30)
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    rate_per_second: float = 25.0  # all messages, all chats together (Telegram allows about 30)
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat, sustained
+    per_chat_burst: int = 3  # messages one chat may get back to back (a reply in parts)
+    limits: bool = True  # False only against a local fake API (benchmarks)
     batch: int = 200
     interval: float = 60.0  # seconds between sweeps
     lease: dt.timedelta = dt.timedelta(minutes=10)  # a claim older than this was abandoned
@@ -83,36 +115,62 @@ class SweepResult:
     deactivated: int = 0
     failed_chats: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """Counts only, for the log: no chat ids."""
+        return (
+            f"{self.sent} sent, {self.skipped} skipped, {self.retried} to retry, "
+            f"{self.blocked} blocked ({self.deactivated} deactivated), {self.released} released"
+        )
+
 
 class RateLimiter:
-    """A global pace and a minimum interval per chat, on an injected clock and sleep."""
+    """A global pace and a per-chat token bucket, on an injected clock and sleep.
 
-    def __init__(self, clock: Clock, sleep: Sleep, per_second: float, per_chat: float) -> None:
+    Replies and reminders share one limiter, so together they stay within the platform's
+    limits: `per_second` messages overall, and per chat a burst of `burst` messages, then one
+    every `per_chat` seconds.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        sleep: Sleep,
+        per_second: float,
+        per_chat: float,
+        burst: int = 1,
+        enabled: bool = True,
+    ) -> None:
         self._clock = clock
         self._sleep = sleep
         self._spacing = 1.0 / per_second
         self._per_chat = per_chat
+        self._burst = max(1, burst)
+        self._enabled = enabled
         self._next_slot: dt.datetime | None = None
-        self._last_by_chat: dict[str, dt.datetime] = {}
+        self._chats: dict[str, tuple[float, dt.datetime]] = {}  # tokens left, as of when
 
     async def wait(self, chat_key: str) -> None:
-        """Wait until both the global pace and the chat's interval allow one message."""
+        """Wait until both the global pace and the chat's bucket allow one message."""
+        if not self._enabled:
+            return
         now = self._clock.now()
         ready = now
         if self._next_slot is not None and self._next_slot > ready:
             ready = self._next_slot
-        last = self._last_by_chat.get(chat_key)
-        if last is not None:
-            ready = max(ready, last + dt.timedelta(seconds=self._per_chat))
+        tokens, since = self._chats.get(chat_key, (float(self._burst), now))
+        tokens = min(float(self._burst), tokens + (now - since).total_seconds() / self._per_chat)
+        if tokens < 1.0:
+            ready = max(ready, now + dt.timedelta(seconds=(1.0 - tokens) * self._per_chat))
         delay = (ready - now).total_seconds()
         if delay > 0:
             await self._sleep(delay)
         sent_at = max(self._clock.now(), ready)
+        tokens = min(float(self._burst), tokens + (sent_at - now).total_seconds() / self._per_chat)
         self._next_slot = sent_at + dt.timedelta(seconds=self._spacing)
-        self._last_by_chat[chat_key] = sent_at
-        if len(self._last_by_chat) > 10_000:  # forget chats that cannot matter any more
-            horizon = sent_at - dt.timedelta(seconds=self._per_chat)
-            self._last_by_chat = {k: v for k, v in self._last_by_chat.items() if v > horizon}
+        self._chats[chat_key] = (tokens - 1.0, sent_at)
+        if len(self._chats) > 10_000:  # forget chats whose bucket is full again
+            horizon = sent_at - dt.timedelta(seconds=self._per_chat * self._burst)
+            self._chats = {k: v for k, v in self._chats.items() if v[1] > horizon}
 
 
 class Dispatcher:
@@ -129,6 +187,7 @@ class Dispatcher:
         sleep: Sleep = asyncio.sleep,
         settings: DispatchSettings | None = None,
         default_language: str = "en",
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._store = store
         self._answers = answers
@@ -138,13 +197,25 @@ class Dispatcher:
         self._sleep = sleep
         self.settings = settings or DispatchSettings()
         self._default_language = default_language
-        self._limiter = RateLimiter(
-            clock, sleep, self.settings.rate_per_second, self.settings.per_chat_interval
+        self._limiter = limiter or RateLimiter(
+            clock,
+            sleep,
+            self.settings.rate_per_second,
+            self.settings.per_chat_interval,
+            burst=self.settings.per_chat_burst,
+            enabled=self.settings.limits,
         )
         self._stopping = False
 
     async def recover(self) -> int:
-        """At start-up: every claim left by a previous process goes back to pending."""
+        """At start-up: put back claims that no live process can hold any more.
+
+        With the store to itself (SQLite and its lock file), every claim was left by a process
+        that is gone. A shared store (several replicas) leaves claims to expire with their
+        lease, since their holder may still be sending.
+        """
+        if not self._store.exclusive:
+            return 0
         released = await self._store.release_claims(self._clock.now() + dt.timedelta(seconds=1))
         if released:
             log.warning("%d reminder(s) claimed by a stopped process will be sent again", released)
@@ -161,7 +232,7 @@ class Dispatcher:
             if not batch:
                 break
             for index, reminder in enumerate(batch):
-                if self._stopping:  # leave the rest claimed; the next start releases them
+                if self._stopping:  # put the rest back for the next start
                     await self._release_unsent(batch[index:])
                     break
                 await self.deliver(reminder, result)
@@ -172,7 +243,11 @@ class Dispatcher:
             await self._store.retry_later(reminder.id, reminder.due_at)
 
     async def deliver(self, reminder: ClaimedReminder, result: SweepResult) -> None:
-        """Compose one claimed reminder in its language, send it within the rate, record it."""
+        """Render one claimed reminder in its language, send its parts within the rate, record.
+
+        Parts already delivered by an earlier attempt (the text before a failed calendar file)
+        are not sent again.
+        """
         subscription = reminder.subscription
         notifier = self._notifiers.get(subscription.channel)
         if notifier is None:  # that channel is not running in this process
@@ -180,16 +255,22 @@ class Dispatcher:
             return
         language = reminder.language or self._default_language
         translator = self._translators.get(language) or self._translators[self._default_language]
+        notice = ReminderNotice(
+            reminder.id, reminder.kind, subscription, language, reminder.due_at, self._clock.now()
+        )
         with use_translator(translator):
-            messages = self._answers.reminder(reminder.kind, subscription, self._clock.now())
+            parts = notifier.reminder_parts(notice)
         chat_key = f"{subscription.channel}:{subscription.chat_id}"
-        for attempt in range(self.settings.retries_on_429 + 1):
+        sent = min(reminder.parts_sent, len(parts))
+        waits = 0
+        while sent < len(parts):
             await self._limiter.wait(chat_key)
             try:
-                await notifier.send(subscription.chat_id, messages)
+                await notifier.send(subscription.chat_id, parts[sent])
             except RetryAfter as err:
+                waits += 1
                 if err.seconds > self.settings.max_retry_after or (
-                    attempt == self.settings.retries_on_429
+                    waits > self.settings.retries_on_429
                 ):
                     later = self._clock.now() + dt.timedelta(seconds=err.seconds)
                     await self._store.retry_later(reminder.id, later)
@@ -217,22 +298,44 @@ class Dispatcher:
                 result.retried += 1
                 result.failed_chats.append(chat_key)
                 return
-            await self._store.mark_sent(reminder.id, self._clock.now())
-            result.sent += 1
-            return
+            sent += 1
+            if sent < len(parts):
+                await self._store.mark_part_sent(reminder.id, sent)
+        await self._store.mark_sent(reminder.id, self._clock.now())
+        result.sent += 1
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep at start-up and then every `interval` seconds until `stop` is set."""
-        await self.recover()
-        while not stop.is_set():
-            try:
-                result = await self.sweep()
-                if result.sent or result.skipped or result.retried or result.blocked:
-                    log.info("reminder sweep: %s", result)
-            except Exception:  # the loop must outlive any one failure
-                log.exception("reminder sweep failed; trying again at the next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.interval)
+        """Sweep at start-up and then every `interval` seconds until `stop` is set.
+
+        Any storage or network error is logged and the loop goes on, sooner at first (5 s,
+        doubling up to the interval), so what became due during a fault is sent once it is gone.
+        """
+        recovered = False
+        failures = 0
+        watcher = asyncio.create_task(self._stop_when(stop))
+        try:
+            while not stop.is_set():
+                wait = self.settings.interval
+                try:
+                    if not recovered:
+                        await self.recover()
+                        recovered = True
+                    result = await self.sweep()
+                    failures = 0
+                    if result.sent or result.skipped or result.retried or result.blocked:
+                        log.info("reminder sweep: %s", result.summary())
+                except Exception as err:  # the loop must outlive any one failure
+                    failures += 1
+                    wait = min(self.settings.interval, 5.0 * 2 ** (failures - 1))
+                    log.error("reminder sweep failed (%s); trying again in %.0f s", err, wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+        finally:
+            watcher.cancel()
+
+    async def _stop_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.stop()
 
     def stop(self) -> None:
         """Finish the message in flight, then stop sending."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from bot.core.ports import (
     ClaimedReminder,
     Conversation,
+    OutboxItem,
     PlannedRow,
     Subscription,
     TopicStats,
@@ -28,6 +32,7 @@ class _Reminder:
     attempts: int = 0
     claimed_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
+    parts_sent: int = 0
 
 
 class MemoryStore:
@@ -42,6 +47,32 @@ class MemoryStore:
         self._asked: dict[str, int] = {}
         self._feedback: dict[tuple[str, str, str], bool] = {}
         self._unplaced: list[tuple[str, str | None, str]] = []
+        self._paused: set[tuple[str, str]] = set()
+        self._inbox: dict[tuple[str, str], str] = {}
+        self._outbox: dict[int, OutboxItem] = {}
+        self._last_outbox = 0
+        self._in_unit: ContextVar[bool] = ContextVar(f"memory-unit-{id(self)}", default=False)
+
+    @property
+    def exclusive(self) -> bool:
+        """Only this process can see it."""
+        return True
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """All or nothing: the state is restored from a snapshot when the block fails."""
+        if self._in_unit.get():
+            yield
+            return
+        token = self._in_unit.set(True)
+        snapshot = copy.deepcopy({k: v for k, v in vars(self).items() if k != "_in_unit"})
+        try:
+            yield
+        except BaseException:
+            vars(self).update(snapshot)
+            raise
+        finally:
+            self._in_unit.reset(token)
 
     async def open(self) -> None:
         """Nothing to open."""
@@ -70,6 +101,7 @@ class MemoryStore:
     async def delete_chat(self, channel: str, chat_id: str) -> None:
         """Erase everything stored about a chat."""
         self._chats.pop((channel, chat_id), None)
+        self._paused.discard((channel, chat_id))
         for key in [k for k in self._feedback if k[:2] == (channel, chat_id)]:
             del self._feedback[key]
         for sub in [
@@ -205,7 +237,13 @@ class MemoryStore:
     async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
         """Claim up to `limit` due reminders, oldest first."""
         due = sorted(
-            (r for r in self._reminders.values() if r.status == "pending" and r.not_before <= now),
+            (
+                r
+                for r in self._reminders.values()
+                if r.status == "pending"
+                and r.not_before <= now
+                and self._chat_of(r) not in self._paused
+            ),
             key=lambda r: (r.not_before, r.id),
         )[:limit]
         claimed = []
@@ -222,9 +260,75 @@ class MemoryStore:
                     reminder.attempts,
                     sub,
                     chat.language if chat else None,
+                    reminder.parts_sent,
                 )
             )
         return claimed
+
+    def _chat_of(self, reminder: _Reminder) -> tuple[str, str]:
+        sub = self._subscriptions[reminder.subscription_id]
+        return sub.channel, sub.chat_id
+
+    async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
+        """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
+        self._reminders[reminder_id].parts_sent = parts_sent
+
+    async def pause_chat(self, channel: str, chat_id: str, now: dt.datetime) -> None:
+        """The user blocked the bot: hold the chat's reminders until they write again."""
+        self._paused.add((channel, chat_id))
+
+    async def resume_chat(self, channel: str, chat_id: str) -> bool:
+        """The user wrote again: release held reminders; True if the chat was paused."""
+        if (channel, chat_id) not in self._paused:
+            return False
+        self._paused.discard((channel, chat_id))
+        return True
+
+    async def inbox_add(
+        self, channel: str, items: list[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        """Keep fetched updates until handled; repeats are ignored."""
+        for update_id, payload in items:
+            self._inbox.setdefault((channel, update_id), payload)
+
+    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order."""
+        found = [(u, p) for (c, u), p in self._inbox.items() if c == channel]
+        return found[:limit]
+
+    async def inbox_remove(self, channel: str, update_id: str) -> None:
+        """The update was handled (or cannot be): forget it."""
+        self._inbox.pop((channel, update_id), None)
+
+    async def outbox_add(
+        self, channel: str, chat_id: str, payloads: list[str], now: dt.datetime
+    ) -> None:
+        """Queue encoded message parts for a chat, in order."""
+        for payload in payloads:
+            self._last_outbox += 1
+            self._outbox[self._last_outbox] = OutboxItem(
+                self._last_outbox, channel, chat_id, payload, now, 0
+            )
+
+    async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
+        """Queued parts of a channel, oldest first."""
+        return [item for item in self._outbox.values() if item.channel == channel][:limit]
+
+    async def outbox_done(self, item_id: int) -> None:
+        """The platform accepted the part."""
+        self._outbox.pop(item_id, None)
+
+    async def outbox_retry(self, item_id: int, not_before: dt.datetime) -> None:
+        """Sending failed for a passing reason: try again from `not_before`."""
+        item = self._outbox.get(item_id)
+        if item is not None:
+            self._outbox[item_id] = dataclasses.replace(
+                item, not_before=not_before, attempts=item.attempts + 1
+            )
+
+    async def outbox_drop(self, item_id: int) -> None:
+        """The part can never be delivered."""
+        self._outbox.pop(item_id, None)
 
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +22,7 @@ import aiosqlite
 from bot.core.ports import (
     ClaimedReminder,
     Conversation,
+    OutboxItem,
     PlannedRow,
     StoreError,
     Subscription,
@@ -45,13 +49,32 @@ def _iso(moment: dt.datetime) -> str:
 
 
 class SqliteStore:
-    """Conversations, subscriptions and reminders in one SQLite file."""
+    """Conversations, subscriptions and reminders in one SQLite file.
 
-    def __init__(self, path: Path | str) -> None:
+    One process per file: `open()` takes an exclusive lock on `<file>.lock` beside it, so a
+    second `prbot` refuses to start instead of sending every reminder twice. Every statement
+    runs under one asyncio lock, so a unit of work (an update's whole handling) is never seen
+    half-done by another task, and commits as one transaction.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self._path = str(path)
+        self._read_only = read_only
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._in_unit: ContextVar[bool] = ContextVar(f"sqlite-unit-{id(self)}", default=False)
+        self._lock_fd: int | None = None
         self._writes = 0
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    @property
+    def exclusive(self) -> bool:
+        """True once this process holds the file's lock: no other process can be using it."""
+        return self._lock_fd is not None or self._path == ":memory:"
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -61,25 +84,54 @@ class SqliteStore:
         return self._db
 
     async def open(self) -> None:
-        """Open the file, set it up for one writer and bring the schema up to date."""
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        """Lock, open and check the file, set it up for one writer, bring the schema up to date.
+
+        Raises StoreError with a one-line reason: the path cannot be used, another process
+        holds it, the file is not a database or is damaged, or it cannot be written.
+        """
         try:
-            self._db = await aiosqlite.connect(self._path, isolation_level=None)
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=NORMAL")
-            await self._db.execute("PRAGMA busy_timeout=5000")
+            if self._path != ":memory:" and not self._read_only:
+                parent = Path(self._path).parent
+                parent.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = _lock_beside(Path(self._path))
+            uri = f"file:{self._path}?mode=ro" if self._read_only else self._path
+            self._db = await aiosqlite.connect(uri, isolation_level=None, uri=self._read_only)
+            await self._db.execute("PRAGMA busy_timeout=2000")
+            if not self._read_only:
+                await self._db.execute("PRAGMA journal_mode=WAL")
+                await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.execute("PRAGMA foreign_keys=ON")
-            await self._migrate()
-        except sqlite3.Error as err:
+            await self._check()
+            if not self._read_only:
+                await self._migrate()
+        except (sqlite3.Error, OSError) as err:
             await self.close()
-            raise StoreError(f"cannot open the database {self._path}: {err}") from err
+            raise StoreError(_reason(err)) from err
+        except StoreError:
+            await self.close()
+            raise
+
+    async def _check(self) -> None:
+        """PRAGMA quick_check, and a write transaction that is rolled back (is it writable?)."""
+        async with self.db.execute("PRAGMA quick_check") as cursor:
+            rows = [tuple(r) for r in await cursor.fetchall()]
+        if rows != [("ok",)]:
+            raise StoreError(f"the database is damaged ({rows[0][0] if rows else 'no answer'})")
+        if not self._read_only:
+            await self.db.execute("BEGIN IMMEDIATE")
+            await self.db.execute("ROLLBACK")
 
     async def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection and release the lock (idempotent)."""
         if self._db is not None:
             db, self._db = self._db, None
-            await db.close()
+            try:
+                await db.close()
+            except sqlite3.Error as err:
+                log.warning("closing the database failed: %s", err)
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            os.close(fd)
 
     async def __aenter__(self) -> SqliteStore:
         await self.open()
@@ -111,32 +163,56 @@ class SqliteStore:
             log.info("database migrated to schema version %d", version)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE), one at a time."""
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """One transaction for everything the store does inside the block (nesting joins it)."""
+        if self._in_unit.get():
+            yield
+            return
         async with self._write_lock:
-            db = self.db
-            await db.execute("BEGIN IMMEDIATE")
+            token = self._in_unit.set(True)
             try:
-                yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            else:
-                await db.execute("COMMIT")
+                db = self.db
+                try:
+                    await db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as err:
+                    raise StoreError(_reason(err)) from err
+                try:
+                    yield
+                except BaseException:
+                    await _rollback(db)
+                    raise
+                try:
+                    await db.execute("COMMIT")
+                except sqlite3.Error as err:
+                    await _rollback(db)
+                    raise StoreError(_reason(err)) from err
+            finally:
+                self._in_unit.reset(token)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE), or the unit of work already open."""
+        async with self.unit_of_work():
+            yield self.db
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for a read: inside the unit of work, or when no write is under way."""
+        if self._in_unit.get():
+            yield self.db
+            return
+        async with self._write_lock:
+            yield self.db
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
         """The stored conversation of a chat, if any."""
-        try:
-            async with self.db.execute(
-                "SELECT language, state, data FROM chats WHERE channel = ? AND chat_id = ?",
-                (channel, chat_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
-        if row is None:
+        rows = await self._fetch(
+            "SELECT language, state, data FROM chats WHERE channel = ? AND chat_id = ?",
+            (channel, chat_id),
+        )
+        if not rows:
             return None
-        language, state, data = row
+        language, state, data = rows[0]
         return Conversation(channel, chat_id, language, state, json.loads(data))
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
@@ -161,7 +237,7 @@ class SqliteStore:
                     ),
                 )
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
 
     async def remember_update(self, channel: str, update_id: str, now: dt.datetime) -> bool:
         """Record an update id; False if it was seen before. Old ids are pruned now and then."""
@@ -180,7 +256,7 @@ class SqliteStore:
                         (_iso(now - UPDATE_MEMORY),),
                     )
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return fresh
 
     async def delete_chat(self, channel: str, chat_id: str) -> None:
@@ -197,8 +273,12 @@ class SqliteStore:
                 await db.execute(
                     "DELETE FROM feedback WHERE channel = ? AND chat_id = ?", (channel, chat_id)
                 )
+                await db.execute(
+                    "DELETE FROM paused_chats WHERE channel = ? AND chat_id = ?",
+                    (channel, chat_id),
+                )
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
 
     # Subscriptions and reminders ---------------------------------------------------------
 
@@ -223,7 +303,7 @@ class SqliteStore:
                 subscription_id = int(cursor.lastrowid or 0)
                 await _insert_reminders(db, subscription_id, reminders)
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return Subscription(subscription_id, channel, chat_id, label, event_kind, event_date)
 
     async def replace_schedule(
@@ -256,7 +336,7 @@ class SqliteStore:
                 ) as rows:
                     row = await rows.fetchone()
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return _subscription(row) if row else None
 
     async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
@@ -293,7 +373,7 @@ class SqliteStore:
                     return False
                 await _cancel_pending(db, subscription_id)
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return True
 
     async def release_claims(self, claimed_before: dt.datetime) -> int:
@@ -323,8 +403,11 @@ class SqliteStore:
         try:
             async with self.transaction() as db:
                 async with db.execute(
-                    "SELECT id FROM reminders WHERE status = 'pending' AND not_before <= ?"
-                    " ORDER BY not_before LIMIT ?",
+                    "SELECT r.id FROM reminders r JOIN subscriptions s ON s.id = r.subscription_id"
+                    " WHERE r.status = 'pending' AND r.not_before <= ? AND NOT EXISTS ("
+                    "  SELECT 1 FROM paused_chats p WHERE p.channel = s.channel"
+                    "  AND p.chat_id = s.chat_id)"
+                    " ORDER BY r.not_before LIMIT ?",
                     (stamp, limit),
                 ) as cursor:
                     ids = [int(row[0]) for row in await cursor.fetchall()]
@@ -338,7 +421,8 @@ class SqliteStore:
                 )
                 async with db.execute(
                     "SELECT r.id, r.kind, r.due_at, r.attempts, s.id, s.channel, s.chat_id,"
-                    " s.label, s.event_kind, s.event_date, s.active, s.failures, c.language"
+                    " s.label, s.event_kind, s.event_date, s.active, s.failures, c.language,"
+                    " r.parts_sent"
                     " FROM reminders r JOIN subscriptions s ON s.id = r.subscription_id"
                     " LEFT JOIN chats c ON c.channel = s.channel AND c.chat_id = s.chat_id"
                     f" WHERE r.id IN ({marks}) ORDER BY r.not_before",
@@ -346,7 +430,7 @@ class SqliteStore:
                 ) as cursor:
                     rows = await cursor.fetchall()
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return [
             ClaimedReminder(
                 id=int(row[0]),
@@ -355,6 +439,7 @@ class SqliteStore:
                 attempts=int(row[3]),
                 subscription=_subscription(row[4:12]),
                 language=row[12],
+                parts_sent=int(row[13]),
             )
             for row in rows
         ]
@@ -373,7 +458,7 @@ class SqliteStore:
                     (reminder_id,),
                 )
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
 
     async def retry_later(self, reminder_id: int, not_before: dt.datetime) -> None:
         """Delivery failed for a passing reason: try again from `not_before`."""
@@ -417,8 +502,28 @@ class SqliteStore:
                     (_iso(not_before), reminder_id),
                 )
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
         return False
+
+    async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
+        """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
+        await self._write(
+            "UPDATE reminders SET parts_sent = ? WHERE id = ?", (parts_sent, reminder_id)
+        )
+
+    async def pause_chat(self, channel: str, chat_id: str, now: dt.datetime) -> None:
+        """The user blocked the bot: hold the chat's reminders until they write again."""
+        await self._write(
+            "INSERT OR IGNORE INTO paused_chats (channel, chat_id, since) VALUES (?, ?, ?)",
+            (channel, chat_id, _iso(now)),
+        )
+
+    async def resume_chat(self, channel: str, chat_id: str) -> bool:
+        """The user wrote again: release held reminders; True if the chat was paused."""
+        changed = await self._write(
+            "DELETE FROM paused_chats WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        )
+        return changed > 0
 
     async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
         """(kind, due_at, status) of a subscription's reminders, for /mydata and tests."""
@@ -428,6 +533,90 @@ class SqliteStore:
             (subscription_id,),
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    # Inbox and outbox ----------------------------------------------------------------------
+
+    async def inbox_add(
+        self, channel: str, items: list[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        """Keep fetched updates as (update_id, raw JSON) until handled; repeats are ignored."""
+        if not items:
+            return
+        stamp = _iso(now)
+        try:
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [(channel, update_id, payload, stamp) for update_id, payload in items],
+                )
+        except sqlite3.Error as err:
+            raise StoreError(_reason(err)) from err
+
+    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order."""
+        rows = await self._fetch(
+            "SELECT update_id, payload FROM inbox WHERE channel = ? ORDER BY id LIMIT ?",
+            (channel, limit),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def inbox_remove(self, channel: str, update_id: str) -> None:
+        """The update was handled (or cannot be): forget it."""
+        await self._write(
+            "DELETE FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)
+        )
+
+    async def outbox_add(
+        self, channel: str, chat_id: str, payloads: list[str], now: dt.datetime
+    ) -> None:
+        """Queue encoded message parts for a chat, in order."""
+        if not payloads:
+            return
+        stamp = _iso(now)
+        try:
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO outbox (channel, chat_id, payload, not_before, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(channel, chat_id, payload, stamp, stamp) for payload in payloads],
+                )
+        except sqlite3.Error as err:
+            raise StoreError(_reason(err)) from err
+
+    async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
+        """Queued parts of a channel, oldest first, including those waiting for a retry."""
+        rows = await self._fetch(
+            "SELECT id, chat_id, payload, not_before, attempts FROM outbox WHERE channel = ?"
+            " ORDER BY id LIMIT ?",
+            (channel, limit),
+        )
+        return [
+            OutboxItem(
+                int(r[0]),
+                channel,
+                str(r[1]),
+                str(r[2]),
+                dt.datetime.fromisoformat(r[3]),
+                int(r[4]),
+            )
+            for r in rows
+        ]
+
+    async def outbox_done(self, item_id: int) -> None:
+        """The platform accepted the part."""
+        await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def outbox_retry(self, item_id: int, not_before: dt.datetime) -> None:
+        """Sending failed for a passing reason: try again from `not_before`."""
+        await self._write(
+            "UPDATE outbox SET not_before = ?, attempts = attempts + 1 WHERE id = ?",
+            (_iso(not_before), item_id),
+        )
+
+    async def outbox_drop(self, item_id: int) -> None:
+        """The part can never be delivered (the chat is gone or the request is invalid)."""
+        await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     # Feedback ----------------------------------------------------------------------------
 
@@ -478,10 +667,10 @@ class SqliteStore:
 
     async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
-            async with self.db.execute(sql, params) as cursor:
+            async with self._reading() as db, db.execute(sql, params) as cursor:
                 return [tuple(row) for row in await cursor.fetchall()]
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
 
     async def _write(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> int:
         try:
@@ -489,7 +678,7 @@ class SqliteStore:
                 cursor = await db.execute(sql, params)
                 return int(cursor.rowcount)
         except sqlite3.Error as err:
-            raise StoreError(str(err)) from err
+            raise StoreError(_reason(err)) from err
 
 
 _SUBSCRIPTION_SELECT = (
@@ -530,6 +719,45 @@ async def _cancel_pending(db: aiosqlite.Connection, subscription_id: int) -> Non
         " AND status IN ('pending', 'claimed')",
         (subscription_id,),
     )
+
+
+def _lock_beside(database: Path) -> int:
+    """Take the exclusive lock file `<database>.lock`; StoreError if another process has it."""
+    lock_path = database.with_name(database.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError(
+            f"another prbot process is using it (lock {lock_path}); "
+            "one process per SQLite file, use PostgreSQL for more"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _reason(err: BaseException) -> str:
+    """A one-line reason for a database error."""
+    if isinstance(err, OSError) and err.strerror:
+        where = f" ({err.filename})" if err.filename else ""
+        return f"{err.strerror.lower()}{where}"
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if "readonly" in text or "read-only" in text:
+        return "the file is read-only"
+    if "not a database" in text:
+        return "the file is not a SQLite database"
+    if "malformed" in text:
+        return f"the database is damaged ({text})"
+    return text
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    try:
+        await db.execute("ROLLBACK")
+    except sqlite3.Error as err:  # the transaction may already be gone (disk I/O error)
+        log.warning("rollback failed: %s", _reason(err))
 
 
 def _statements(sql: str) -> list[str]:

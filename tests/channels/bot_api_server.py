@@ -107,10 +107,12 @@ class FakeBotApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
+                path, _sep, query = self.path.partition("?")
+                method = path.rsplit("/", 1)[-1]
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                params = _parse(self.headers.get("Content-Type", ""), body)
+                params = {k: _decode(v[0]) for k, v in parse_qs(query).items()}
+                params.update(_parse(self.headers.get("Content-Type", ""), body))
                 with api._lock:
                     api.calls.append((method, params))
                     api._lock.notify_all()

@@ -10,8 +10,17 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from telegram.request import BaseRequest, RequestData
+
+
+def _decode(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
 
 BOT_USER = {
     "id": 777000111,
@@ -62,8 +71,11 @@ class RecordingRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         """Record the call and return what the Bot API would."""
-        api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data is not None else {}
+        path, _sep, query = url.partition("?")
+        api_method = path.rsplit("/", 1)[-1]
+        params: dict[str, Any] = {k: _decode(v[0]) for k, v in parse_qs(query).items()}
+        if request_data is not None:
+            params.update(request_data.parameters)
         self.calls.append(ApiCall(api_method, params))
         if api_method in self.fail_with:
             status, body = self.fail_with[api_method]

@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from bot.app import BotApp
-from bot.channels.console import ConsoleChannel, render
+from bot.app import BotApp, build_app
+from bot.channels.console import CONSOLE, ConsoleChannel, show
+from bot.core.render import render
 from bot.core.types import Button, Outbound
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,18 +27,42 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_buttons_render_as_numbers() -> None:
-    text, keys = render([Outbound("Pick", ((Button("A", "t:a"), Button("B", "t:b")),))])
-    assert "[1] A" in text and "[2] B" in text
-    assert keys["2"].payload == "t:b"
+def test_buttons_render_as_numbered_lines() -> None:
+    parts, options = render(
+        [Outbound("Pick", ((Button("A", "t:a"), Button("B", "t:b")),))], CONSOLE
+    )
+    text = show(parts)
+    assert "1 · A" in text and "2 · B" in text
+    assert options[1] == {"n": "2", "label": "B", "payload": "t:b"}
 
 
-async def test_typing_a_number_presses_the_button(app: BotApp) -> None:
+def _number_of(menu: str, label: str) -> str:
+    return next(line.split(" · ")[0] for line in menu.splitlines() if label in line)
+
+
+async def test_typing_a_number_or_the_words_presses_the_button(app: BotApp) -> None:
     console = ConsoleChannel(app, stdin=io.StringIO(), stdout=io.StringIO(), language_hint="en")
     menu = await console.exchange("/start")
-    number = next(k for k, b in console.keys.items() if b.payload == "t:fees")
-    assert f"[{number}]" in menu
-    assert "1,500" in await console.exchange(number)
+    assert "1,500" in await console.exchange(_number_of(menu, "Fees"))
+    menu = await console.exchange("/start")
+    label = next(line for line in menu.splitlines() if "Fees" in line).split(" · ", 1)[1]
+    assert "1,500" in await console.exchange(label.lower())
+
+
+async def test_numbered_options_survive_a_restart(
+    database: Path, clock: Any, resources: Any
+) -> None:
+    first = build_app(make_settings(database), resources=resources, clock=clock)
+    await first.start()
+    menu = await ConsoleChannel(first, io.StringIO(), io.StringIO(), "en").exchange("/start")
+    await first.stop()
+    second = build_app(make_settings(database), resources=resources, clock=clock)
+    await second.start()
+    try:
+        console = ConsoleChannel(second, io.StringIO(), io.StringIO(), "en")
+        assert "1,500" in await console.exchange(_number_of(menu, "Fees"))
+    finally:
+        await second.stop()
 
 
 def test_prbot_without_token_starts_the_console(tmp_path: Path) -> None:
@@ -136,12 +163,20 @@ def test_prbot_stats_prints_counts_and_unplaced_questions(tmp_path: Path) -> Non
     run = subprocess.run(
         [sys.executable, "-m", "bot", "console"],
         input="/fees\n1\nblorp zxqv\n/quit\n",
-        capture_output=True, text=True, timeout=60, env=_env(tmp_path), cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path),
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
     stats = subprocess.run(
         [sys.executable, "-m", "bot", "stats"],
-        capture_output=True, text=True, timeout=60, env=_env(tmp_path), cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path),
+        cwd=tmp_path,
     )
     assert stats.returncode == 0, stats.stderr
     fees = next(line for line in stats.stdout.splitlines() if line.startswith("fees"))

@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.app import BotApp, Resources, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.types import Outbound
+from bot.reminders.dispatcher import DispatchSettings
 from tests.channels.fake_bot_api import RecordingRequest, callback_update, message_update
 from tests.conftest import FakeClock, make_settings
 
@@ -24,19 +25,20 @@ async def telegram(
     database: Path, clock: FakeClock, resources: Resources
 ) -> AsyncIterator[tuple[Application[Any, Any, Any, Any, Any, Any], RecordingRequest, BotApp]]:
     """The real Application of the bot with a recording request object, initialized."""
-    settings = make_settings(database, telegram_token=TOKEN)
+    # The frozen test clock never lets a rate limit refill; limits are tested on a moving clock.
+    settings = make_settings(
+        database, telegram_token=TOKEN, dispatch=DispatchSettings(limits=False)
+    )
     bot_app = build_app(settings, resources=resources, clock=clock)
     request = RecordingRequest()
-    application = TelegramChannel(bot_app).build_application(request=request)
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)
+    channel = TelegramChannel(bot_app, request=request)
+    await bot_app.start()
+    await channel.connect()
     try:
-        yield application, request, bot_app
+        yield channel.application, request, bot_app
     finally:
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
-        await application.shutdown()
+        await channel.stop()
+        await bot_app.stop()
 
 
 async def feed(
@@ -234,13 +236,13 @@ async def test_every_reply_fits_telegram_limits(telegram: Any) -> None:
 
 
 async def test_a_venue_is_sent_as_a_map_pin(telegram: Any) -> None:
-    from bot.channels.telegram import send
+    from bot.channels.telegram import send_part
     from bot.core.types import Venue
 
     application, request, _ = telegram
     request.clear()
     pin = Venue(39.9493, 116.4171, "北京市公安局出入境接待大厅", "东城区安定门东大街2号")
-    await send(application.bot, 42, Outbound(text="Where", venue=pin))
+    await send_part(application.bot, 42, Outbound(venue=pin))
     (venue,) = request.of("sendVenue")
     assert venue["latitude"] == 39.9493 and venue["title"] == pin.title
 
@@ -260,12 +262,12 @@ async def test_a_venue_is_sent_as_a_map_pin(telegram: Any) -> None:
 async def test_notifier_turns_api_errors_into_delivery_errors(
     telegram: Any, status: int, body: dict[str, Any], expected: str
 ) -> None:
-    from bot.channels.telegram import TelegramNotifier
     from bot.reminders import dispatcher
 
     application, request, _ = telegram
     request.fail_with["sendMessage"] = (status, body)
+    notifier = application.handlers[0][0].callback.__self__.notifier()
     with pytest.raises(getattr(dispatcher, expected)) as raised:
-        await TelegramNotifier(application.bot).send("42", [Outbound(text="Reminder")])
+        await notifier.send("42", Outbound(text="Reminder"))
     if expected == "RetryAfter":
         assert raised.value.seconds == 7  # type: ignore[attr-defined]

@@ -6,8 +6,12 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from bot.app import BotApp, Resources, build_app
-from bot.core.engine import KeyedLocks, resolve_language, split_long
+from bot.core.engine import KeyedLocks, resolve_language
+from bot.core.ports import StoreError
+from bot.core.render import split_long
 from bot.core.types import Button, Inbound, InboundKind, Outbound
 from tests.conftest import Chat, FakeClock, make_settings, text_of
 
@@ -67,14 +71,32 @@ async def test_language_choice_and_state_survive_restart(
         await second.stop()
 
 
-async def test_a_failing_step_gets_an_apology_not_a_crash(app: BotApp) -> None:
-    await app.store.close()  # the database goes away under the bot
-    replies = await Chat(app).say("/fees")
+async def test_a_failing_step_gets_an_apology_not_a_crash(
+    app: BotApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> list[Outbound]:
+        raise RuntimeError("a bug in an answer")
+
+    chat = Chat(app)
+    await chat.say("/remind")  # the wizard is open: the failed step must not move it
+    monkeypatch.setattr(app.engine.services.answers, "topic", broken)
+    replies = await chat.say("/fees")
     assert "something went wrong" in text_of(replies)
     assert "12367" in text_of(replies)
-    await app.store.open()
-    replies = await Chat(app).say("/fees")
+    conversation = await app.store.load_conversation("test", chat.chat_id)
+    assert conversation is not None and conversation.state == "remind_event"
+    monkeypatch.undo()
+    replies = await chat.say("/fees")
     assert "1,500" in text_of(replies)
+
+
+async def test_an_unusable_store_raises_so_the_channel_keeps_the_update(app: BotApp) -> None:
+    await app.store.close()  # the database goes away under the bot
+    inbound = Inbound("test", "5", InboundKind.TEXT, app.clock.now(), text="/fees", update_id="9")
+    with pytest.raises(StoreError):
+        await app.engine.handle(inbound)
+    await app.store.open()
+    assert "1,500" in text_of(await app.engine.handle(inbound))  # not taken for a duplicate
 
 
 async def test_saved_language_wins_over_client_language(app: BotApp) -> None:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import BotApp, Resources, build_app
-from bot.core.ports import Conversation, PlannedRow
+from bot.core.ports import Answers, Conversation, PlannedRow
+from bot.core.render import TELEGRAM
 from bot.core.schedule import EventKind, upcoming
 from bot.core.types import Outbound
 from bot.reminders.dispatcher import (
     Blocked,
     Dispatcher,
     DispatchSettings,
+    ReminderNotice,
     RetryAfter,
     Transient,
+    standard_reminder,
 )
 from tests.conftest import FakeClock, make_settings
 
@@ -28,21 +30,36 @@ START = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
 
 class FakeNotifier:
-    """Records what was sent; can be told to fail for a chat."""
+    """Renders reminders as Telegram would; records every part sent; can be told to fail."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, answers: Answers) -> None:
         self.clock = clock
-        self.sent: list[tuple[dt.datetime, str, list[Outbound]]] = []
+        self.answers = answers
+        self.parts: list[tuple[dt.datetime, str, Outbound]] = []
         self.failures: dict[str, list[Exception]] = {}
+        self.file_failures: list[Exception] = []
 
-    async def send(self, chat_id: str, messages: list[Outbound]) -> None:
+    def reminder_parts(self, notice: ReminderNotice) -> list[Outbound]:
+        return standard_reminder(self.answers, notice, TELEGRAM)
+
+    async def send(self, chat_id: str, part: Outbound) -> None:
         queued = self.failures.get(chat_id)
         if queued:
             raise queued.pop(0)
-        self.sent.append((self.clock.now(), chat_id, messages))
+        if part.attachment is not None and self.file_failures:
+            raise self.file_failures.pop(0)
+        self.parts.append((self.clock.now(), chat_id, part))
+
+    @property
+    def sent(self) -> list[tuple[dt.datetime, str, Outbound]]:
+        """The text parts: one per reminder."""
+        return [entry for entry in self.parts if entry[2].text]
+
+    def files(self, chat_id: str) -> list[Outbound]:
+        return [p for _, c, p in self.parts if c == chat_id and p.attachment is not None]
 
     def to(self, chat_id: str) -> list[str]:
-        return [m[0].text for _, c, m in self.sent if c == chat_id]
+        return [p.text for _, c, p in self.sent if c == chat_id]
 
 
 class Harness:
@@ -51,7 +68,7 @@ class Harness:
     def __init__(self, app: BotApp, clock: FakeClock) -> None:
         self.app = app
         self.clock = clock
-        self.notifier = FakeNotifier(clock)
+        self.notifier = FakeNotifier(clock, app.engine.services.answers)
         self.slept: list[float] = []
         self.dispatcher = self.new_dispatcher()
 
@@ -127,10 +144,12 @@ async def test_whole_schedule_arrives_on_the_right_days_once(harness: Harness) -
         assert "CN¥300" in text  # the renewal fee, from data/
         assert "东城区安定门东大街2号" in text  # where, for the taxi
         assert "Source: http" in text
-    _, _, messages = harness.notifier.sent[0]
-    assert messages[0].attachment is not None
-    assert messages[0].attachment.content.startswith(b"BEGIN:VCALENDAR")
-    payloads = [b.payload for row in messages[0].buttons for b in row]
+    _, _, text_part = harness.notifier.sent[0]
+    files = harness.notifier.files("1")
+    assert len(files) == 3  # one calendar file with each reminder
+    assert files[0].attachment is not None
+    assert files[0].attachment.content.startswith(b"BEGIN:VCALENDAR")
+    payloads = [b.payload for row in text_part.buttons for b in row]
     assert any(p.startswith("renewed:") for p in payloads)
     assert any(p.startswith("unsub:") for p in payloads)
 
@@ -232,20 +251,40 @@ async def test_rate_limits_global_and_per_chat(harness: Harness) -> None:
     start = harness.clock.now()
     dispatcher = harness.new_dispatcher(rate_per_second=25.0)
     assert (await dispatcher.sweep()).sent == 50
-    times = [when for when, _, _ in harness.notifier.sent]
-    assert times[-1] - start >= dt.timedelta(seconds=49 / 25)
+    times = [when for when, _, _ in harness.notifier.parts]
+    assert len(times) == 100  # text and calendar file
+    assert times[-1] - start >= dt.timedelta(seconds=99 / 25)
     for i in range(len(times) - 25):
         assert times[i + 25] - times[i] >= dt.timedelta(seconds=1) - dt.timedelta(microseconds=1)
 
 
-async def test_one_chat_gets_at_most_one_message_per_second(harness: Harness) -> None:
+async def test_one_chat_gets_a_short_burst_then_one_message_per_second(
+    harness: Harness,
+) -> None:
     for n in range(3):
         await harness.subscribe("same", expiry=EXPIRY + dt.timedelta(days=n))
     harness.clock.current = dt.datetime(2027, 5, 5, 3, tzinfo=dt.UTC)
     await harness.dispatcher.sweep()
-    times = [when for when, chat, _ in harness.notifier.sent if chat == "same"]
-    assert len(times) == 3
-    assert all(b - a >= dt.timedelta(seconds=1) for a, b in itertools.pairwise(times))
+    times = [when for when, chat, _ in harness.notifier.parts if chat == "same"]
+    assert len(times) == 6
+    burst = harness.app.settings.dispatch.per_chat_burst
+    assert times[burst - 1] - times[0] < dt.timedelta(seconds=1)  # text and file together
+    window = dt.timedelta(seconds=1) - dt.timedelta(microseconds=1)
+    assert all(times[i + burst] - times[i] >= window for i in range(len(times) - burst))
+
+
+async def test_a_failed_calendar_file_does_not_repeat_the_text(harness: Harness) -> None:
+    await harness.subscribe("1")
+    harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
+    harness.notifier.file_failures = [Transient("upload failed")]
+    first = await harness.dispatcher.sweep()
+    assert first.retried == 1 and len(harness.notifier.sent) == 1
+    assert harness.notifier.files("1") == []
+    harness.clock.advance(dt.timedelta(minutes=5))
+    second = await harness.dispatcher.sweep()
+    assert second.sent == 1
+    assert len(harness.notifier.sent) == 1  # the text went once
+    assert len(harness.notifier.files("1")) == 1  # the file came on the retry
 
 
 async def test_change_of_details_schedule(harness: Harness) -> None:
