@@ -139,22 +139,21 @@ class WeChatApi:
 
     async def access_token(self, *, rejected: str | None = None) -> str:
         """A valid access token; `rejected` names one WeChat refused, forcing a refresh."""
-        if self._fresh(rejected):
-            assert self._token is not None
-            return self._token
+        token = self._cached(rejected)
+        if token is not None:
+            return token
         async with self._token_lock:
             # Whoever held the lock before us may have refreshed already.
-            if self._fresh(rejected):
-                assert self._token is not None
-                return self._token
+            token = self._cached(rejected)
+            if token is not None:
+                return token
             return await self._refresh_token()
 
-    def _fresh(self, rejected: str | None) -> bool:
-        return (
-            self._token is not None
-            and self._token != rejected
-            and self._clock() < self._token_expires_at
-        )
+    def _cached(self, rejected: str | None) -> str | None:
+        token = self._token
+        if token is None or token == rejected or self._clock() >= self._token_expires_at:
+            return None
+        return token
 
     async def _refresh_token(self) -> str:
         # stable_token in normal mode (force_refresh false) returns the account's current token
