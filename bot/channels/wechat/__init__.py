@@ -1,0 +1,1 @@
+"""WeChat Official Account protocol: callback signatures, safe-mode crypto, XML, server API."""
