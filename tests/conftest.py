@@ -83,20 +83,26 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def postgres_dsn(postgres_server: PostgresServer) -> str:
     """The DSN of the session's database (`postgresql://prbot@127.0.0.1:PORT/prbot_test`)."""
-    postgres_server.create_database_sync("prbot_test")
-    return postgres_server.dsn("prbot_test")
+    return postgres_server.dsn(postgres_server.create_database("prbot_test"))
 
 
 @pytest.fixture
-async def postgres_database(
-    postgres_server: PostgresServer, postgres_dsn: str
-) -> AsyncIterator[str]:
-    """A fresh, empty database for one test (its DSN); dropped afterwards."""
-    name = await postgres_server.create_database(via=postgres_dsn)
+def postgres_database(postgres_server: PostgresServer, postgres_dsn: str) -> str:
+    """The session's database emptied for one test (every table truncated, identities
+    restarted, leftover sessions ended), so tests never see each other's rows. Synchronous,
+    so that async fixtures can request it with `request.getfixturevalue`."""
+    postgres_server.reset_database("prbot_test")
+    return postgres_dsn
+
+
+@pytest.fixture
+def postgres_empty_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A brand-new database without any table (for migration tests), dropped afterwards."""
+    name = postgres_server.create_database()
     try:
         yield postgres_server.dsn(name)
     finally:
-        await postgres_server.drop_database(name, via=postgres_dsn)
+        postgres_server.drop_database(name)
 
 
 @pytest.fixture(scope="session")

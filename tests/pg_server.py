@@ -20,9 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-
 SUPERUSER = "prbot"
+TOOLS = ("initdb", "pg_ctl", "postgres", "psql")
 SERVER_USERS = ("postgres", "prbot-pg")
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) not found; install them with "
@@ -49,7 +48,7 @@ def find_bin_dir() -> Path:
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
     for folder in candidates:
-        if all(os.access(folder / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
+        if all(os.access(folder / tool, os.X_OK) for tool in TOOLS):
             return folder
     raise PostgresUnavailable(INSTALL_HINT)
 
@@ -179,35 +178,50 @@ class PostgresServer:
         """The DSN of a database on this server, over TCP on 127.0.0.1."""
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database_sync(self, name: str) -> None:
-        """Create a database with the server's own `createdb` (no event loop needed)."""
-        self._run(
-            "createdb",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--username",
-            SUPERUSER,
-            "--template",
-            "template0",
-            name,
-        )
-
-    async def create_database(self, *, via: str) -> str:
-        """A new empty database with a random name, created over the connection `via`."""
-        name = f"test_{uuid.uuid4().hex[:16]}"
-        await _execute(via, f'CREATE DATABASE "{name}" TEMPLATE template0')
+    def create_database(self, name: str | None = None) -> str:
+        """A new empty database (a random name unless given); returns its name."""
+        name = name or f"test_{uuid.uuid4().hex[:16]}"
+        self._sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
         return name
 
-    async def drop_database(self, name: str, *, via: str) -> None:
+    def drop_database(self, name: str) -> None:
         """Drop a database, disconnecting whoever is still connected to it."""
-        await _execute(via, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def reset_database(self, name: str) -> None:
+        """Empty every table of a database but `schema_version`, restarting the identities,
+        after disconnecting any session a previous test left behind (it could hold locks)."""
+        self._sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid();"
+            " DO $$ DECLARE names text; BEGIN"
+            "  SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO names"
+            "  FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_version';"
+            "  IF names IS NOT NULL THEN"
+            "   EXECUTE 'TRUNCATE ' || names || ' RESTART IDENTITY CASCADE';"
+            "  END IF;"
+            " END $$;",
+            database=name,
+        )
 
-async def _execute(dsn: str, sql: str) -> None:
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+    def _sql(self, sql: str, database: str = "postgres") -> None:
+        """SQL on a database (the maintenance one by default), with psql over TCP."""
+        done = subprocess.run(
+            [
+                str(self.bin_dir / "psql"),
+                "--no-psqlrc",
+                "--quiet",
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--dbname",
+                self.dsn(database),
+                "--command",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql failed: {done.stderr.strip()}")
