@@ -19,7 +19,7 @@ NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
-    """Each store implementation, opened (PostgreSQL: a fresh database on the test server)."""
+    """Each store implementation, opened (PostgreSQL: an emptied database on the test server)."""
     instance: SqliteStore | MemoryStore | PostgresStore
     if request.param == "sqlite":
         instance = SqliteStore(tmp_path / "s.sqlite3")
