@@ -250,8 +250,10 @@ class PostgresStore:
             with _translated("cannot commit the unit of work"):
                 await transaction.commit()
         finally:
-            with _translated("cannot release a connection"):
+            try:  # never hide the block's own exception behind a failed release
                 await self.pool.release(connection)
+            except Exception:
+                log.warning("releasing the unit of work's connection failed", exc_info=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
