@@ -1,9 +1,10 @@
-"""Shared fixtures: a clock that moves only when told, the real app on a tmp SQLite file."""
+"""Shared fixtures: a clock that moves only when told, the real app on a tmp SQLite file, and a
+throwaway PostgreSQL server for the PostgreSQL store."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from bot.app import BotApp, Resources, build_app, load_resources
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.types import Inbound, InboundKind, Outbound
+from tests.pg_server import PostgresServer, PostgresUnavailable, give_up
 
 # Thursday 26 November 2026, 10:00 in Beijing: a working morning.
 WORKDAY_MORNING = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -55,6 +57,49 @@ def clock() -> FakeClock:
 def database(tmp_path: Path) -> Path:
     """A fresh SQLite file path."""
     return tmp_path / "prbot.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session, stopped and deleted at the end.
+
+    Without the server binaries: a skip that says how to install them, but a failure in CI
+    (`CI=true`), so CI can never pass by skipping the PostgreSQL tests.
+    """
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as err:
+        give_up(str(err))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """The DSN of the session's database (`postgresql://prbot@127.0.0.1:PORT/prbot_test`)."""
+    return postgres_server.dsn(postgres_server.create_database("prbot_test"))
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer, postgres_dsn: str) -> str:
+    """The session's database emptied for one test (every table truncated, identities
+    restarted, leftover sessions ended), so tests never see each other's rows. Synchronous,
+    so that async fixtures can request it with `request.getfixturevalue`."""
+    postgres_server.reset_database("prbot_test")
+    return postgres_dsn
+
+
+@pytest.fixture
+def postgres_empty_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A brand-new database without any table (for migration tests), dropped afterwards."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.dsn(name)
+    finally:
+        postgres_server.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""One contract for both stores: the SQLite file and its in-memory twin behave the same."""
+"""One contract for every store: the SQLite file, its in-memory twin and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,16 +11,22 @@ import pytest
 
 from bot.core.ports import Conversation
 from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore, migrations
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
-    """Each store implementation, opened."""
-    instance: SqliteStore | MemoryStore
-    instance = SqliteStore(tmp_path / "s.sqlite3") if request.param == "sqlite" else MemoryStore()
+    """Each store implementation, opened (PostgreSQL: an emptied database on the test server)."""
+    instance: SqliteStore | MemoryStore | PostgresStore
+    if request.param == "sqlite":
+        instance = SqliteStore(tmp_path / "s.sqlite3")
+    elif request.param == "postgres":
+        instance = PostgresStore(request.getfixturevalue("postgres_database"))
+    else:
+        instance = MemoryStore()
     await instance.open()
     yield instance
     await instance.close()

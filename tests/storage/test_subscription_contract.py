@@ -1,4 +1,4 @@
-"""Subscriptions and reminder rows: the same contract for the SQLite file and the memory twin."""
+"""Subscriptions and reminder rows: one contract for SQLite, the memory twin and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from bot.core.ports import Conversation, PlannedRow
 from bot.core.schedule import CardRules, EventKind, most_relevant, plan
 from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 
 EXPIRY = dt.date(2027, 6, 15)
@@ -26,9 +27,15 @@ def at(day: dt.date, hour: int = 3) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), dt.UTC)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    instance = SqliteStore(tmp_path / "s.sqlite3") if request.param == "sqlite" else MemoryStore()
+    instance: SqliteStore | MemoryStore | PostgresStore
+    if request.param == "sqlite":
+        instance = SqliteStore(tmp_path / "s.sqlite3")
+    elif request.param == "postgres":
+        instance = PostgresStore(request.getfixturevalue("postgres_database"))
+    else:
+        instance = MemoryStore()
     await instance.open()
     yield instance  # type: ignore[misc]
     await instance.close()

@@ -1,0 +1,647 @@
+"""The PostgreSQL store (asyncpg): a connection pool, units of work, several processes at once.
+
+Held to the same contract as SqliteStore (tests/storage/): the Python side sees the same types
+(aware UTC datetimes truncated to the second, dt.date, dicts), while the database keeps
+`timestamptz`, `date` and `jsonb`.
+
+Transactions. `unit_of_work()` takes ONE connection from the pool, opens ONE transaction on it
+and pins it in a ContextVar for the current task. Every store method called inside (by the same
+task) runs on that connection and joins that transaction: no nested BEGIN, no second
+connection. So an update's dedupe record, the conversation and the step's writes commit
+together or not at all. Outside a unit of work each method is its own short transaction on a
+pooled connection, as with SqliteStore.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from importlib import resources
+from types import TracebackType
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from bot.core.ports import (
+    ClaimedReminder,
+    Conversation,
+    PlannedRow,
+    StoreError,
+    Subscription,
+    TopicStats,
+)
+
+log = logging.getLogger(__name__)
+
+UPDATE_MEMORY = dt.timedelta(days=2)  # how long handled update ids are kept for dedup
+
+# Key of the advisory lock under which the schema is migrated (any fixed 64-bit number).
+MIGRATION_LOCK = 0x7072_626F_745F_6D67  # "prbot_mg"
+
+Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
+
+# What asyncpg raises, plus network errors: translated to StoreError at the boundary.
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The PostgreSQL schema migrations shipped with the package, as (version, SQL), in order."""
+    folder = resources.files("bot.storage") / "migrations_pg"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """An open unit of work: its pinned connection and the task that owns it."""
+
+    connection: Connection
+    task: asyncio.Task[Any] | None
+
+
+# The open units of work of the current context, per store (a store may be used next to
+# another, e.g. two databases in a test). Never mutated: opening a unit sets a new mapping.
+_UNITS: ContextVar[Mapping[PostgresStore, _Unit] | None] = ContextVar(
+    "prbot_pg_units", default=None
+)
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Turn driver and network errors into StoreError, keeping the cause."""
+    try:
+        yield
+    except _DRIVER_ERRORS as err:
+        raise StoreError(f"{what}: {err}") from err
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Aware UTC to the second, as SqliteStore stores it (naive means local, as there)."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _rowcount(status: str) -> int:
+    """The row count of a command status such as 'UPDATE 3' or 'INSERT 0 1'."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+async def _init_connection(connection: Any) -> None:
+    """jsonb in and out as Python objects, on every new pooled connection."""
+    await connection.set_type_codec(
+        "jsonb", encoder=_json_dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+class PostgresStore:
+    """Conversations, subscriptions and reminders in PostgreSQL; safe for several processes."""
+
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._dsn = dsn
+        self._min_size = min_size
+        self._max_size = max_size
+        self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+        self._writes = 0
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(<dsn>, open={self._pool is not None})"
+
+    @property
+    def pool(self) -> asyncpg.Pool[asyncpg.Record]:
+        """The open pool."""
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        """Create the pool and bring the schema up to date (one replica migrates at a time)."""
+        if self._pool is not None:
+            return
+        try:
+            with _translated("cannot open the PostgreSQL database"):
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=self._min_size,
+                    max_size=self._max_size,
+                    init=_init_connection,
+                )
+                await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the pool (idempotent)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except Exception:  # a pool that will not close in time is torn down
+                pool.terminate()
+
+    async def __aenter__(self) -> PostgresStore:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def schema_version(self) -> int:
+        """The highest schema version recorded in the database (0 before any migration)."""
+        with _translated("cannot read the schema version"):
+            async with self._connection() as db:
+                exists = await db.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+                if not exists:
+                    return 0
+                value = await db.fetchval("SELECT max(version) FROM schema_version")
+        return int(value or 0)
+
+    async def _migrate(self) -> None:
+        """Apply the missing migrations in one transaction, under an advisory lock.
+
+        The lock is transaction-scoped, so a second replica starting at the same moment waits
+        here, then sees the versions the first one recorded and applies nothing.
+        """
+        async with self.transaction() as db:
+            await db.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version integer PRIMARY KEY,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            current = int(
+                await db.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+            )
+            for version, sql in migrations():
+                if version <= current:
+                    continue
+                await db.execute(sql)
+                await db.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+                log.info("PostgreSQL database migrated to schema version %d", version)
+
+    # Units of work and transactions -------------------------------------------------------
+
+    def _unit(self) -> _Unit | None:
+        """The unit of work this task has open on this store, if any."""
+        unit = (_UNITS.get() or {}).get(self)
+        if unit is not None and unit.task is not asyncio.current_task():
+            # A task started inside a unit of work inherits the ContextVar; one connection
+            # cannot run two commands at once, so sharing it would fail in the driver.
+            raise StoreError("a unit of work belongs to the task that opened it")
+        return unit
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """One connection and one transaction for everything the store does inside.
+
+        Commits when the block ends normally, rolls back when it raises (the exception goes
+        on). A unit of work opened inside another on the same store joins the outer one.
+        """
+        units = _UNITS.get() or {}
+        if self._unit() is not None:
+            yield
+            return
+        with _translated("cannot start a unit of work"):
+            connection = await self.pool.acquire()
+        try:
+            transaction = connection.transaction()
+            with _translated("cannot start a unit of work"):
+                await transaction.start()
+            token = _UNITS.set({**units, self: _Unit(connection, asyncio.current_task())})
+            try:
+                yield
+            except BaseException:
+                _UNITS.reset(token)
+                try:
+                    await transaction.rollback()
+                except _DRIVER_ERRORS:
+                    log.warning("rollback of a unit of work failed", exc_info=True)
+                raise
+            _UNITS.reset(token)
+            with _translated("cannot commit the unit of work"):
+                await transaction.commit()
+        finally:
+            try:  # never hide the block's own exception behind a failed release
+                await self.pool.release(connection)
+            except Exception:
+                log.warning("releasing the unit of work's connection failed", exc_info=True)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A write transaction: the current unit of work's, or a short one of its own."""
+        unit = self._unit()
+        if unit is not None:
+            yield unit.connection
+            return
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield connection
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A connection to read on: the current unit of work's, or one from the pool."""
+        unit = self._unit()
+        if unit is not None:
+            yield unit.connection
+            return
+        async with self.pool.acquire() as connection:
+            yield connection
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        with _translated("cannot read"):
+            async with self._connection() as db:
+                return list(await db.fetch(sql, *args))
+
+    async def _write(self, sql: str, *args: object) -> int:
+        with _translated("cannot write"):
+            async with self.transaction() as db:
+                return _rowcount(await db.execute(sql, *args))
+
+    # Conversations ----------------------------------------------------------------------
+
+    async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
+        """The stored conversation of a chat, if any."""
+        rows = await self._fetch(
+            "SELECT language, state, data FROM chats WHERE channel = $1 AND chat_id = $2",
+            channel,
+            chat_id,
+        )
+        if not rows:
+            return None
+        language, state, data = rows[0]
+        return Conversation(channel, chat_id, language, state, data)
+
+    async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
+        """Insert or update a conversation."""
+        stamp = _utc(now)
+        await self._write(
+            "INSERT INTO chats (channel, chat_id, language, state, data, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $6)"
+            " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
+            " state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
+            conversation.channel,
+            conversation.chat_id,
+            conversation.language,
+            conversation.state,
+            conversation.data,
+            stamp,
+        )
+
+    async def remember_update(self, channel: str, update_id: str, now: dt.datetime) -> bool:
+        """Record an update id; False if it was seen before. Old ids are pruned now and then."""
+        with _translated("cannot record the update"):
+            async with self.transaction() as db:
+                status = await db.execute(
+                    "INSERT INTO processed_updates (channel, update_id, seen_at)"
+                    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    channel,
+                    update_id,
+                    _utc(now),
+                )
+                fresh = _rowcount(status) == 1
+                self._writes += 1
+                if self._writes % 500 == 0:
+                    await db.execute(
+                        "DELETE FROM processed_updates WHERE seen_at < $1",
+                        _utc(now - UPDATE_MEMORY),
+                    )
+        return fresh
+
+    async def delete_chat(self, channel: str, chat_id: str) -> None:
+        """Erase everything stored about a chat: conversation, subscriptions, reminders."""
+        with _translated("cannot delete the chat"):
+            async with self.transaction() as db:
+                for table in ("chats", "subscriptions", "feedback"):
+                    await db.execute(
+                        f"DELETE FROM {table} WHERE channel = $1 AND chat_id = $2",
+                        channel,
+                        chat_id,
+                    )
+
+    # Subscriptions and reminders ---------------------------------------------------------
+
+    async def add_subscription(
+        self,
+        channel: str,
+        chat_id: str,
+        label: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+        now: dt.datetime,
+    ) -> Subscription:
+        """Store a subscription and its reminders in one transaction."""
+        with _translated("cannot add the subscription"):
+            async with self.transaction() as db:
+                subscription_id = int(
+                    await db.fetchval(
+                        "INSERT INTO subscriptions (channel, chat_id, label, event_kind,"
+                        " event_date, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        channel,
+                        chat_id,
+                        label,
+                        event_kind,
+                        event_date,
+                        _utc(now),
+                    )
+                )
+                await _insert_reminders(db, subscription_id, reminders)
+        return Subscription(subscription_id, channel, chat_id, label, event_kind, event_date)
+
+    async def replace_schedule(
+        self,
+        subscription_id: int,
+        channel: str,
+        chat_id: str,
+        event_kind: str,
+        event_date: dt.date,
+        reminders: list[PlannedRow],
+    ) -> Subscription | None:
+        """New event date and reminders for one of the chat's own subscriptions."""
+        with _translated("cannot replace the schedule"):
+            async with self.transaction() as db:
+                row = await db.fetchrow(
+                    "UPDATE subscriptions SET event_kind = $1, event_date = $2, active = true,"
+                    " failures = 0 WHERE id = $3 AND channel = $4 AND chat_id = $5"
+                    f" RETURNING {_SUBSCRIPTION_COLUMNS}",
+                    event_kind,
+                    event_date,
+                    subscription_id,
+                    channel,
+                    chat_id,
+                )
+                if row is None:
+                    return None
+                await _cancel_pending(db, subscription_id)
+                await _insert_reminders(db, subscription_id, reminders)
+        return _subscription(row)
+
+    async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
+        """The chat's active subscriptions, oldest first."""
+        rows = await self._fetch(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"
+            " WHERE channel = $1 AND chat_id = $2 AND active ORDER BY id",
+            channel,
+            chat_id,
+        )
+        return [_subscription(row) for row in rows]
+
+    async def next_due(self, subscription_id: int) -> dt.datetime | None:
+        """When the subscription's next pending reminder is due."""
+        rows = await self._fetch(
+            "SELECT min(due_at) FROM reminders WHERE subscription_id = $1"
+            " AND status IN ('pending', 'claimed')",
+            subscription_id,
+        )
+        value: dt.datetime | None = rows[0][0] if rows else None
+        return value
+
+    async def cancel_subscription(self, channel: str, chat_id: str, subscription_id: int) -> bool:
+        """Deactivate one of the chat's own subscriptions; False if it is not theirs."""
+        with _translated("cannot cancel the subscription"):
+            async with self.transaction() as db:
+                status = await db.execute(
+                    "UPDATE subscriptions SET active = false WHERE id = $1 AND channel = $2"
+                    " AND chat_id = $3 AND active",
+                    subscription_id,
+                    channel,
+                    chat_id,
+                )
+                if _rowcount(status) != 1:
+                    return False
+                await _cancel_pending(db, subscription_id)
+        return True
+
+    async def release_claims(self, claimed_before: dt.datetime) -> int:
+        """Put back claims older than `claimed_before` (their sender died): at-least-once."""
+        return await self._write(
+            "UPDATE reminders SET status = 'pending', claimed_at = NULL"
+            " WHERE status = 'claimed' AND claimed_at < $1",
+            _utc(claimed_before),
+        )
+
+    async def skip_stale(self, now: dt.datetime) -> int:
+        """Skip due reminders that became pointless or were overtaken by a later due one."""
+        return await self._write(
+            "UPDATE reminders SET status = 'skipped' WHERE status = 'pending'"
+            " AND not_before <= $1 AND (stale_at <= $1 OR EXISTS ("
+            "  SELECT 1 FROM reminders later WHERE later.subscription_id ="
+            "  reminders.subscription_id AND later.status = 'pending'"
+            "  AND later.due_at <= $1 AND later.due_at > reminders.due_at"
+            "  AND later.stale_at > $1))",
+            _utc(now),
+        )
+
+    async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
+        """Claim up to `limit` due reminders, oldest first, in one transaction.
+
+        `FOR UPDATE SKIP LOCKED`: rows another process is claiming right now are passed over
+        instead of waited for, so two sweepers never claim the same reminder.
+        """
+        with _translated("cannot claim reminders"):
+            async with self.transaction() as db:
+                rows = await db.fetch(
+                    "WITH due AS ("
+                    "  SELECT id FROM reminders WHERE status = 'pending' AND not_before <= $1"
+                    "  ORDER BY not_before, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+                    "), claimed AS ("
+                    "  UPDATE reminders r SET status = 'claimed', claimed_at = $1,"
+                    "  attempts = r.attempts + 1 FROM due WHERE r.id = due.id"
+                    "  RETURNING r.id, r.kind, r.due_at, r.attempts, r.not_before,"
+                    "  r.subscription_id"
+                    ")"
+                    " SELECT c.id, c.kind, c.due_at, c.attempts, s.id, s.channel, s.chat_id,"
+                    " s.label, s.event_kind, s.event_date, s.active, s.failures, ch.language"
+                    " FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id"
+                    " LEFT JOIN chats ch ON ch.channel = s.channel AND ch.chat_id = s.chat_id"
+                    " ORDER BY c.not_before, c.id",
+                    _utc(now),
+                    limit,
+                )
+        return [
+            ClaimedReminder(
+                id=int(row[0]),
+                kind=str(row[1]),
+                due_at=row[2],
+                attempts=int(row[3]),
+                subscription=_subscription(tuple(row)[4:12]),
+                language=row[12],
+            )
+            for row in rows
+        ]
+
+    async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
+        """The reminder was delivered; also resets the subscription's failure count."""
+        with _translated("cannot mark the reminder sent"):
+            async with self.transaction() as db:
+                await db.execute(
+                    "WITH sent AS (UPDATE reminders SET status = 'sent', sent_at = $2"
+                    " WHERE id = $1 RETURNING subscription_id)"
+                    " UPDATE subscriptions SET failures = 0 FROM sent"
+                    " WHERE subscriptions.id = sent.subscription_id",
+                    reminder_id,
+                    _utc(now),
+                )
+
+    async def retry_later(self, reminder_id: int, not_before: dt.datetime) -> None:
+        """Delivery failed for a passing reason: try again from `not_before`."""
+        await self._write(
+            "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = $1"
+            " WHERE id = $2 AND status = 'claimed'",
+            _utc(not_before),
+            reminder_id,
+        )
+
+    async def record_blocked(
+        self, reminder_id: int, not_before: dt.datetime, max_failures: int
+    ) -> bool:
+        """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
+        with _translated("cannot record the blocked delivery"):
+            async with self.transaction() as db:
+                row = await db.fetchrow(
+                    "UPDATE subscriptions SET failures = failures + 1 WHERE id ="
+                    " (SELECT subscription_id FROM reminders WHERE id = $1)"
+                    " RETURNING id, failures",
+                    reminder_id,
+                )
+                if row is None:
+                    return False
+                subscription_id, failures = int(row[0]), int(row[1])
+                if failures >= max_failures:
+                    await db.execute(
+                        "UPDATE subscriptions SET active = false WHERE id = $1", subscription_id
+                    )
+                    await _cancel_pending(db, subscription_id)
+                    return True
+                await db.execute(
+                    "UPDATE reminders SET status = 'pending', claimed_at = NULL,"
+                    " not_before = $1 WHERE id = $2",
+                    _utc(not_before),
+                    reminder_id,
+                )
+        return False
+
+    async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
+        """(kind, due_at, status) of a subscription's reminders, for /mydata and tests."""
+        rows = await self._fetch(
+            "SELECT kind, due_at, status FROM reminders WHERE subscription_id = $1"
+            " ORDER BY due_at, id",
+            subscription_id,
+        )
+        return [(str(r[0]), _stamp(r[1]), str(r[2])) for r in rows]
+
+    # Feedback ----------------------------------------------------------------------------
+
+    async def count_topic(self, topic: str) -> None:
+        """One more answer on this topic."""
+        await self._write(
+            "INSERT INTO topic_counts (topic, asked) VALUES ($1, 1)"
+            " ON CONFLICT (topic) DO UPDATE SET asked = topic_counts.asked + 1",
+            topic,
+        )
+
+    async def record_feedback(
+        self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
+    ) -> None:
+        """The chat's rating of a topic (a later rating replaces an earlier one)."""
+        await self._write(
+            "INSERT INTO feedback (channel, chat_id, topic, helpful, created_at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, chat_id, topic) DO UPDATE SET"
+            " helpful = excluded.helpful, created_at = excluded.created_at",
+            channel,
+            chat_id,
+            topic,
+            helpful,
+            _utc(now),
+        )
+
+    async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
+        """A question the bot could not place, without the chat's identity."""
+        await self._write(
+            "INSERT INTO unplaced_questions (language, text, created_at) VALUES ($1, $2, $3)",
+            language,
+            text,
+            _utc(now),
+        )
+
+    async def topic_stats(self) -> list[TopicStats]:
+        """Counts per topic, most asked first."""
+        rows = await self._fetch(
+            "SELECT topic, sum(asked), sum(up), sum(down) FROM ("
+            " SELECT topic, asked, 0 AS up, 0 AS down FROM topic_counts"
+            " UNION ALL SELECT topic, 0, helpful::int, (NOT helpful)::int FROM feedback"
+            ') AS counts GROUP BY topic ORDER BY sum(asked) DESC, topic COLLATE "C"'
+        )
+        return [TopicStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def unplaced(self, limit: int) -> list[tuple[str, str | None, str]]:
+        """The latest unplaced questions as (created_at, language, text)."""
+        rows = await self._fetch(
+            "SELECT created_at, language, text FROM unplaced_questions ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return [(_stamp(r[0]), r[1], str(r[2])) for r in rows]
+
+
+_SUBSCRIPTION_COLUMNS = "id, channel, chat_id, label, event_kind, event_date, active, failures"
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=int(row[0]),
+        channel=str(row[1]),
+        chat_id=str(row[2]),
+        label=str(row[3]),
+        event_kind=str(row[4]),
+        event_date=row[5],
+        active=bool(row[6]),
+        failures=int(row[7]),
+    )
+
+
+async def _insert_reminders(
+    db: Connection, subscription_id: int, reminders: list[PlannedRow]
+) -> None:
+    if not reminders:
+        return
+    await db.executemany(
+        "INSERT INTO reminders (subscription_id, kind, due_at, stale_at, not_before)"
+        " VALUES ($1, $2, $3, $4, $3)",
+        [(subscription_id, r.kind, _utc(r.due_at), _utc(r.stale_at)) for r in reminders],
+    )
+
+
+async def _cancel_pending(db: Connection, subscription_id: int) -> None:
+    await db.execute(
+        "UPDATE reminders SET status = 'cancelled' WHERE subscription_id = $1"
+        " AND status IN ('pending', 'claimed')",
+        subscription_id,
+    )

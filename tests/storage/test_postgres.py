@@ -1,0 +1,220 @@
+"""What only PostgreSQL has: column types, migrations under a lock, several processes at once,
+one pinned connection per unit of work, and driver errors turned into StoreError."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+
+import asyncpg
+import pytest
+
+from bot.core.ports import Conversation, PlannedRow, StoreError
+from bot.storage import postgres
+from bot.storage.postgres import PostgresStore, migrations
+
+NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+EXPIRY = dt.date(2027, 6, 15)
+
+
+def _row(due: dt.datetime) -> PlannedRow:
+    return PlannedRow("window_open", due, due + dt.timedelta(days=30))
+
+
+async def _fetch(dsn: str, sql: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return list(await connection.fetch(sql))
+    finally:
+        await connection.close()
+
+
+async def test_survives_restart(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as first:
+        await first.save_conversation(Conversation("telegram", "9", "zh", "main", {"k": 1}), NOW)
+        assert await first.remember_update("telegram", "77", NOW)
+    async with PostgresStore(postgres_database) as second:
+        loaded = await second.load_conversation("telegram", "9")
+        assert loaded == Conversation("telegram", "9", "zh", "main", {"k": 1})
+        assert await second.remember_update("telegram", "77", NOW) is False
+        assert await second.schema_version() == max(v for v, _ in migrations())
+
+
+async def test_columns_are_timestamptz_date_and_jsonb(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database):
+        pass
+    types = {
+        (r["table_name"], r["column_name"]): r["data_type"]
+        for r in await _fetch(
+            postgres_database,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'public'",
+        )
+    }
+    assert types["chats", "data"] == "jsonb"
+    assert types["subscriptions", "event_date"] == "date"
+    stamps = [c for c in types if c[1].endswith("_at") and c[0] != "schema_version"]
+    assert stamps and all(types[c] == "timestamp with time zone" for c in stamps)
+    names = {column for _, column in types}
+    assert not any(w in c for c in names for w in ("name", "passport", "card_no", "phone"))
+
+
+async def test_python_sees_the_same_types_as_from_sqlite(postgres_database: str) -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    due = dt.datetime(2027, 5, 1, 10, 0, 0, 123456, tzinfo=beijing)  # stored to the second
+    async with PostgresStore(postgres_database) as store:
+        sub = await store.add_subscription("t", "1", "self", "expiry", EXPIRY, [_row(due)], NOW)
+        next_due = await store.next_due(sub.id)
+        assert next_due == dt.datetime(2027, 5, 1, 2, 0, tzinfo=dt.UTC)
+        assert next_due is not None and next_due.utcoffset() == dt.timedelta(0)
+        (claimed,) = await store.claim_due(next_due, 10)
+        assert claimed.due_at == next_due and claimed.due_at.tzinfo is not None
+        assert type(claimed.subscription.event_date) is dt.date
+        assert await store.reminder_rows(sub.id) == [
+            ("window_open", "2027-05-01T02:00:00+00:00", "claimed")
+        ]
+        await store.record_unplaced("hello?", None, NOW)
+        assert await store.unplaced(5) == [("2026-11-26T02:00:00+00:00", None, "hello?")]
+
+
+async def test_feedback_counts(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as store:
+        await store.count_topic("fees")
+        await store.count_topic("fees")
+        await store.count_topic("hours")
+        await store.record_feedback("t", "1", "fees", True, NOW)
+        await store.record_feedback("t", "2", "fees", False, NOW)
+        await store.record_feedback("t", "2", "fees", True, NOW)  # a later rating replaces
+        await store.record_feedback("t", "1", "lost", False, NOW)
+        stats = [(s.topic, s.asked, s.helpful, s.unhelpful) for s in await store.topic_stats()]
+        assert stats == [("fees", 2, 2, 0), ("hours", 1, 0, 0), ("lost", 0, 0, 1)]
+        await store.delete_chat("t", "1")
+        assert [s.topic for s in await store.topic_stats()] == ["fees", "hours"]
+
+
+async def test_migrations_run_once_when_replicas_start_together(
+    postgres_empty_database: str,
+) -> None:
+    stores = [PostgresStore(postgres_empty_database) for _ in range(4)]
+    await asyncio.gather(*(store.open() for store in stores))
+    try:
+        versions = await _fetch(postgres_empty_database, "SELECT version FROM schema_version")
+        assert sorted(r["version"] for r in versions) == [v for v, _ in migrations()]
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+
+
+async def test_an_older_schema_is_brought_up_to_date(
+    postgres_empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = migrations()
+    monkeypatch.setattr(postgres, "migrations", lambda: everything[:1])
+    async with PostgresStore(postgres_empty_database) as old:
+        assert await old.schema_version() == 1
+        await old.save_conversation(Conversation("telegram", "1", "en"), NOW)
+    monkeypatch.setattr(postgres, "migrations", lambda: everything)
+    async with PostgresStore(postgres_empty_database) as new:
+        assert await new.schema_version() == everything[-1][0]
+        assert await new.load_conversation("telegram", "1") is not None
+
+
+async def test_claims_pass_over_rows_another_process_is_claiming(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        for chat, hours in (("1", 2), ("2", 1)):
+            due = NOW - dt.timedelta(hours=hours)
+            await one.add_subscription("t", chat, "self", "expiry", EXPIRY, [_row(due)], NOW)
+        async with one.unit_of_work():
+            (first,) = await one.claim_due(NOW, 1)  # locked until this unit commits
+            # the other sweeper neither waits for the locked row nor claims it again
+            others = await asyncio.wait_for(two.claim_due(NOW, 10), timeout=5)
+            assert first.subscription.chat_id == "1"
+            assert [c.subscription.chat_id for c in others] == ["2"]
+        assert await two.claim_due(NOW, 10) == []
+
+
+async def test_concurrent_sweepers_claim_each_reminder_once(postgres_database: str) -> None:
+    stores = [PostgresStore(postgres_database, min_size=1, max_size=2) for _ in range(4)]
+    await asyncio.gather(*(store.open() for store in stores))
+    try:
+        for chat in range(60):
+            due = NOW - dt.timedelta(minutes=chat)
+            await stores[0].add_subscription(
+                "t", str(chat), "self", "expiry", EXPIRY, [_row(due)], NOW
+            )
+
+        async def sweep(store: PostgresStore) -> list[int]:
+            claimed: list[int] = []
+            while batch := await store.claim_due(NOW, 3):
+                claimed.extend(c.id for c in batch)
+            return claimed
+
+        results = await asyncio.gather(*(sweep(store) for store in stores))
+        every = [reminder for result in results for reminder in result]
+        assert len(every) == len(set(every)) == 60
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+
+
+async def test_a_unit_of_work_pins_one_connection_and_one_transaction(
+    postgres_database: str,
+) -> None:
+    async with PostgresStore(postgres_database) as store, PostgresStore(postgres_database) as peer:
+        async with store.unit_of_work():
+            async with store.transaction() as first, store.transaction() as second:
+                assert first is second
+                xid = await first.fetchval("SELECT pg_current_xact_id()::text")
+            await store.save_conversation(Conversation("telegram", "1", "en"), NOW)
+            async with store.transaction() as again:
+                assert await again.fetchval("SELECT pg_current_xact_id()::text") == xid
+            assert await peer.load_conversation("telegram", "1") is None  # not committed yet
+        assert await peer.load_conversation("telegram", "1") is not None
+        async with store.transaction() as one:
+            outside = await one.fetchval("SELECT pg_current_xact_id()::text")
+        assert outside != xid
+
+
+async def test_a_unit_of_work_is_not_shared_with_other_tasks(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as store, store.unit_of_work():
+        task = asyncio.create_task(store.load_conversation("telegram", "1"))
+        with pytest.raises(StoreError, match="task"):
+            await task
+
+
+async def test_units_of_two_stores_do_not_mix(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        with pytest.raises(RuntimeError):
+            async with one.unit_of_work():
+                await one.save_conversation(Conversation("telegram", "1", "en"), NOW)
+                await two.save_conversation(Conversation("telegram", "2", "en"), NOW)
+                raise RuntimeError
+        assert await one.load_conversation("telegram", "1") is None
+        assert await one.load_conversation("telegram", "2") is not None  # two had no unit
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_errors_become_store_errors(postgres_database: str) -> None:
+    unreachable = PostgresStore(f"postgresql://prbot@127.0.0.1:{_closed_port()}/nothing")
+    with pytest.raises(StoreError) as refused:
+        await unreachable.open()
+    assert isinstance(refused.value.__cause__, OSError)
+    with pytest.raises(StoreError, match="not open"):
+        await unreachable.load_conversation("telegram", "1")
+
+    async with PostgresStore(postgres_database) as store:
+        with pytest.raises(StoreError) as refused:
+            await store.add_subscription("t", "1", "self", "bogus", EXPIRY, [], NOW)
+        assert isinstance(refused.value.__cause__, asyncpg.CheckViolationError)
+        assert await store.subscriptions("t", "1") == []  # and nothing half-written
+
+
+async def test_missing_database_is_a_store_error(postgres_dsn: str) -> None:
+    missing = postgres_dsn.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(StoreError) as refused:
+        await PostgresStore(missing).open()
+    assert isinstance(refused.value.__cause__, asyncpg.InvalidCatalogNameError)
