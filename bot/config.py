@@ -72,9 +72,14 @@ class Settings:
             raise ConfigError(
                 f"PRBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
             )
+        rate_name = "PRBOT_SEND_RATE" if values.get("PRBOT_SEND_RATE") else "PRBOT_REMINDER_RATE"
+        limits = values.get("PRBOT_RATE_LIMIT", "").strip().lower() or "on"
+        if limits not in ("on", "off"):
+            raise ConfigError(f"PRBOT_RATE_LIMIT must be 'on' or 'off', got {limits!r}")
         dispatch = DispatchSettings(
-            rate_per_second=_positive(values, "PRBOT_REMINDER_RATE", 25.0, maximum=30.0),
+            rate_per_second=_positive(values, rate_name, 25.0, maximum=30.0),
             interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
+            limits=limits == "on",
         )
         return cls(
             dispatch=dispatch,

@@ -41,8 +41,22 @@ def test_self_hosted_api_url(tmp_path: Path) -> None:
         ("TELEGRAM_API_URL", "localhost:8081"),
         ("PRBOT_LOG_LEVEL", "LOUD"),
         ("PRBOT_DATABASE", "/"),
+        ("PRBOT_SEND_RATE", "31"),
+        ("PRBOT_SEND_RATE", "fast"),
+        ("PRBOT_RATE_LIMIT", "maybe"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value}, env_file=tmp_path / "x")
+
+
+def test_send_limits(tmp_path: Path) -> None:
+    default = Settings.from_env({}, env_file=tmp_path / "x").dispatch
+    assert (default.rate_per_second, default.limits) == (25.0, True)
+    tuned = Settings.from_env(
+        {"PRBOT_SEND_RATE": "10", "PRBOT_RATE_LIMIT": "off"}, env_file=tmp_path / "x"
+    ).dispatch
+    assert (tuned.rate_per_second, tuned.limits) == (10.0, False)
+    older = Settings.from_env({"PRBOT_REMINDER_RATE": "12"}, env_file=tmp_path / "x").dispatch
+    assert older.rate_per_second == 12.0  # the name used before replies were limited too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,12 @@ from bot.app import BotApp, Resources, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.types import Outbound
 from bot.reminders.dispatcher import DispatchSettings
-from tests.channels.fake_bot_api import RecordingRequest, callback_update, message_update
+from tests.channels.fake_bot_api import (
+    BOT_USER,
+    RecordingRequest,
+    callback_update,
+    message_update,
+)
 from tests.conftest import FakeClock, make_settings
 
 TOKEN = "123456:TEST-token"
@@ -250,12 +256,26 @@ async def test_a_venue_is_sent_as_a_map_pin(telegram: Any) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"},
-         "Blocked"),
-        (429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-               "parameters": {"retry_after": 7}}, "RetryAfter"),
-        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
-         "Blocked"),
+        (
+            403,
+            {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked"},
+            "Blocked",
+        ),
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests",
+                "parameters": {"retry_after": 7},
+            },
+            "RetryAfter",
+        ),
+        (
+            400,
+            {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+            "Blocked",
+        ),
         (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, "Transient"),
     ],
 )
@@ -271,3 +291,94 @@ async def test_notifier_turns_api_errors_into_delivery_errors(
         await notifier.send("42", Outbound(text="Reminder"))
     if expected == "RetryAfter":
         assert raised.value.seconds == 7  # type: ignore[attr-defined]
+
+
+def _forwarded(text: str, chat_id: int = 42) -> dict[str, Any]:
+    origin = {"type": "hidden_user", "date": 1700000000, "sender_user_name": "Someone"}
+    return message_update(text, chat_id=chat_id, extra={"forward_origin": origin})
+
+
+async def test_a_forwarded_command_is_read_as_text_not_run(telegram: Any) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    await feed(application, _forwarded("/deletemydata"))
+    payloads = [
+        b.get("callback_data", "")
+        for p in request.of("sendMessage")
+        for r in keyboard(p)
+        for b in r
+    ]
+    assert not any(p.startswith("erase") for p in payloads)
+    conversation = await bot_app.store.load_conversation("telegram", "42")
+    assert conversation is None or conversation.state == "main"
+
+
+@pytest.mark.parametrize("command", ["/remind", "/deletemydata", "/mydata", "/check"])
+async def test_in_a_group_personal_commands_point_to_the_private_chat(
+    telegram: Any, command: str
+) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    await feed(
+        application,
+        message_update(f"{command}@prbot_test_bot", chat_id=-100, chat_type="group"),
+    )
+    (params,) = request.of("sendMessage")
+    assert "private chat" in params["text"]
+    urls = [b.get("url") for row in keyboard(params) for b in row]
+    assert urls == ["https://t.me/prbot_test_bot"]
+    conversation = await bot_app.store.load_conversation("telegram", "-100")
+    assert conversation is None or conversation.state == "main"
+
+
+async def test_a_user_who_blocks_the_bot_gets_no_reminders_until_they_write_again(
+    telegram: Any, clock: FakeClock
+) -> None:
+    from bot.core.ports import PlannedRow
+
+    application, request, bot_app = telegram
+    store = bot_app.store
+    due = clock.now() - dt.timedelta(minutes=1)
+    row = PlannedRow("window_open", due, clock.now() + dt.timedelta(days=20))
+    await store.add_subscription(
+        "telegram", "42", "self", "expiry", dt.date(2027, 1, 1), [row], clock.now()
+    )
+    blocked = {
+        "update_id": 777001,
+        "my_chat_member": {
+            "chat": {"id": 42, "type": "private"},
+            "from": {"id": 42, "is_bot": False, "first_name": "Ana"},
+            "date": 1700000000,
+            "old_chat_member": {"user": BOT_USER, "status": "member"},
+            "new_chat_member": {"user": BOT_USER, "status": "kicked", "until_date": 0},
+        },
+    }
+    await feed(application, blocked)
+    assert await store.claim_due(clock.now(), 10) == []  # held while blocked
+    request.clear()
+    await feed(application, message_update("/fees", chat_id=42))
+    texts = sent_texts(request)
+    assert texts[0].startswith("Welcome back")
+    assert "1,500" in "\n".join(texts)
+    (claimed,) = await store.claim_due(clock.now(), 10)
+    assert claimed.subscription.chat_id == "42"
+
+
+async def test_a_reply_that_meets_a_server_error_is_kept_and_sent_later(
+    telegram: Any, clock: FakeClock
+) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    request.fail_with["sendMessage"] = (
+        502,
+        {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+    )
+    await feed(application, message_update("/fees", chat_id=42))
+    (waiting,) = await bot_app.store.outbox_pending("telegram", 10)
+    assert waiting.attempts == 1 and waiting.not_before > clock.now()
+    del request.fail_with["sendMessage"]
+    clock.advance(dt.timedelta(seconds=5))
+    await feed(application, message_update("/hours", chat_id=43))
+    texts = sent_texts(request)
+    assert "1,500" in texts[-2] and "09:00" in texts[-1]  # the kept reply first, then the new
+    assert await bot_app.store.outbox_pending("telegram", 10) == []

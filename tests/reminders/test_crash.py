@@ -42,7 +42,7 @@ def _start(api: FakeBotApi, database: Path, tmp_path: Path) -> subprocess.Popen[
             "TELEGRAM_BOT_TOKEN": "123:crash-test",
             "TELEGRAM_API_URL": api.base_url,
             "PRBOT_DATABASE": str(database),
-            "PRBOT_REMINDER_RATE": "25",
+            "PRBOT_SEND_RATE": "25",
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -1,0 +1,100 @@
+"""Shaping replies for a channel: numbered options, limits in the channel's unit, parts."""
+
+from __future__ import annotations
+
+from bot.core.render import (
+    Capabilities,
+    TextUnit,
+    chosen_option,
+    decode_part,
+    encode_part,
+    measure,
+    render,
+)
+from bot.core.types import Attachment, Button, Outbound, Venue
+
+NO_BUTTONS = Capabilities(
+    buttons=False, text_limit=2048, text_unit=TextUnit.UTF8, files=False, locations=False
+)
+
+
+def test_without_buttons_options_become_numbered_lines_across_messages() -> None:
+    messages = [
+        Outbound("Pick one", ((Button("💰 Fees", "t:fees"), Button("🕘 Hours", "t:hours")),)),
+        Outbound(
+            "Or",
+            ((Button("Map", url="https://example.org/map"),), (Button("❌ Cancel", "cancel"),)),
+        ),
+    ]
+    parts, options = render(messages, NO_BUTTONS)
+    assert [o["payload"] for o in options] == ["t:fees", "t:hours", "cancel"]
+    text = "\n".join(p.text for p in parts)
+    assert "1 · 💰 Fees" in text and "2 · 🕘 Hours" in text and "3 · ❌ Cancel" in text
+    assert "Map: https://example.org/map" in text
+    assert all(not p.buttons for p in parts)
+
+
+def test_with_buttons_nothing_is_numbered() -> None:
+    parts, options = render([Outbound("Pick", ((Button("A", "a"),),))], Capabilities())
+    assert options == [] and parts[0].buttons
+
+
+def test_a_typed_number_or_the_words_choose_an_option() -> None:
+    options = [
+        {"n": "1", "label": "💰 Fees", "payload": "t:fees"},
+        {"n": "2", "label": "❌ Cancel", "payload": "cancel"},
+    ]
+    assert chosen_option("2", options) == "cancel"
+    assert chosen_option(" ２ ", options) == "cancel"  # full-width, as typed on a phone
+    assert chosen_option("1.", options) == "t:fees"
+    assert chosen_option("fees", options) == "t:fees"
+    assert chosen_option("Cancel!", options) == "cancel"
+    assert chosen_option("3", options) is None
+    assert chosen_option("how much are the fees", options) is None
+    assert chosen_option("1", []) is None
+
+
+def test_text_is_split_at_the_channels_limit_in_its_unit() -> None:
+    text = "\n".join(["永久居留身份证" * 20] * 30)  # 3 bytes a character in UTF-8
+    parts, _ = render([Outbound(text)], NO_BUTTONS)
+    assert len(parts) > 1
+    assert all(measure(p.text, TextUnit.UTF8) <= 2048 for p in parts)
+    assert "".join(p.text for p in parts).replace("\n", "") == text.replace("\n", "")
+
+
+def test_utf16_counts_emoji_as_two_units() -> None:
+    assert measure("💥", TextUnit.UTF16) == 2
+    assert measure("💥", TextUnit.UTF8) == 4
+    assert measure("💥", TextUnit.CHARS) == 1
+
+
+def test_each_part_is_one_platform_call() -> None:
+    pin = Venue(39.9, 116.4, "Hall", "东城区安定门东大街2号")
+    file = Attachment("window.ics", b"BEGIN:VCALENDAR", "text/calendar")
+    parts, _ = render([Outbound("Here", venue=pin, attachment=file)], Capabilities())
+    assert [(bool(p.text), p.venue, p.attachment) for p in parts] == [
+        (True, None, None),
+        (False, pin, None),
+        (False, None, file),
+    ]
+
+
+def test_a_channel_without_maps_or_files_gets_the_pin_as_text_and_no_file() -> None:
+    pin = Venue(39.9, 116.4, "Hall", "东城区安定门东大街2号")
+    file = Attachment("window.ics", b"BEGIN:VCALENDAR", "text/calendar")
+    (part,) = render([Outbound("Here", venue=pin, attachment=file)], NO_BUTTONS)[0]
+    assert "东城区安定门东大街2号" in part.text
+    assert part.venue is None and part.attachment is None
+
+
+def test_parts_survive_the_outbox_encoding() -> None:
+    part = Outbound(
+        "Текст ✅",
+        ((Button("A", "t:a"), Button("Map", url="https://example.org")),),
+        meta={"topic": "fees"},
+    )
+    assert decode_part(encode_part(part)) == part
+    file = Outbound(attachment=Attachment("a.ics", bytes(range(256)), "text/calendar"))
+    assert decode_part(encode_part(file)) == file
+    pin = Outbound(venue=Venue(39.9, 116.4, "Hall", "地址"))
+    assert decode_part(encode_part(pin)) == pin
