@@ -2,8 +2,9 @@
 
     python -m bench.engine [--rounds 200]
 
-Runs the real engine in-process on an in-memory store (the database is measured separately
-by the reminder benchmarks), so the figures are the cost of matching and composing answers.
+Runs the real engine in-process on a SQLite file, as in production: each message is one unit
+of work (dedupe record, conversation, the step's writes, one commit), so the figures are the
+cost of matching, composing the answer and the transaction.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,10 +56,12 @@ async def measure(rounds: int) -> dict[str, tuple[float, float]]:
     from bot.app import build_app
     from bot.config import Settings
     from bot.core.types import Inbound, InboundKind
-    from bot.storage.memory import MemoryStore
 
-    settings = Settings.from_env({"PRBOT_DATABASE": "/tmp/unused.sqlite3"}, env_file=Path("-"))
-    app = build_app(settings, store=MemoryStore())  # type: ignore[arg-type]
+    folder = tempfile.mkdtemp(prefix="prbot-bench-")
+    settings = Settings.from_env({"PRBOT_DATABASE": f"{folder}/bench.sqlite3"}, Path("-"))
+    app = build_app(settings)
+    gc.freeze()  # as `prbot` does after loading: the loaded data is never collected
+    await app.start()
     results = {}
     for language, questions in QUESTIONS.items():
         timings = []
@@ -75,6 +81,8 @@ async def measure(rounds: int) -> dict[str, tuple[float, float]]:
             if n == 0:
                 timings.clear()  # warm-up round
         results[language] = (percentile(timings, 0.5), percentile(timings, 0.99))
+    await app.stop()
+    shutil.rmtree(folder)
     return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -131,6 +132,10 @@ def serve(app: BotApp, mode: str) -> int:
     from bot.core.ports import StoreError
     from bot.runtime import Channel, Runtime
 
+    # Everything loaded so far (facts, catalogs, the matcher's index) lives as long as the
+    # process: keep it out of the garbage collector's scans, which otherwise cost milliseconds
+    # on ordinary messages.
+    gc.freeze()
     stop = asyncio.Event()
 
     async def run() -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -334,7 +335,7 @@ class Matcher:
         }
         self._default_idf = {lang: math.log(1 + size) + 1.0 for lang, size in sizes.items()}
         self._docs: list[_Doc] = []
-        self._postings: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(
+        postings_lists: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(
             lambda: defaultdict(list)
         )
         # features in over 30 % of a language's examples (and 20 of them) weigh little but cost
@@ -346,11 +347,23 @@ class Matcher:
         for intent, language, counts in raw:
             index = len(self._docs)
             self._docs.append(_Doc(intent, language))
-            postings = self._postings[language]
+            postings = postings_lists[language]
             skipped = common[language]
             for feature, weight in self._weigh(counts, language).items():
                 if feature not in skipped:
                     postings[feature].append((index, weight))
+        # per feature, the examples that have it and their weights, as arrays: a question's
+        # similarity to every example is then one weighted bincount instead of a Python loop
+        self._postings: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {
+            language: {
+                feature: (
+                    np.fromiter((i for i, _ in entries), dtype=np.int32, count=len(entries)),
+                    np.fromiter((w for _, w in entries), dtype=np.float64, count=len(entries)),
+                )
+                for feature, entries in table.items()
+            }
+            for language, table in postings_lists.items()
+        }
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
@@ -512,22 +525,31 @@ class Matcher:
     ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
         """Per intent: score and language of its best example; per language: best similarity."""
         counts = self._features(text)
-        dot: dict[int, float] = {}
-        add = dot.get
+        indices: list[np.ndarray] = []
+        products: list[np.ndarray] = []
         for language in allowed:
             postings = self._postings.get(language)
             if postings is None:
                 continue
             for feature, weight in self._weigh(counts, language).items():
-                for index, doc_weight in postings.get(feature, ()):
-                    dot[index] = add(index, 0.0) + weight * doc_weight
+                entry = postings.get(feature)
+                if entry is not None:
+                    indices.append(entry[0])
+                    products.append(entry[1] * weight)
+        hits: list[tuple[int, float]] = []
+        if indices:
+            dot = np.bincount(
+                np.concatenate(indices),
+                weights=np.concatenate(products),
+                minlength=len(self._docs),
+            )
+            close = np.flatnonzero(dot >= _FLOOR)
+            hits = list(zip(close.tolist(), dot[close].tolist(), strict=True))
         similarities: dict[str, list[float]] = defaultdict(list)
         languages: dict[str, str] = {}
         best: dict[str, float] = defaultdict(float)
         by_language: dict[str, float] = defaultdict(float)
-        for index, similarity in dot.items():
-            if similarity < _FLOOR:
-                continue
+        for index, similarity in hits:
             doc = self._docs[index]
             similarities[doc.intent].append(similarity)
             if similarity > best[doc.intent]:
