@@ -18,9 +18,10 @@ Control side, for the benchmark scripts (JSON over plain HTTP on the same port):
                         {"message": {...}}); ids are assigned here, increasing for the
                         whole life of the server. Answers {"first_id", "last_id", "at"}.
 - GET  /_bench/stats    counters since the last reset: calls per method, sendMessage per
-                        chat, replies (any send*) per chat, monotonic times of the first
-                        getUpdates, of the last push, of the first and the last reply,
-                        the queue length and "now".
+                        chat, replies (any send* or edit*) per chat, monotonic times of the
+                        first getUpdates, of the last push, of the first and the last reply,
+                        replies per whole second since the last push, the queue length,
+                        a few reply texts and "now".
 - POST /_bench/reset    clear the counters; with {"queue": true} also drop queued updates.
 
 Times are `time.monotonic()` of this process; on Linux that clock (CLOCK_MONOTONIC) is shared
@@ -119,6 +120,7 @@ class State:
         self.first_reply: float | None = None
         self.last_reply: float | None = None
         self.samples: list[tuple[str, str, str]] = []
+        self.reply_seconds: Counter[int] = Counter()  # replies per whole second since the push
 
     def wake(self) -> None:
         """Let every waiting getUpdates look at the queue again."""
@@ -149,6 +151,7 @@ class State:
             "last_reply": self.last_reply,
             "queued": len(self.queue),
             "samples": self.samples,
+            "reply_seconds": {str(k): v for k, v in sorted(self.reply_seconds.items())},
             "now": time.monotonic(),
         }
 
@@ -180,6 +183,8 @@ class State:
         if self.first_reply is None:
             self.first_reply = now
         self.last_reply = now
+        if self.pushed_at is not None:
+            self.reply_seconds[int(now - self.pushed_at)] += 1
         self.message_id += 1
         chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
         message: dict[str, Any] = {
@@ -370,6 +375,9 @@ class FakeApi:
 
     def close(self) -> None:
         """Stop the server process (SIGTERM, then SIGKILL)."""
+        if self._conn is not None and self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                self.reset(queue=True)  # ends long polls still waiting: a quick shutdown
         if self._conn is not None:
             self._conn.close()
             self._conn = None
