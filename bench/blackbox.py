@@ -85,6 +85,17 @@ def vm_hwm_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time a running process used so far; nan if unreadable."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 @dataclass
 class BotProcess:
     """One bot process against the fake API; always stopped by `close` (or the with block)."""
@@ -254,6 +265,8 @@ class Burst:
     short_chats: int  # chats below their expected count
     peak_per_second: int  # most replies within one whole second since the push
     get_updates_calls: int
+    bot_cpu: float  # CPU seconds the bot used from the push to the end of the wait
+    api_cpu: float  # the same for the fake Bot API process
 
     @property
     def rate(self) -> float:
@@ -292,7 +305,9 @@ def burst(
         if len(per_question) < count:
             raise ValueError(f"calibrated {len(per_question)} questions, users ask {count}")
         expected[str(first_user + u)] = sum(per_question[:count])
+    api_pid = bot.api.process.pid if bot.api.process is not None else None
     bot.api.reset()
+    cpu_before = cpu_seconds(bot.pid), cpu_seconds(api_pid)
     pushed = bot.api.push(bodies)
     deadline = time.monotonic() + timeout
     last_total, changed = -1, time.monotonic()
@@ -309,6 +324,7 @@ def burst(
             break
         bot.alive()
         time.sleep(0.1)
+    cpu_after = cpu_seconds(bot.pid), cpu_seconds(api_pid)
     last = stats["last_reply"] or stats["now"]
     per_second = stats["reply_seconds"]
     return Burst(
@@ -322,4 +338,6 @@ def burst(
         short_chats=short,
         peak_per_second=max(per_second.values(), default=0),
         get_updates_calls=int(stats["calls"].get("getUpdates", 0)),
+        bot_cpu=cpu_after[0] - cpu_before[0],
+        api_cpu=cpu_after[1] - cpu_before[1],
     )

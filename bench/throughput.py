@@ -101,7 +101,8 @@ def describe(result: Burst) -> str:
         f"{result.updates} updates in {result.seconds:.2f} s = {result.rate:.0f}/s; "
         f"replies {result.replies}/{result.expected} expected (sendMessage "
         f"{result.send_message}), peak {result.peak_per_second} replies in one second, "
-        f"{result.get_updates_calls} getUpdates; {end}"
+        f"{result.get_updates_calls} getUpdates; CPU s bot {result.bot_cpu:.2f}, "
+        f"fake API {result.api_cpu:.2f}; {end}"
     )
 
 
