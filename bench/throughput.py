@@ -220,6 +220,11 @@ def main() -> None:
                 f"| {median(memory[kind]):.0f} MiB |"
             )
         print(f"\nmedian of {args.repeat}; updates/s = updates / seconds (min–max in brackets)")
+        if len(kinds) == 2:
+            pairs = zip(results["echo"], results["prbot"], strict=True)
+            paired = [full.rate / echo.rate for echo, full in pairs]
+            shown = ", ".join(f"{ratio:.2f}" for ratio in paired)
+            print(f"ratio full/echo run by run: {shown}; median {median(paired):.2f}")
         if any(not r.complete for rs in results.values() for r in rs):
             print("WARNING: some runs ended before every chat got its expected replies")
         if args.profile:
