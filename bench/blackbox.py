@@ -8,6 +8,7 @@ the bot's code, so the scripts keep working whatever the bot's runtime looks lik
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,11 @@ BOTS = {
 
 class BenchError(RuntimeError):
     """The bot did not do what the benchmark waits for (within the timeout)."""
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM raises SystemExit, so the with blocks stop the bot and the fake API."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def median(values: Sequence[float]) -> float:

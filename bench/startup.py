@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.blackbox import (
     QUESTIONS,
+    BenchError,
     BotProcess,
     burst,
     calibrate,
+    exit_on_sigterm,
     median,
     message_update,
     vm_hwm_mib,
@@ -123,4 +126,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_sigterm()
+    try:
+        main()
+    except BenchError as err:
+        sys.exit(f"benchmark failed: {err}")

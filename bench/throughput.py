@@ -33,6 +33,7 @@ from bench.blackbox import (
     Burst,
     burst,
     calibrate,
+    exit_on_sigterm,
     median,
     vm_hwm_mib,
     wait_first_get_updates,
@@ -232,4 +233,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_sigterm()
+    try:
+        main()
+    except BenchError as err:
+        sys.exit(f"benchmark failed: {err}")
