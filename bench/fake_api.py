@@ -261,7 +261,11 @@ def make_app(state: State) -> Any:
                         content_type = value.decode("latin-1")
                         break
                 method = path.rsplit("/", 1)[-1]
-                result = await state.call(method, parse_body(content_type, body))
+                # the Bot API takes parameters in the query string as well as in the body
+                query = scope.get("query_string", b"").decode("latin-1")
+                params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+                params.update(parse_body(content_type, body))
+                result = await state.call(method, params)
                 payload = {"ok": True, "result": result}
         except Exception as err:  # a bad request must not stop the server
             status = 400

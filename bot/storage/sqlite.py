@@ -196,8 +196,8 @@ class SqliteStore:
             yield self.db
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection for a read: inside the unit of work, or when no write is under way."""
+    async def _statement(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for one statement: inside the unit of work, or between two."""
         if self._in_unit.get():
             yield self.db
             return
@@ -667,14 +667,16 @@ class SqliteStore:
 
     async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
-            async with self._reading() as db, db.execute(sql, params) as cursor:
+            async with self._statement() as db, db.execute(sql, params) as cursor:
                 return [tuple(row) for row in await cursor.fetchall()]
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
     async def _write(self, sql: str, params: tuple[object, ...] | dict[str, object]) -> int:
+        """One statement: inside the unit of work, or on its own (SQLite makes a single
+        statement atomic by itself, so no BEGIN and COMMIT round trips are needed)."""
         try:
-            async with self.transaction() as db:
+            async with self._statement() as db:
                 cursor = await db.execute(sql, params)
                 return int(cursor.rowcount)
         except sqlite3.Error as err:
