@@ -352,18 +352,21 @@ class Matcher:
             for feature, weight in self._weigh(counts, language).items():
                 if feature not in skipped:
                     postings[feature].append((index, weight))
-        # per feature, the examples that have it and their weights, as arrays: a question's
-        # similarity to every example is then one weighted bincount instead of a Python loop
-        self._postings: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {
-            language: {
-                feature: (
-                    np.fromiter((i for i, _ in entries), dtype=np.int32, count=len(entries)),
-                    np.fromiter((w for _, w in entries), dtype=np.float64, count=len(entries)),
-                )
-                for feature, entries in table.items()
-            }
-            for language, table in postings_lists.items()
-        }
+        # per feature, the examples that have it and their weights, as slices of two arrays
+        # per language: a question's similarity to every example is then one weighted
+        # bincount instead of a Python loop over the postings
+        self._postings: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+        for language, table in postings_lists.items():
+            flat = [entry for entries in table.values() for entry in entries]
+            indices = np.array([i for i, _ in flat], dtype=np.int32)
+            weights = np.array([w for _, w in flat], dtype=np.float64)
+            views: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            start = 0
+            for feature, entries in table.items():
+                end = start + len(entries)
+                views[feature] = (indices[start:end], weights[start:end])
+                start = end
+            self._postings[language] = views
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
