@@ -32,6 +32,7 @@ from asyncpg.pool import PoolConnectionProxy
 from bot.core.ports import (
     ClaimedReminder,
     Conversation,
+    OutboxItem,
     PlannedRow,
     StoreError,
     Subscription,
@@ -44,6 +45,13 @@ UPDATE_MEMORY = dt.timedelta(days=2)  # how long handled update ids are kept for
 
 # Key of the advisory lock under which the schema is migrated (any fixed 64-bit number).
 MIGRATION_LOCK = 0x7072_626F_745F_6D67  # "prbot_mg"
+
+# First key of the two-key advisory lock under which a channel's outbox is handed out (the
+# second key is the channel's hash); the two-key space never meets MIGRATION_LOCK's.
+OUTBOX_LOCK = 0x6F757462  # "outb"
+
+# How long a replica may hold the outbox rows it was handed before another may take them.
+OUTBOX_LEASE = dt.timedelta(seconds=60)
 
 Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 
@@ -120,15 +128,28 @@ async def _init_connection(connection: Any) -> None:
 class PostgresStore:
     """Conversations, subscriptions and reminders in PostgreSQL; safe for several processes."""
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        outbox_lease: dt.timedelta = OUTBOX_LEASE,
+    ) -> None:
         self._dsn = dsn
         self._min_size = min_size
         self._max_size = max_size
+        self._outbox_lease = outbox_lease
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._writes = 0
 
     def __repr__(self) -> str:
         return f"PostgresStore(<dsn>, open={self._pool is not None})"
+
+    @property
+    def exclusive(self) -> bool:
+        """Never: several replicas may share the database, so claims expire with their lease."""
+        return False
 
     @property
     def pool(self) -> asyncpg.Pool[asyncpg.Record]:
@@ -339,7 +360,7 @@ class PostgresStore:
         """Erase everything stored about a chat: conversation, subscriptions, reminders."""
         with _translated("cannot delete the chat"):
             async with self.transaction() as db:
-                for table in ("chats", "subscriptions", "feedback"):
+                for table in ("chats", "subscriptions", "feedback", "paused_chats"):
                     await db.execute(
                         f"DELETE FROM {table} WHERE channel = $1 AND chat_id = $2",
                         channel,
@@ -464,22 +485,28 @@ class PostgresStore:
         """Claim up to `limit` due reminders, oldest first, in one transaction.
 
         `FOR UPDATE SKIP LOCKED`: rows another process is claiming right now are passed over
-        instead of waited for, so two sweepers never claim the same reminder.
+        instead of waited for, so two sweepers never claim the same reminder. Reminders of a
+        paused chat (one that blocked the bot) are left pending until it is resumed.
         """
         with _translated("cannot claim reminders"):
             async with self.transaction() as db:
                 rows = await db.fetch(
                     "WITH due AS ("
-                    "  SELECT id FROM reminders WHERE status = 'pending' AND not_before <= $1"
-                    "  ORDER BY not_before, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+                    "  SELECT r.id FROM reminders r WHERE r.status = 'pending'"
+                    "  AND r.not_before <= $1 AND NOT EXISTS ("
+                    "   SELECT 1 FROM subscriptions s JOIN paused_chats p"
+                    "   ON p.channel = s.channel AND p.chat_id = s.chat_id"
+                    "   WHERE s.id = r.subscription_id)"
+                    "  ORDER BY r.not_before, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
                     "), claimed AS ("
                     "  UPDATE reminders r SET status = 'claimed', claimed_at = $1,"
                     "  attempts = r.attempts + 1 FROM due WHERE r.id = due.id"
                     "  RETURNING r.id, r.kind, r.due_at, r.attempts, r.not_before,"
-                    "  r.subscription_id"
+                    "  r.subscription_id, r.parts_sent"
                     ")"
                     " SELECT c.id, c.kind, c.due_at, c.attempts, s.id, s.channel, s.chat_id,"
-                    " s.label, s.event_kind, s.event_date, s.active, s.failures, ch.language"
+                    " s.label, s.event_kind, s.event_date, s.active, s.failures, ch.language,"
+                    " c.parts_sent"
                     " FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id"
                     " LEFT JOIN chats ch ON ch.channel = s.channel AND ch.chat_id = s.chat_id"
                     " ORDER BY c.not_before, c.id",
@@ -494,6 +521,7 @@ class PostgresStore:
                 attempts=int(row[3]),
                 subscription=_subscription(tuple(row)[4:12]),
                 language=row[12],
+                parts_sent=int(row[13]),
             )
             for row in rows
         ]
@@ -549,6 +577,29 @@ class PostgresStore:
                 )
         return False
 
+    async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
+        """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
+        await self._write(
+            "UPDATE reminders SET parts_sent = $1 WHERE id = $2", parts_sent, reminder_id
+        )
+
+    async def pause_chat(self, channel: str, chat_id: str, now: dt.datetime) -> None:
+        """The user blocked the bot: hold the chat's reminders until they write again."""
+        await self._write(
+            "INSERT INTO paused_chats (channel, chat_id, since) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            channel,
+            chat_id,
+            _utc(now),
+        )
+
+    async def resume_chat(self, channel: str, chat_id: str) -> bool:
+        """The user wrote again: release held reminders; True if the chat was paused."""
+        changed = await self._write(
+            "DELETE FROM paused_chats WHERE channel = $1 AND chat_id = $2", channel, chat_id
+        )
+        return changed > 0
+
     async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
         """(kind, due_at, status) of a subscription's reminders, for /mydata and tests."""
         rows = await self._fetch(
@@ -557,6 +608,133 @@ class PostgresStore:
             subscription_id,
         )
         return [(str(r[0]), _stamp(r[1]), str(r[2])) for r in rows]
+
+    # Inbox and outbox ----------------------------------------------------------------------
+
+    async def inbox_add(
+        self, channel: str, items: list[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        """Keep fetched updates as (update_id, raw JSON) until handled; repeats are ignored."""
+        if not items:
+            return
+        stamp = _utc(now)
+        with _translated("cannot keep the fetched updates"):
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO inbox (channel, update_id, payload, received_at)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    [(channel, update_id, payload, stamp) for update_id, payload in items],
+                )
+
+    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order."""
+        rows = await self._fetch(
+            "SELECT update_id, payload FROM inbox WHERE channel = $1 ORDER BY id LIMIT $2",
+            channel,
+            limit,
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def inbox_remove(self, channel: str, update_id: str) -> None:
+        """The update was handled (or cannot be): forget it."""
+        await self._write(
+            "DELETE FROM inbox WHERE channel = $1 AND update_id = $2", channel, update_id
+        )
+
+    async def outbox_add(
+        self, channel: str, chat_id: str, payloads: list[str], now: dt.datetime
+    ) -> None:
+        """Queue encoded message parts for a chat, in order."""
+        if not payloads:
+            return
+        stamp = _utc(now)
+        with _translated("cannot queue the reply"):
+            async with self.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO outbox (channel, chat_id, payload, not_before, created_at)"
+                    " VALUES ($1, $2, $3, $4, $4)",
+                    [(channel, chat_id, payload, stamp) for payload in payloads],
+                )
+
+    async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
+        """Queued parts of a channel, oldest first, including those waiting for a retry.
+
+        Several replicas share the outbox, so the rows returned are leased to the caller: their
+        `claimed_until` is set to the database's now() plus the lease (60 s by default), and
+        until then no other call, from this process or another, is handed them. The lease is
+        per chat: a chat with any currently leased row is passed over entirely, so one replica
+        at a time sends a chat's parts, and in order (a `limit` that cuts a chat's queue
+        leaves its tail to the same holder's next call, once the head is done). Calls for one
+        channel take turns under a transaction-level advisory lock, and the rows are picked
+        with `FOR UPDATE SKIP LOCKED`, so two concurrent calls never pick the same row nor
+        split a chat. When a chat's first part waits for a retry (`not_before` ahead of the
+        database's clock) its rows are leased only until then, so the retry is not delayed.
+
+        The holder ends a lease with outbox_done or outbox_drop (the row is deleted) or
+        outbox_retry (the row, and the rest of the chat the holder will now skip, are free
+        again). A holder that dies leaves its rows to whoever calls after the lease expired:
+        at-least-once, like reminders. The lease must outlast sending one batch; a batch that
+        takes longer may see a part sent twice. SqliteStore has no lease (one process per
+        file), which is why the signature carries none.
+        """
+        with _translated("cannot read the outbox"):
+            async with self.transaction() as db:
+                await db.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))", OUTBOX_LOCK, channel
+                )
+                rows = await db.fetch(
+                    "WITH busy AS ("
+                    "  SELECT DISTINCT chat_id FROM outbox"
+                    "  WHERE channel = $1 AND claimed_until > now()"
+                    "), picked AS ("
+                    "  SELECT o.id, o.chat_id, o.not_before FROM outbox o WHERE o.channel = $1"
+                    "  AND (o.claimed_until IS NULL OR o.claimed_until <= now())"
+                    "  AND o.chat_id NOT IN (SELECT chat_id FROM busy)"
+                    "  ORDER BY o.id LIMIT $2 FOR UPDATE SKIP LOCKED"
+                    "), leases AS ("
+                    "  SELECT id, CASE WHEN first_value(not_before) OVER chat > now()"
+                    "  THEN least(first_value(not_before) OVER chat, now() + $3::interval)"
+                    "  ELSE now() + $3::interval END AS until"
+                    "  FROM picked WINDOW chat AS (PARTITION BY chat_id ORDER BY id)"
+                    ")"
+                    " UPDATE outbox o SET claimed_until = leases.until FROM leases"
+                    " WHERE o.id = leases.id"
+                    " RETURNING o.id, o.chat_id, o.payload, o.not_before, o.attempts",
+                    channel,
+                    limit,
+                    self._outbox_lease,
+                )
+        return [
+            OutboxItem(int(r[0]), channel, str(r[1]), str(r[2]), r[3], int(r[4]))
+            for r in sorted(rows, key=lambda r: int(r[0]))
+        ]
+
+    async def outbox_done(self, item_id: int) -> None:
+        """The platform accepted the part (its lease ends with the row)."""
+        await self._write("DELETE FROM outbox WHERE id = $1", item_id)
+
+    async def outbox_retry(self, item_id: int, not_before: dt.datetime) -> None:
+        """Sending failed for a passing reason: try again from `not_before`.
+
+        Ends the lease of the part and of the chat's other leased parts (the holder skips
+        them now that the chat waits), so whichever replica asks after `not_before` sends
+        the chat's queue, in order.
+        """
+        await self._write(
+            "WITH item AS ("
+            "  UPDATE outbox SET not_before = $2, attempts = attempts + 1, claimed_until = NULL"
+            "  WHERE id = $1 RETURNING channel, chat_id"
+            ")"
+            " UPDATE outbox o SET claimed_until = NULL FROM item"
+            " WHERE o.channel = item.channel AND o.chat_id = item.chat_id AND o.id <> $1"
+            " AND o.claimed_until IS NOT NULL",
+            item_id,
+            _utc(not_before),
+        )
+
+    async def outbox_drop(self, item_id: int) -> None:
+        """The part can never be delivered (the chat is gone or the request is invalid)."""
+        await self._write("DELETE FROM outbox WHERE id = $1", item_id)
 
     # Feedback ----------------------------------------------------------------------------
 

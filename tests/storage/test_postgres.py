@@ -218,3 +218,109 @@ async def test_missing_database_is_a_store_error(postgres_dsn: str) -> None:
     with pytest.raises(StoreError) as refused:
         await PostgresStore(missing).open()
     assert isinstance(refused.value.__cause__, asyncpg.InvalidCatalogNameError)
+
+
+async def test_two_replicas_never_hold_the_same_outbox_row(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        for chat in range(20):
+            await one.outbox_add("telegram", str(chat), [f"{chat}.{n}" for n in range(3)], NOW)
+        by_chat: dict[str, list[int]] = {}
+        holder: dict[str, set[str]] = {}
+
+        async def ask(name: str, store: PostgresStore) -> None:
+            # leases are kept (nothing is sent), so every row may be handed out once only
+            while batch := await store.outbox_pending("telegram", 4):
+                for item in batch:
+                    by_chat.setdefault(item.chat_id, []).append(item.id)
+                    holder.setdefault(item.chat_id, set()).add(name)
+
+        await asyncio.gather(
+            *(ask(name, s) for _ in range(3) for name, s in (("1", one), ("2", two)))
+        )
+        handed = [row for rows in by_chat.values() for row in rows]
+        assert len(handed) == len(set(handed))  # no row twice while its lease is current
+        assert len(by_chat) == 20  # every chat's head was handed out
+        assert all(len(names) == 1 for names in holder.values())  # a chat has one holder
+        assert all(rows == sorted(rows) for rows in by_chat.values())  # its head, in order
+        assert await one.outbox_pending("telegram", 100) == []
+        assert await two.outbox_pending("telegram", 100) == []
+
+
+async def _expire_leases(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")
+    finally:
+        await connection.close()
+
+
+async def test_an_expired_outbox_lease_hands_the_rows_to_another_replica(
+    postgres_database: str,
+) -> None:
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        await one.outbox_add("telegram", "1", ["a", "b"], NOW)
+        held = await one.outbox_pending("telegram", 10)
+        assert [i.payload for i in held] == ["a", "b"]
+        assert await two.outbox_pending("telegram", 10) == []
+        await one.outbox_add("telegram", "1", ["c"], NOW)  # the chat is held: c waits too
+        await one.outbox_add("telegram", "2", ["x"], NOW)
+        assert [i.payload for i in await two.outbox_pending("telegram", 10)] == ["x"]
+        await _expire_leases(postgres_database)  # replica one died while sending
+        taken = await two.outbox_pending("telegram", 10)
+        assert [(i.payload, i.attempts) for i in taken] == [("a", 0), ("b", 0), ("c", 0), ("x", 0)]
+        assert await one.outbox_pending("telegram", 10) == []
+
+
+async def test_an_outbox_retry_gives_the_chat_back(postgres_database: str) -> None:
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        await one.outbox_add("telegram", "1", ["a", "b"], NOW)
+        a, _b = await one.outbox_pending("telegram", 10)
+        await one.outbox_retry(a.id, NOW)  # b is skipped by its holder: freed as well
+        again = await two.outbox_pending("telegram", 10)
+        assert [(i.payload, i.attempts) for i in again] == [("a", 1), ("b", 0)]
+
+
+async def test_a_chat_waiting_for_a_retry_is_leased_only_until_then(
+    postgres_database: str,
+) -> None:
+    async with PostgresStore(postgres_database) as store:
+        await store.outbox_add("telegram", "1", ["a", "b"], NOW)
+        a, _b = await store.outbox_pending("telegram", 10)
+        soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=20)
+        await store.outbox_retry(a.id, soon)
+        assert [i.payload for i in await store.outbox_pending("telegram", 10)] == ["a", "b"]
+        leases = await _fetch(postgres_database, "SELECT claimed_until FROM outbox ORDER BY id")
+        assert [r["claimed_until"] for r in leases] == [soon, soon]  # not a full minute
+
+
+async def test_replicas_send_every_outbox_row_once_and_each_chat_in_order(
+    postgres_database: str,
+) -> None:
+    stores = [PostgresStore(postgres_database, min_size=1, max_size=2) for _ in range(3)]
+    await asyncio.gather(*(store.open() for store in stores))
+    try:
+        for chat in range(15):
+            await stores[0].outbox_add("telegram", str(chat), [f"{n}" for n in range(4)], NOW)
+        sent: list[tuple[int, str, int]] = []  # (row, chat, replica) in the order sent
+
+        async def replica(number: int, store: PostgresStore) -> None:
+            while len(sent) < 60:
+                batch = await store.outbox_pending("telegram", 5)
+                for item in batch:
+                    sent.append((item.id, item.chat_id, number))
+                    await asyncio.sleep(0)  # the platform call: others run meanwhile
+                    await store.outbox_done(item.id)
+                if not batch:
+                    await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(
+            asyncio.gather(*(replica(n, store) for n, store in enumerate(stores))), timeout=20
+        )
+        rows = [row for row, _, _ in sent]
+        assert len(rows) == len(set(rows)) == 60
+        for chat in {chat for _, chat, _ in sent}:
+            of_chat = [row for row, c, _ in sent if c == chat]
+            assert of_chat == sorted(of_chat)  # a chat's parts go out in order
+        assert len({replica for _, _, replica in sent}) > 1  # the work was shared
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))

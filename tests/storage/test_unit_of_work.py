@@ -1,23 +1,26 @@
 """The unit of work: everything a store does inside one commits together or not at all.
 
-Contract for every store that offers `unit_of_work()`. Only PostgresStore does so far; add
-"sqlite" (and "memory") to STORES when they gain it, so they are held to the same tests.
+Contract for every store: the SQLite file, its in-memory twin and PostgreSQL. What only
+PostgreSQL has (one pinned connection, other tasks kept out) is in test_postgres.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.core.ports import Conversation, PlannedRow, StoreError
+from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
+from bot.storage.sqlite import SqliteStore
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 EXPIRY = dt.date(2027, 6, 15)
 ROW = PlannedRow("window_open", NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=30))
-STORES = ["postgres"]
+STORES = ["sqlite", "memory", "postgres"]
 
 
 class Boom(Exception):
@@ -25,10 +28,16 @@ class Boom(Exception):
 
 
 @pytest.fixture(params=STORES)
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[PostgresStore]:
-    instance = PostgresStore(request.getfixturevalue("postgres_database"))
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PostgresStore]:
+    instance: SqliteStore | MemoryStore | PostgresStore
+    if request.param == "sqlite":
+        instance = SqliteStore(tmp_path / "s.sqlite3")
+    elif request.param == "postgres":
+        instance = PostgresStore(request.getfixturevalue("postgres_database"))
+    else:
+        instance = MemoryStore()
     await instance.open()
-    yield instance
+    yield instance  # type: ignore[misc]
     await instance.close()
 
 
@@ -61,6 +70,33 @@ async def test_a_failing_unit_rolls_everything_back(store: PostgresStore) -> Non
     assert await store.remember_update("telegram", "10", NOW) is True  # redelivery is handled
 
 
+async def _handle_into_outbox(store: PostgresStore, update_id: str) -> None:
+    """What the runtime writes for one update: dedupe record, conversation, queued reply."""
+    assert await store.remember_update("telegram", update_id, NOW)
+    await store.save_conversation(Conversation("telegram", "1", "en", "main", {"n": 2}), NOW)
+    await store.outbox_add("telegram", "1", ["part 1", "part 2"], NOW)
+
+
+async def test_a_unit_commits_the_reply_with_the_conversation(store: PostgresStore) -> None:
+    async with store.unit_of_work():
+        await _handle_into_outbox(store, "20")
+    assert await store.remember_update("telegram", "20", NOW) is False
+    conversation = await store.load_conversation("telegram", "1")
+    assert conversation == Conversation("telegram", "1", "en", "main", {"n": 2})
+    queued = await store.outbox_pending("telegram", 10)
+    assert [i.payload for i in queued] == ["part 1", "part 2"]
+
+
+async def test_a_failing_unit_queues_no_reply(store: PostgresStore) -> None:
+    with pytest.raises(Boom):
+        async with store.unit_of_work():
+            await _handle_into_outbox(store, "20")
+            raise Boom
+    assert await store.load_conversation("telegram", "1") is None
+    assert await store.outbox_pending("telegram", 10) == []
+    assert await store.remember_update("telegram", "20", NOW) is True
+
+
 async def test_reads_inside_a_unit_see_its_own_writes(store: PostgresStore) -> None:
     async with store.unit_of_work():
         await store.save_conversation(Conversation("telegram", "1", "ru"), NOW)
@@ -71,6 +107,8 @@ async def test_reads_inside_a_unit_see_its_own_writes(store: PostgresStore) -> N
 
 
 async def test_a_store_error_inside_rolls_the_unit_back(store: PostgresStore) -> None:
+    if isinstance(store, MemoryStore):
+        pytest.skip("the memory store checks no constraint, so it never refuses a write")
     with pytest.raises(StoreError):
         async with store.unit_of_work():
             await store.save_conversation(Conversation("telegram", "1", "en"), NOW)

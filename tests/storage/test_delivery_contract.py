@@ -1,0 +1,181 @@
+"""The runtime's durable edges: inbox, outbox, paused chats and reminder parts, one contract for
+SQLite, the memory twin and PostgreSQL.
+
+PostgreSQL leases the outbox rows it hands out (tests/storage/test_postgres.py), so these tests
+act on every row they were handed (done, retry or drop) before they ask again, as the sender
+does; what they check then holds on every store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.ports import PlannedRow
+from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
+from bot.storage.sqlite import SqliteStore
+
+NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+EXPIRY = dt.date(2027, 6, 15)
+LATER = NOW + dt.timedelta(minutes=5)
+
+
+def _due(hours_ago: int = 1) -> list[PlannedRow]:
+    due = NOW - dt.timedelta(hours=hours_ago)
+    return [PlannedRow("window_open", due, due + dt.timedelta(days=30))]
+
+
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """Each store implementation, opened (PostgreSQL: an emptied database on the test server)."""
+    instance: SqliteStore | MemoryStore | PostgresStore
+    if request.param == "sqlite":
+        instance = SqliteStore(tmp_path / "s.sqlite3")
+    elif request.param == "postgres":
+        instance = PostgresStore(request.getfixturevalue("postgres_database"))
+    else:
+        instance = MemoryStore()
+    await instance.open()
+    yield instance  # type: ignore[misc]
+    await instance.close()
+
+
+# Inbox ---------------------------------------------------------------------------------------
+
+
+async def test_inbox_keeps_arrival_order_and_ignores_repeats(store: SqliteStore) -> None:
+    await store.inbox_add("telegram", [("10", '{"a": 1}'), ("9", '{"b": 2}')], NOW)
+    await store.inbox_add("telegram", [("9", '{"b": "again"}'), ("11", '{"c": 3}')], NOW)
+    await store.inbox_add("telegram", [], NOW)
+    await store.inbox_add("wechat", [("10", "{}")], NOW)
+    assert await store.inbox_pending("telegram", 10) == [
+        ("10", '{"a": 1}'),
+        ("9", '{"b": 2}'),  # the first copy is kept
+        ("11", '{"c": 3}'),
+    ]
+    assert await store.inbox_pending("telegram", 2) == [("10", '{"a": 1}'), ("9", '{"b": 2}')]
+    assert await store.inbox_pending("wechat", 10) == [("10", "{}")]
+
+
+async def test_inbox_remove_forgets_one_update(store: SqliteStore) -> None:
+    await store.inbox_add("telegram", [("1", "{}"), ("2", "{}"), ("3", "{}")], NOW)
+    await store.inbox_remove("telegram", "2")
+    await store.inbox_remove("telegram", "404")  # unknown: nothing happens
+    await store.inbox_remove("wechat", "1")  # another channel's id: nothing happens
+    assert [u for u, _ in await store.inbox_pending("telegram", 10)] == ["1", "3"]
+    await store.inbox_add("telegram", [("2", "{}")], NOW)  # fetched again after removal
+    assert [u for u, _ in await store.inbox_pending("telegram", 10)] == ["1", "3", "2"]
+
+
+# Outbox --------------------------------------------------------------------------------------
+
+
+async def test_outbox_keeps_the_order_parts_were_written_in(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a", "b"], NOW)
+    await store.outbox_add("telegram", "2", ["c"], NOW)
+    await store.outbox_add("telegram", "1", ["d"], NOW)
+    await store.outbox_add("telegram", "1", [], NOW)
+    await store.outbox_add("wechat", "1", ["w"], NOW)
+    items = await store.outbox_pending("telegram", 10)
+    assert [(i.chat_id, i.payload) for i in items] == [
+        ("1", "a"),
+        ("1", "b"),
+        ("2", "c"),
+        ("1", "d"),
+    ]
+    assert all(i.channel == "telegram" and i.attempts == 0 for i in items)
+    assert all(i.not_before == NOW for i in items)
+    assert [i.id for i in items] == sorted(i.id for i in items)
+    for item in items:
+        await store.outbox_done(item.id)
+    assert await store.outbox_pending("telegram", 10) == []
+    assert [i.payload for i in await store.outbox_pending("wechat", 10)] == ["w"]
+
+
+async def test_outbox_limit_and_done(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a", "b", "c"], NOW)
+    first = await store.outbox_pending("telegram", 2)
+    assert [i.payload for i in first] == ["a", "b"]
+    for item in first:
+        await store.outbox_done(item.id)
+    assert [i.payload for i in await store.outbox_pending("telegram", 2)] == ["c"]
+
+
+async def test_outbox_retry_waits_and_counts_attempts(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a", "b"], NOW)
+    a, _b = await store.outbox_pending("telegram", 10)
+    await store.outbox_retry(a.id, LATER)  # the sender now skips b: its chat must wait
+    items = await store.outbox_pending("telegram", 10)
+    assert [(i.payload, i.not_before, i.attempts) for i in items] == [
+        ("a", LATER, 1),
+        ("b", NOW, 0),
+    ]
+    await store.outbox_retry(items[0].id, LATER + dt.timedelta(minutes=1))
+    again = await store.outbox_pending("telegram", 10)
+    assert [(i.id, i.attempts) for i in again] == [(a.id, 2), (items[1].id, 0)]
+    assert again[0].not_before == LATER + dt.timedelta(minutes=1)
+    await store.outbox_retry(404, LATER)  # unknown: nothing happens
+
+
+async def test_outbox_drop_and_done_remove_the_part(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a", "b", "c"], NOW)
+    a, b, c = await store.outbox_pending("telegram", 10)
+    await store.outbox_drop(a.id)
+    await store.outbox_done(b.id)
+    await store.outbox_retry(c.id, NOW)
+    assert [i.payload for i in await store.outbox_pending("telegram", 10)] == ["c"]
+    await store.outbox_drop(c.id)
+    await store.outbox_drop(c.id)  # twice: nothing happens
+    await store.outbox_done(404)
+    assert await store.outbox_pending("telegram", 10) == []
+
+
+# Paused chats --------------------------------------------------------------------------------
+
+
+async def test_claim_due_skips_a_paused_chat(store: SqliteStore) -> None:
+    paused = await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _due(2), NOW)
+    other = await store.add_subscription("t", "2", "self", "expiry", EXPIRY, _due(1), NOW)
+    await store.pause_chat("t", "1", NOW)
+    await store.pause_chat("t", "1", NOW)  # paused twice is paused once
+    await store.pause_chat("wechat", "2", NOW)  # another channel's chat "2"
+    assert [c.subscription.id for c in await store.claim_due(NOW, 10)] == [other.id]
+    assert await store.claim_due(NOW, 10) == []  # still held
+    assert await store.resume_chat("t", "1") is True
+    assert await store.resume_chat("t", "1") is False  # only once
+    assert await store.resume_chat("t", "3") is False  # never paused
+    assert [c.subscription.id for c in await store.claim_due(NOW, 10)] == [paused.id]
+
+
+async def test_delete_chat_clears_the_pause(store: SqliteStore) -> None:
+    await store.pause_chat("t", "1", NOW)
+    await store.pause_chat("t", "2", NOW)
+    await store.delete_chat("t", "1")
+    assert await store.resume_chat("t", "1") is False
+    assert await store.resume_chat("t", "2") is True  # another chat's pause is kept
+    await store.pause_chat("t", "1", NOW)
+    await store.delete_chat("t", "1")
+    sub = await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _due(), NOW)
+    assert [c.subscription.id for c in await store.claim_due(NOW, 10)] == [sub.id]
+
+
+# Reminder parts ------------------------------------------------------------------------------
+
+
+async def test_parts_sent_survive_a_retry(store: SqliteStore) -> None:
+    await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _due(), NOW)
+    (first,) = await store.claim_due(NOW, 10)
+    assert first.parts_sent == 0 and first.attempts == 1
+    await store.mark_part_sent(first.id, 1)  # the text went, the calendar file did not
+    await store.retry_later(first.id, LATER)
+    assert await store.claim_due(NOW, 10) == []
+    (again,) = await store.claim_due(LATER, 10)
+    assert (again.id, again.parts_sent, again.attempts) == (first.id, 1, 2)
+    await store.mark_part_sent(again.id, 2)
+    await store.release_claims(LATER + dt.timedelta(seconds=1))  # its sender died
+    (third,) = await store.claim_due(LATER, 10)
+    assert (third.id, third.parts_sent) == (first.id, 2)
