@@ -44,7 +44,7 @@ class BotApp:
     async def start(self) -> None:
         """Open and check the database; StoreError says why it cannot be used."""
         await self.store.open()
-        log.info("database open at %s", self.settings.database)
+        log.info("database open at %s", self.settings.database_label)
 
     async def stop(self) -> None:
         """Close the database."""
@@ -110,6 +110,15 @@ def load_resources(settings: Settings) -> Resources:
     )
 
 
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: PostgreSQL for a postgresql:// URL, else the SQLite file."""
+    if settings.database_url is not None:
+        from bot.storage.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url)
+    return SqliteStore(settings.database)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -120,7 +129,7 @@ def build_app(
 ) -> BotApp:
     """Wire the engine from settings (and already loaded resources). Nothing is opened yet."""
     resources = resources or load_resources(settings)
-    store = store if store is not None else SqliteStore(settings.database)
+    store = store if store is not None else open_store(settings)
     answers = KnowledgeAnswers(
         resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
     )

@@ -158,7 +158,8 @@ def serve(app: BotApp, mode: str) -> int:
     except StoreError as err:
         if stop.is_set():  # asked to stop while the database was still being opened
             return 0
-        print(f"prbot: cannot use the database at {app.settings.database}: {err}", file=sys.stderr)
+        where = app.settings.database_label
+        print(f"prbot: cannot use the database at {where}: {err}", file=sys.stderr)
         return 1
     return 0
 

@@ -39,6 +39,18 @@ class Settings:
     data_dir: Path
     locales_dir: Path
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    database_url: str | None = None  # postgresql://…; None: the SQLite file `database`
+
+    @property
+    def database_label(self) -> str:
+        """Where the data lives, for messages: the file, or the URL without its password."""
+        if self.database_url is None:
+            return str(self.database)
+        parsed = urlparse(self.database_url)
+        host = parsed.hostname or "localhost"
+        port = f":{parsed.port}" if parsed.port else ""
+        user = f"{parsed.username}@" if parsed.username else ""
+        return f"{parsed.scheme}://{user}{host}{port}{parsed.path}"
 
     @classmethod
     def from_env(
@@ -65,6 +77,19 @@ class Settings:
             )
         database_raw = values.get("PRBOT_DATABASE", "").strip()
         database = Path(database_raw).expanduser() if database_raw else default_database()
+        database_url = None
+        url = values.get("PRBOT_DATABASE_URL", "").strip()
+        if url.startswith("sqlite:///"):
+            database = Path(url.removeprefix("sqlite:///")).expanduser()  # 4 slashes: absolute
+        elif url.startswith(("postgresql://", "postgres://")):
+            if not urlparse(url).path.strip("/"):
+                raise ConfigError("PRBOT_DATABASE_URL must name a database: postgresql://…/NAME")
+            database_url = url
+        elif url:
+            raise ConfigError(
+                "PRBOT_DATABASE_URL must be sqlite:///PATH or "
+                "postgresql://USER:PASSWORD@HOST:PORT/NAME"
+            )
         if database.exists() and database.is_dir():
             raise ConfigError(f"PRBOT_DATABASE points to a directory: {database}")
         level = values.get("PRBOT_LOG_LEVEL", "").strip().upper() or "INFO"
@@ -86,6 +111,7 @@ class Settings:
             telegram_token=token,
             telegram_api_url=api_url,
             database=database,
+            database_url=database_url,
             log_level=level,
             data_dir=Path(values.get("PRBOT_DATA_DIR") or PROJECT_ROOT / "data"),
             locales_dir=Path(values.get("PRBOT_LOCALES_DIR") or PROJECT_ROOT / "locales"),

@@ -60,3 +60,22 @@ def test_send_limits(tmp_path: Path) -> None:
     assert (tuned.rate_per_second, tuned.limits) == (10.0, False)
     older = Settings.from_env({"PRBOT_REMINDER_RATE": "12"}, env_file=tmp_path / "x").dispatch
     assert older.rate_per_second == 12.0  # the name used before replies were limited too
+
+
+def test_database_url_selects_the_store(tmp_path: Path) -> None:
+    sqlite = Settings.from_env(
+        {"PRBOT_DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite3"}, env_file=tmp_path / "x"
+    )
+    assert sqlite.database == tmp_path / "a.sqlite3" and sqlite.database_url is None
+    postgres = Settings.from_env(
+        {"PRBOT_DATABASE_URL": "postgresql://bot:s3cret@db.local:5433/prbot"},
+        env_file=tmp_path / "x",
+    )
+    assert postgres.database_url == "postgresql://bot:s3cret@db.local:5433/prbot"
+    assert postgres.database_label == "postgresql://bot@db.local:5433/prbot"  # no password
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgresql://host", "/plain/path"])
+def test_an_unknown_database_url_names_the_variable(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="PRBOT_DATABASE_URL"):
+        Settings.from_env({"PRBOT_DATABASE_URL": url}, env_file=tmp_path / "x")
