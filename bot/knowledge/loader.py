@@ -5,8 +5,10 @@ a missing or empty required field, an unknown field, a source that is not an htt
 bad ``checked`` date, an unknown confidence/service/weekday value, an unknown schedule
 reference or a session that does not open before it closes. Across records, this module
 rejects a duplicate id, anything but exactly one main office, a repeated pathway ref and a
-missing required fee/rule/contact id. The YAML itself (syntax, duplicate keys, impossible
-dates) is checked by bot.knowledge.files. Every problem raises :class:`KnowledgeError`, whose
+missing required fee/rule/contact id. The example phrasings beside the facts (data/intents/,
+data/pathway_intents/) are checked here too, as the matcher that reads them next cannot say
+what is wrong. The YAML itself (syntax, duplicate keys, impossible dates) is checked by
+bot.knowledge.files. Every problem raises :class:`KnowledgeError`, whose
 message names the file, the record (by id) and the field, e.g.
 ``data/fees.yaml: fee 'renewal': missing field 'sources'``.
 """
@@ -17,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bot.knowledge.examples import check_examples
 from bot.knowledge.fields import WEEKDAYS
 from bot.knowledge.files import DataFile, KnowledgeError
 from bot.knowledge.model import (
@@ -157,6 +160,9 @@ def load_knowledge(data_dir: Path) -> KnowledgeBase:
     contacts_file, contacts = _read(data_dir, "contacts.yaml", "contacts", "contact", Contact)
     _check_required(contacts_file, [c.id for c in contacts], REQUIRED_CONTACT_IDS)
     _, documents = _read(data_dir, "documents.yaml", "documents", "document", Rule)
+    for examples in (data_dir / "intents", data_dir / "pathway_intents"):
+        if examples.is_dir():  # the matcher (bot.core.intents) reads them next
+            check_examples(examples)
     return KnowledgeBase(
         fees=tuple(fees),
         schedules={s.id: s for s in schedules},
