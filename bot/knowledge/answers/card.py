@@ -5,9 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.core.text import _, current
+from bot.core.text import N_, _, current
 from bot.core.types import Outbound
-from bot.knowledge.answers.common import Context, office_name, related, with_footer
+from bot.knowledge.answers.common import (
+    Context,
+    TopicAnswer,
+    office_name,
+    related,
+    with_footer,
+)
 from bot.knowledge.answers.fees import fee_line
 from bot.knowledge.model import KnowledgeBase, Service
 
@@ -40,56 +46,44 @@ def rule_answer(
     return [Outbound(text=text, buttons=related(*topics))]
 
 
-def renewal(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """When and how to renew the card."""
-    return rule_answer(
-        context.knowledge,
-        _("Renewing your card:"),
-        ("renewal_window", "validity", "minor_card", "renewal_documents"),
-        ("renewal",),
-        ("renewal", "documents", "address", "hours"),
-    )
+def _rule_topic(
+    heading: str, rule_ids: Sequence[str], fee_ids: Sequence[str], topics: Sequence[str]
+) -> TopicAnswer:
+    """A topic answered by `rule_answer` with these rules, fees and related topics."""
+
+    def answer(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
+        return rule_answer(context.knowledge, _(heading), rule_ids, fee_ids, topics)
+
+    return answer
 
 
-def change(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """When and how to apply for a new card after a detail on it changed."""
-    return rule_answer(
-        context.knowledge,
-        _("Changing details on your card:"),
-        ("change_window", "change_items", "renewal_documents"),
-        ("renewal",),
-        ("renewal", "address", "hours"),
-    )
-
-
-def loss(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """What to do when the card is lost or damaged."""
-    return rule_answer(
-        context.knowledge,
-        _("If your card is lost or damaged:"),
-        ("loss_damage", "loss_procedure", "renewal_documents"),
-        ("replacement",),
-        ("renewal", "address", "hours"),
-    )
-
-
-def collection(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """How and where the new card is collected."""
-    return rule_answer(
-        context.knowledge,
-        _("Collecting your card:"),
-        ("collection", "collection_abroad", "issuing_authority"),
-        ("issuance",),
-        ("process", "address"),
-    )
-
-
-def processing_time(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """How long an application takes."""
-    return rule_answer(
-        context.knowledge,
-        _("How long it takes:"),
-        ("processing_time",),
-        (),
-        ("process", "contact"),
-    )
+renewal = _rule_topic(
+    N_("Renewing your card:"),
+    ("renewal_window", "validity", "minor_card", "renewal_documents"),
+    ("renewal",),
+    ("renewal", "documents", "address", "hours"),
+)
+change = _rule_topic(
+    N_("Changing details on your card:"),
+    ("change_window", "change_items", "renewal_documents"),
+    ("renewal",),
+    ("renewal", "address", "hours"),
+)
+loss = _rule_topic(
+    N_("If your card is lost or damaged:"),
+    ("loss_damage", "loss_procedure", "renewal_documents"),
+    ("replacement",),
+    ("renewal", "address", "hours"),
+)
+collection = _rule_topic(
+    N_("Collecting your card:"),
+    ("collection", "collection_abroad", "issuing_authority"),
+    ("issuance",),
+    ("process", "address"),
+)
+processing_time = _rule_topic(
+    N_("How long it takes:"),
+    ("processing_time",),
+    (),
+    ("process", "contact"),
+)
