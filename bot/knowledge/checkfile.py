@@ -4,62 +4,91 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-import yaml
+from pydantic import Field
 
 from bot.core.eligibility import CheckRule, EligibilityCheck, Option, Question
-from bot.knowledge.loader import KnowledgeError
+from bot.knowledge.fields import Distinct, OptionalText, Record, Slug, Text
+from bot.knowledge.files import DataFile, KnowledgeError
+
+#: Question id -> the answer ids that satisfy it.
+Condition = dict[Slug, Annotated[tuple[Text, ...], Distinct, Field(min_length=1)]]
 
 
-def _condition(raw: Any, where: str, known: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise KnowledgeError(f"{where}: must be a mapping of question id to answer ids")
+class OptionRecord(Record):
+    """One answer button: its id and its English label."""
+
+    id: Text
+    label: Text
+
+
+class QuestionRecord(Record):
+    """One question, asked only when `ask_if` holds."""
+
+    id: Slug
+    text: Text
+    options: Annotated[tuple[OptionRecord, ...], Field(min_length=1)]
+    ask_if: Condition | None = None
+
+
+class RuleRecord(Record):
+    """Answers that point to a pathway, and those that make it the closest one."""
+
+    pathway: Slug
+    when: Condition | None = None
+    near: Condition | None = None
+    missing: OptionalText = None
+
+
+class CheckFile(Record):
+    """The whole file: the questions, then the rules."""
+
+    questions: Annotated[tuple[QuestionRecord, ...], Field(min_length=1)]
+    rules: Annotated[tuple[RuleRecord, ...], Field(min_length=1)]
+
+
+def _condition(
+    raw: Condition | None, where: str, known: Mapping[str, set[str]]
+) -> dict[str, frozenset[str]]:
     condition = {}
-    for key, values in raw.items():
+    for key, values in (raw or {}).items():
         if key not in known:
             raise KnowledgeError(f"{where}: unknown question {key!r}")
-        answers = frozenset(str(v) for v in values)
+        answers = frozenset(values)
         if not answers <= known[key]:
             raise KnowledgeError(f"{where}: unknown answers {sorted(answers - known[key])}")
-        condition[str(key)] = answers
+        condition[key] = answers
     return condition
 
 
 def load_check(path: Path, pathway_ids: set[str]) -> EligibilityCheck:
     """Read and validate the check; every rule must name a pathway of data/pathways.yaml."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise KnowledgeError(f"{path.name}: {err}") from err
-    known: dict[str, set[str]] = {}
-    questions = []
-    for raw in document["questions"]:
-        options = tuple(Option(str(o["id"]), str(o["label"])) for o in raw["options"])
-        known[str(raw["id"])] = {o.id for o in options}
-        questions.append((raw, options))
-    built = tuple(
+    file = DataFile(path)
+    document = file.validate(
+        CheckFile, {"questions": ("question", "id"), "rules": ("rule", "pathway")}
+    )
+    known = {q.id: {o.id for o in q.options} for q in document.questions}
+    questions = tuple(
         Question(
-            str(raw["id"]),
-            str(raw["text"]),
-            options,
-            _condition(raw.get("ask_if"), f"{path.name}: question {raw['id']!r}", known),
+            q.id,
+            q.text,
+            tuple(Option(o.id, o.label) for o in q.options),
+            _condition(q.ask_if, f"{file.label}: question {q.id!r}", known),
         )
-        for raw, options in questions
+        for q in document.questions
     )
     rules = []
-    for raw in document["rules"]:
-        where = f"{path.name}: rule for {raw.get('pathway')!r}"
-        if raw.get("pathway") not in pathway_ids:
+    for raw in document.rules:
+        where = f"{file.label}: rule for {raw.pathway!r}"
+        if raw.pathway not in pathway_ids:
             raise KnowledgeError(f"{where}: no such pathway in pathways.yaml")
         rules.append(
             CheckRule(
-                str(raw["pathway"]),
-                _condition(raw.get("when"), where, known),
-                _condition(raw.get("near"), where, known),
-                str(raw["missing"]) if raw.get("missing") else None,
+                raw.pathway,
+                _condition(raw.when, where, known),
+                _condition(raw.near, where, known),
+                raw.missing,
             )
         )
-    return EligibilityCheck(built, tuple(rules))
+    return EligibilityCheck(questions, tuple(rules))

@@ -1,10 +1,45 @@
-"""Frozen records for the facts in data/: what the loader builds and the answers read."""
+"""Frozen records for the facts in data/: what the loader builds and the answers read.
+
+The records are pydantic models that validate themselves: a file's record is checked field by
+field as it is read (see bot.knowledge.fields for the field types and their messages), then as
+a whole (sessions that overlap, an official source that is not listed first). Checks across
+records and files (duplicate ids, the one main office) are the loader's.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+import itertools
+import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from bot.knowledge.fields import (
+    Day,
+    Distinct,
+    Flag,
+    OptionalText,
+    Record,
+    Slug,
+    Text,
+    TimeOfDay,
+    Url,
+    Values,
+    Weekdays,
+    WholeNumber,
+    between,
+    check_text,
+    choice,
+    fail,
+    matching,
+    one_of,
+)
+
+_CURRENCY = r"^[A-Z]{3}$"
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]*[0-9]$")
 
 
 class Confidence(StrEnum):
@@ -32,59 +67,101 @@ class Service(StrEnum):
     VISAS = "visas"
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+_PROVENANCE_FIELDS = ("sources", "checked", "confidence")
+
+
+class Provenance(Record):
     """Where a fact comes from and when it was last checked."""
 
-    sources: tuple[str, ...]
-    checked: dt.date
-    confidence: Confidence
+    sources: Annotated[tuple[Url, ...], Distinct, Field(min_length=1)]
+    checked: Day
+    confidence: Annotated[Confidence, BeforeValidator(choice(Confidence))]
 
     @property
     def primary_source(self) -> str:
         """The first source listed: the official page where there is one."""
         return self.sources[0]
 
+    @model_validator(mode="after")
+    def _official_first(self) -> Provenance:
+        official = [_is_official(source) for source in self.sources]
+        if any(official) and not official[0]:
+            fail("must list the official .gov.cn page first", "sources")
+        if self.confidence is Confidence.OFFICIAL and not official[0]:
+            fail("is 'official' but no source is on a .gov.cn site", "confidence")
+        return self
 
-@dataclass(frozen=True, slots=True)
-class Localized:
-    """A text given in English and, where a source has it, in Chinese."""
 
-    en: str | None
-    zh: str | None = None
+class Sourced(Record):
+    """A record with a provenance, which the files write as flat fields of the record."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_provenance(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or isinstance(data.get("provenance"), Provenance):
+            return data
+        if "provenance" in data:
+            fail("is not a known field", "provenance")
+        flat = {k: v for k, v in data.items() if k not in _PROVENANCE_FIELDS}
+        return {**flat, "provenance": {k: data[k] for k in _PROVENANCE_FIELDS if k in data}}
 
 
-@dataclass(frozen=True, slots=True)
-class Fee:
+class Localized(Record):
+    """A text given in English and, where a source has it, in Chinese (both keys required)."""
+
+    en: OptionalText
+    zh: OptionalText
+
+
+class Name(Localized):
+    """A name, which always has its English form."""
+
+    en: Text
+
+
+class Fee(Sourced):
     """One fee (application, issuance, renewal, replacement)."""
 
-    id: str
-    title: str  # English, translated through the catalogs
-    amount: int
-    currency: str
-    per: str  # "person" or "card"
+    id: Slug
+    title: Text  # English, translated through the catalogs
+    amount: WholeNumber
+    currency: Annotated[
+        str, BeforeValidator(matching(_CURRENCY, "must be a 3-letter code such as CNY"))
+    ]
+    per: Annotated[str, BeforeValidator(one_of("person", "card"))]
     provenance: Provenance
 
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: int) -> int:
+        if amount <= 0:
+            fail(f"must be positive, got {amount}")
+        return amount
 
-@dataclass(frozen=True, slots=True)
-class Session:
+
+class Session(Record):
     """One opening session of a day, in Beijing local time."""
 
-    opens: dt.time
-    closes: dt.time
-    weekdays: tuple[int, ...] = ()  # only on these days (0 = Monday); () = every schedule day
+    opens: TimeOfDay
+    closes: TimeOfDay
+    weekdays: Weekdays = ()  # only on these days (0 = Monday); () = every schedule day
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> Session:
+        if self.opens >= self.closes:
+            fail(f"must be after opens ({self.opens:%H:%M} >= {self.closes:%H:%M})", "closes")
+        return self
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+class Schedule(Sourced):
     """Weekly opening hours shared by one or more offices."""
 
-    id: str
-    weekdays: tuple[int, ...]  # 0 = Monday ... 6 = Sunday
-    sessions: tuple[Session, ...]
-    closed_on_statutory_holidays: bool
+    id: Slug
+    weekdays: Weekdays  # 0 = Monday ... 6 = Sunday
+    sessions: Annotated[tuple[Session, ...], Field(min_length=1)]
+    closed_on_statutory_holidays: Flag
+    conflicts: tuple[Text, ...]  # English notes on what other sources say
     provenance: Provenance
-    conflicts: tuple[str, ...] = ()  # English notes on what other sources say
 
     def sessions_on(self, weekday: int) -> tuple[Session, ...]:
         """The sessions held on this weekday (0 = Monday); empty when closed that day."""
@@ -92,77 +169,108 @@ class Schedule:
             return ()
         return tuple(s for s in self.sessions if not s.weekdays or weekday in s.weekdays)
 
+    @model_validator(mode="after")
+    def _sessions_fit_the_week(self) -> Schedule:
+        for index, session in enumerate(self.sessions):
+            if not set(session.weekdays) <= set(self.weekdays):
+                fail(
+                    "must be days the schedule itself lists in 'weekdays'",
+                    f"sessions[{index}].weekdays",
+                )
+        for day in self.weekdays:
+            today = sorted(self.sessions_on(day), key=lambda s: s.opens)
+            if not today:
+                fail(f"has no session on weekday {day} listed in 'weekdays'", "sessions")
+            for earlier, later in itertools.pairwise(today):
+                if later.opens < earlier.closes:
+                    fail(f"has overlapping sessions on weekday {day}", "sessions")
+        return self
 
-@dataclass(frozen=True, slots=True)
-class Coordinates:
+
+class Coordinates(Record):
     """A map pin with the page it comes from."""
 
-    latitude: float
-    longitude: float
-    source: str
+    latitude: Annotated[float, BeforeValidator(between(-90.0, 90.0))]
+    longitude: Annotated[float, BeforeValidator(between(-180.0, 180.0))]
+    source: Url
 
 
-@dataclass(frozen=True, slots=True)
-class Office:
+class Office(Sourced):
     """An exit-entry service hall."""
 
-    id: str
-    label: str  # a short English name for lists, translated through the catalogs
-    name: Localized
+    id: Slug
+    main: Flag
+    label: Text  # a short English name for lists, translated through the catalogs
+    aliases: tuple[Text, ...]  # how people name it in questions, in any language
+    name: Name
     address: Localized
-    district: str
-    phones: tuple[str, ...]
-    subway: str | None
+    district: Text
+    phones: tuple[Annotated[str, BeforeValidator(_phone)], ...]
+    subway: OptionalText
     coordinates: Coordinates | None
-    schedule_id: str | None  # None: hours not published
-    services: frozenset[Service]
-    pr_applications: PrAcceptance
-    notes: tuple[str, ...]  # English, translated through the catalogs
+    schedule_id: OptionalText = Field(alias="schedule")  # None: hours not published
+    services: Annotated[frozenset[Annotated[Service, BeforeValidator(choice(Service))]], Distinct]
+    pr_applications: Annotated[PrAcceptance, BeforeValidator(choice(PrAcceptance))]
+    notes: tuple[Text, ...]  # English, translated through the catalogs
     provenance: Provenance
-    main: bool = False
-    aliases: tuple[str, ...] = ()  # how people name it in questions, in any language
+
+    @field_validator("schedule_id")
+    @classmethod
+    def _known_schedule(cls, schedule_id: str | None, info: ValidationInfo) -> str | None:
+        known = (info.context or {}).get("schedules")
+        if schedule_id is not None and known is not None and schedule_id not in known:
+            names = ", ".join(sorted(known))
+            fail(f"refers to unknown schedule {schedule_id!r} (known: {names})")
+        return schedule_id
+
+    @model_validator(mode="after")
+    def _services_match_pr(self) -> Office:
+        takes_first = Service.FIRST_APPLICATION in self.services
+        pr = self.pr_applications
+        if takes_first and pr is PrAcceptance.UNKNOWN:
+            fail("is 'unknown' but services include first_application", "pr_applications")
+        if not takes_first and pr is not PrAcceptance.UNKNOWN:
+            fail(f"must include first_application when pr_applications is {pr!r}", "services")
+        return self
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Sourced):
     """A renewal, change, loss or card rule, with the numbers it depends on."""
 
-    id: str
-    text: str  # English, translated through the catalogs
+    id: Slug
+    text: Text  # English, translated through the catalogs
+    values: Values = Field(default_factory=dict)
     provenance: Provenance
-    values: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(Sourced):
     """One step of the application process."""
 
-    id: str
-    text: str
+    id: Slug
+    text: Text
     provenance: Provenance
 
 
-@dataclass(frozen=True, slots=True)
-class Pathway:
+class Pathway(Sourced):
     """An eligibility pathway (category) for permanent residence."""
 
-    id: str
-    title: str
-    summary: str
-    conditions: tuple[str, ...]
-    documents: tuple[str, ...]
-    notes: tuple[str, ...]
+    id: Slug
+    ref: Annotated[str, BeforeValidator(matching(r"^P[0-9]+$", "must look like P4"))]
+    title: Text
+    summary: Text
+    conditions: Annotated[tuple[Text, ...], Field(min_length=1)]
+    documents: tuple[Text, ...]
+    notes: tuple[Text, ...]
     provenance: Provenance
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(Sourced):
     """A hotline, official account or website."""
 
-    id: str
-    title: str
-    value: str
-    text: str
+    id: Slug
+    title: Text
+    value: Text
+    text: Text
     provenance: Provenance
 
 
@@ -197,3 +305,15 @@ class KnowledgeBase:
     def main_office(self) -> Office:
         """The main reception hall."""
         return next(o for o in self.offices if o.main)
+
+
+def _is_official(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "gov.cn" or host.endswith(".gov.cn")
+
+
+def _phone(raw: object) -> str:
+    phone = check_text(raw)
+    if not _PHONE_RE.match(phone):
+        fail(f"is not a phone number (digits only): {phone!r}")
+    return phone

@@ -7,10 +7,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
 from babel import Locale
+from pydantic import AfterValidator, Field
 
+from bot.knowledge.fields import Record, Slug, Text, WholeNumber, fail
+from bot.knowledge.files import DataFile
 from bot.knowledge.model import Office
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -36,6 +39,26 @@ def _contains(text: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text) is not None
 
 
+Words = Annotated[tuple[Text, ...], Field(min_length=1)]
+
+
+def _in_week(number: int) -> int:
+    if not 0 <= number <= 6:
+        fail(f"must be a weekday number from 0 (Monday) to 6 (Sunday), got {number}")
+    return number
+
+
+Weekday = Annotated[WholeNumber, AfterValidator(_in_week)]
+
+
+class LexiconFile(Record):
+    """data/lexicon.yaml: day words per language code; weekday words by number (0 = Monday)."""
+
+    today: dict[Slug, Words]
+    tomorrow: dict[Slug, Words]
+    weekdays: dict[Slug, dict[Weekday, Words]] = Field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """Day words in every language the bot speaks."""
@@ -47,9 +70,12 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         """Read data/lexicon.yaml and add every locale's weekday names from Babel."""
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        today = [fold(w) for words in document["today"].values() for w in words]
-        tomorrow = [fold(w) for words in document["tomorrow"].values() for w in words]
+        document = DataFile(path).validate(
+            LexiconFile,
+            {key: ("language", "") for key in ("today", "tomorrow", "weekdays")},
+        )
+        today = [fold(w) for words in document.today.values() for w in words]
+        tomorrow = [fold(w) for words in document.tomorrow.values() for w in words]
         weekdays: set[tuple[str, int]] = set()
         for code in BABEL_LOCALES:
             days = Locale.parse(code).days
@@ -59,9 +85,9 @@ class Lexicon:
                         word = fold(str(name)).strip()
                         if len(word) >= (2 if _CJK.search(word) else 3):
                             weekdays.add((word, int(number)))
-        for per_language in document.get("weekdays", {}).values():
+        for per_language in document.weekdays.values():
             for number, words in per_language.items():
-                weekdays.update((fold(w), int(number)) for w in words)
+                weekdays.update((fold(w), number) for w in words)
         ordered = sorted(weekdays, key=lambda item: -len(item[0]))  # longest names first
         return cls(tuple(today), tuple(tomorrow), tuple(ordered))
 

@@ -1,0 +1,144 @@
+"""Answers composed from the knowledge base, in the current language, each with its source.
+
+One module per subject (fees, opening hours, offices, card rules, the application, pathways,
+reminders); :data:`TOPICS` maps each menu topic to the function that answers it, and
+:class:`KnowledgeAnswers` puts them behind the core's Answers port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from bot.core.eligibility import CheckRule
+from bot.core.menu import Topic
+from bot.core.ports import Subscription
+from bot.core.types import Attachment, Outbound
+from bot.knowledge.answers import card, fees, offices, opening, pathways, process, reminders
+from bot.knowledge.answers.common import (
+    MAX_SOURCES,
+    Context,
+    TopicAnswer,
+    sources_footer,
+)
+from bot.knowledge.answers.offices import MAP_SEARCH
+from bot.knowledge.answers.reminders import LABELS, card_rules, label_text
+from bot.knowledge.hours import HolidayCalendar
+from bot.knowledge.model import KnowledgeBase, Office, Schedule
+from bot.knowledge.query import Lexicon
+
+__all__ = [
+    "LABELS",
+    "MAP_SEARCH",
+    "MAX_SOURCES",
+    "TOPICS",
+    "Context",
+    "KnowledgeAnswers",
+    "TopicAnswer",
+    "card_rules",
+    "label_text",
+    "sources_footer",
+]
+
+#: Every menu topic and the function that answers it.
+TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
+    {
+        Topic.FEES: fees.fees,
+        Topic.HOURS: opening.hours,
+        Topic.OPEN_NOW: opening.open_now,
+        Topic.ADDRESS: offices.address,
+        Topic.ELIGIBILITY: pathways.eligibility,
+        Topic.RENEWAL: card.renewal,
+        Topic.CHANGE: card.change,
+        Topic.LOSS: card.loss,
+        Topic.PROCESS: process.process,
+        Topic.COLLECTION: card.collection,
+        Topic.DOCUMENTS: process.documents,
+        Topic.PROCESSING_TIME: card.processing_time,
+        Topic.CONTACT: offices.contact,
+    }
+)
+
+
+class KnowledgeAnswers:
+    """Implements the core's Answers port over a loaded knowledge base."""
+
+    def __init__(
+        self, knowledge: KnowledgeBase, calendar: HolidayCalendar, lexicon: Lexicon
+    ) -> None:
+        self.card_rules = card_rules(knowledge)
+        self._context = Context(knowledge, calendar, lexicon, self.card_rules)
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base answered from."""
+        return self._context.knowledge
+
+    def topic(self, topic: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """The answer to one topic; `query` is the user's question, if they typed one."""
+        return TOPICS[topic](self._context, now, query)
+
+    # Reminders ---------------------------------------------------------------------------
+
+    def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
+        """The application window as an .ics file."""
+        return reminders.calendar_file(self._context, event_kind, event_date, label)
+
+    def reminder(self, kind: str, subscription: Subscription, now: dt.datetime) -> list[Outbound]:
+        """A reminder: what is due, what to bring, where and when, the fee, the source."""
+        return reminders.reminder(self._context, kind, subscription)
+
+    def renewal_now(
+        self, event_kind: str, event_date: dt.date, now: dt.datetime
+    ) -> list[Outbound]:
+        """The deadline is near or past: go now, with where, when, the fee and 12367."""
+        return reminders.renewal_now(self._context, event_kind, event_date, now)
+
+    # Fees and hours ----------------------------------------------------------------------
+
+    def fee_line(self, fee_id: str) -> str:
+        """One fee as `title: amount per person`."""
+        return fees.fee_line(self.knowledge, fee_id)
+
+    def describe_schedule(self, schedule: Schedule) -> str:
+        """`Monday to Friday, 08:30–17:30; Saturday, 08:30–12:30`: equal days grouped."""
+        return opening.describe_schedule(schedule)
+
+    def status_line(self, office: Office, now: dt.datetime) -> str:
+        """`Open now, until 17:00` or `Closed now. Opens Monday 09:00.` for one office."""
+        return opening.status_line(self._context, office, now)
+
+    def day_line(self, schedule: Schedule, day: dt.date) -> str:
+        """Whether and when an office opens on a given day, holidays included."""
+        return opening.day_line(self._context.calendar, schedule, day)
+
+    # Places ------------------------------------------------------------------------------
+
+    def office_card(self, office: Office, now: dt.datetime) -> list[Outbound]:
+        """One office: names, the Chinese address for a taxi, hours, phone, map."""
+        return offices.office_card(self._context, office, now)
+
+    def office_list(self, service: str | None) -> Outbound:
+        """The other offices (or only those offering a service), each a button to its card."""
+        return offices.office_list(self.knowledge, service)
+
+    def office(self, office_id: str, now: dt.datetime) -> list[Outbound]:
+        """One office's card; empty if there is no such office."""
+        return offices.office(self._context, office_id, now)
+
+    # Pathways ----------------------------------------------------------------------------
+
+    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway in full: summary, conditions, documents, notes and sources."""
+        return pathways.pathway(self.knowledge, pathway_id)
+
+    def pathway_list(self, page: int, size: int) -> Outbound:
+        """A page of pathway buttons with previous and next."""
+        return pathways.pathway_list(self.knowledge, page, size)
+
+    def eligibility_result(
+        self, fits: list[str], near: list[CheckRule], now: dt.datetime
+    ) -> list[Outbound]:
+        """The pathways that may fit, each with its conditions; or the closest and its gap."""
+        return pathways.eligibility_result(self.knowledge, fits, near)

@@ -1,0 +1,142 @@
+"""Who can apply: the eligibility topic, each pathway, the pathway list and the check's result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.core.eligibility import CheckRule
+from bot.core.text import _
+from bot.core.types import Button, Outbound
+from bot.knowledge.answers.common import Context, menu_button, related, with_footer
+from bot.knowledge.model import KnowledgeBase, Pathway
+
+
+def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
+    """The general conditions, how many pathways there are, and the way into the check."""
+    pathways = context.knowledge.pathways
+    general = _general(pathways)
+    lines = [_("Who can get permanent residence in Beijing:"), ""]
+    if general is not None:
+        lines.append(_(general.summary))
+        lines += [f"• {_(c)}" for c in general.conditions]
+        lines.append("")
+    lines.append(
+        _(
+            "There are {count} pathways, for example through family, work, talent, "
+            "investment or Chinese origin."
+        ).format(count=len(pathways) - 1)
+    )
+    lines.append(_authorities_decide())
+    provenances = [general.provenance] if general is not None else []
+    text = with_footer("\n".join(lines), provenances)
+    buttons = (
+        (Button(_("🧭 Which pathways may fit me?"), "elig"),),
+        (_all_pathways_button(),),
+        *related("documents", "process"),
+    )
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def pathway(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
+    """One pathway in full: summary, conditions, documents, notes and sources."""
+    found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
+    if found is None:
+        return []
+    lines = [_(found.title), "", _(found.summary), "", _("Conditions:")]
+    lines += [f"• {_(c)}" for c in found.conditions]
+    if found.documents:
+        lines += ["", _("Documents:")]
+        lines += [f"• {_(d)}" for d in found.documents]
+    if found.notes:
+        lines += ["", _("Good to know:")]
+        lines += [f"• {_(n)}" for n in found.notes]
+    lines += ["", _authorities_decide()]
+    text = with_footer("\n".join(lines), (found.provenance,))
+    buttons = ((_all_pathways_button(),), *related("documents", "process"))
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
+    """A page of pathway buttons with previous and next."""
+    pathways = [p for p in knowledge.pathways if p.id != "general"]
+    pages = max((len(pathways) + size - 1) // size, 1)
+    page = min(page, pages - 1)
+    shown = pathways[page * size : (page + 1) * size]
+    rows: list[tuple[Button, ...]] = [(Button(_(p.title), f"pw:{p.id}"),) for p in shown]
+    paging = []
+    if page > 0:
+        paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
+    if page < pages - 1:
+        paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
+    if paging:
+        rows.append(tuple(paging))
+    rows.append((Button(_("🧭 Which pathways may fit me?"), "elig"),))
+    text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
+        page=page + 1, pages=pages
+    )
+    return Outbound(text=text, buttons=tuple(rows))
+
+
+def eligibility_result(
+    knowledge: KnowledgeBase, fits: list[str], near: list[CheckRule]
+) -> list[Outbound]:
+    """The pathways that may fit, each with its conditions; or the closest and its gap."""
+    by_id = {p.id: p for p in knowledge.pathways}
+    general = by_id.get("general")
+    lines: list[str] = []
+    provenances = []
+    shown = [by_id[f] for f in fits if f in by_id]
+    if shown:
+        lines.append(_("Pathways that may fit you:"))
+        for fit in shown:
+            provenances.append(fit.provenance)
+            lines += ["", f"✅ {_(fit.title)}", _(fit.summary)]
+            lines += [f"• {_(c)}" for c in fit.conditions]
+    elif near:
+        lines.append(_("No pathway fits your answers exactly. The closest:"))
+        for rule in near:
+            closest = by_id[rule.pathway]
+            provenances.append(closest.provenance)
+            lines += ["", f"➖ {_(closest.title)}"]
+            if rule.missing:
+                lines.append(_("What is missing: {gap}").format(gap=_(rule.missing)))
+    else:
+        lines.append(_("None of the pathways fits your answers."))
+        lines.append(
+            _(
+                "Some people qualify through an outstanding contribution to China or "
+                "a special need of the state; ask 12367 about your case."
+            )
+        )
+    if general is not None:
+        lines += ["", _("Every applicant must also meet the general conditions:")]
+        lines += [f"• {_(c)}" for c in general.conditions]
+        provenances.append(general.provenance)
+    lines += [
+        "",
+        _(
+            "Next: open a pathway below for its documents, then confirm with the 12367 "
+            "hotline or a service centre. The authorities decide; this check is not a "
+            "decision."
+        ),
+    ]
+    text = with_footer("\n".join(lines), provenances)
+    targets = shown or [by_id[r.pathway] for r in near]
+    rows = tuple((Button("📄 " + _(p.title), f"pw:{p.id}"),) for p in targets)
+    buttons = (*rows, (_all_pathways_button(),), (menu_button(),))
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def _general(pathways: tuple[Pathway, ...]) -> Pathway | None:
+    return next((p for p in pathways if p.id == "general"), None)
+
+
+def _authorities_decide() -> str:
+    return _(
+        "The authorities decide each case. Ask 12367 or a service centre "
+        "before you prepare documents."
+    )
+
+
+def _all_pathways_button() -> Button:
+    return Button(_("📚 All pathways"), "pwl:0")

@@ -1,0 +1,55 @@
+"""The example phrasings the matcher learns from (data/intents/, data/pathway_intents/).
+
+bot.core.intents reads these files itself (the core imports nothing from here); this module
+validates the same files, so that a malformed one is reported with its file, intent and field
+instead of failing inside the matcher with a bare KeyError.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from bot.knowledge.fields import Record, Slug, Text
+from bot.knowledge.files import DataFile, KnowledgeError
+
+Phrases = tuple[Text, ...]
+
+
+class IntentExamples(Record):
+    """One intent in one language: example questions and the words that point to it."""
+
+    examples: Annotated[Phrases, Field(min_length=1)]
+    keywords: Phrases | None = None
+    strong_keywords: Phrases | None = None
+
+
+class OutOfScope(Record):
+    """Questions the bot must not take for any intent."""
+
+    examples: Phrases | None = None
+
+
+class ExampleFile(Record):
+    """One language's file: `intents: {name: {examples, keywords, strong_keywords}}`."""
+
+    language: Slug
+    intents: Annotated[dict[Slug, IntentExamples], Field(min_length=1)]
+    out_of_scope: OutOfScope | None = None
+    readings: dict[Text, Text] | None = None  # pinyin syllable -> the characters read so
+
+
+def check_examples(directory: Path) -> dict[str, ExampleFile]:
+    """Validate every `<language>.yaml` of a directory of examples, by language."""
+    files: dict[str, ExampleFile] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        file = DataFile(path, fast=True)
+        document = file.validate(ExampleFile, {"intents": ("intent", "")})
+        if document.language != path.stem:
+            file.fail(f"field 'language' is {document.language!r}, but the file is {path.name}")
+        files[document.language] = document
+    if not files:
+        raise KnowledgeError(f"{directory.parent.name}/{directory.name}: no example files")
+    return files
