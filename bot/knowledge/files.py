@@ -32,9 +32,9 @@ class DataFile:
     """One YAML file of data/: its label for messages and its parsed content.
 
     `list_key` and `kind` name the list of records a file holds (``fees``, ``fee``), so that
-    problems inside a record are told with the record's id. `fast` reads with libyaml, for
-    the large example files; the facts use the pure-Python reader, whose syntax errors are
-    placed more precisely.
+    problems inside a record are told with the record's id. Files are read with libyaml; a
+    file with a syntax error is read again with the pure-Python reader, whose errors are
+    placed more precisely (unless `fast`, for the large example files).
     """
 
     def __init__(
@@ -124,14 +124,20 @@ class DataFile:
 
     def _parse(self, text: str) -> object:
         try:
-            root = yaml.compose(text, Loader=self._loader)
-        except yaml.YAMLError as exc:
+            root = yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError as fast_exc:
+            # read again with the pure-Python reader, whose errors are placed more precisely
+            exc: yaml.YAMLError = fast_exc
+            try:
+                yaml.compose(text, Loader=self._loader)
+            except yaml.YAMLError as precise:
+                exc = precise
             where = self._locate(text, exc)
             self.fail(f"{where}YAML syntax error{_where(exc)}: {_problem(exc)}")
         if root is not None:
             self._scan(root, None, "")
         try:
-            return yaml.load(text, Loader=self._loader)
+            return yaml.load(text, Loader=_FAST_LOADER)
         except yaml.YAMLError as exc:
             self.fail(f"YAML error{_where(exc)}: {_problem(exc)}")
         except ValueError as exc:  # pragma: no cover - _scan reports these with their record
