@@ -21,10 +21,7 @@ from urllib.parse import urlencode
 from telegram import (
     Bot,
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
@@ -33,11 +30,16 @@ from telegram.error import (
     Conflict,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+# PTB builds RequestData from RequestParameter; the class is not exported (PTB is pinned to
+# 22.x, and tests/channels/test_telegram.py sends through it, so a change fails loudly).
+from telegram.request._requestparameter import RequestParameter
 
 from bot.app import BotApp
 from bot.core.dialogue import bot_commands
@@ -126,24 +128,6 @@ def chat_key(raw: dict[str, Any]) -> str:
     return "-"
 
 
-def to_markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """Inline keyboard for the buttons of an Outbound."""
-    if not buttons:
-        return None
-    rows = []
-    for row in buttons:
-        keys = []
-        for button in row:
-            if button.url:
-                keys.append(InlineKeyboardButton(button.label, url=button.url))
-                continue
-            if len(button.payload.encode()) > CALLBACK_DATA_LIMIT:
-                raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {button}")
-            keys.append(InlineKeyboardButton(button.label, callback_data=button.payload))
-        rows.append(keys)
-    return InlineKeyboardMarkup(rows)
-
-
 async def send_part(bot: Bot, chat_id: int | str, part: Outbound) -> None:
     """Send one part with one Bot API call: a text with its keyboard, a map pin or a file."""
     if part.venue is not None:
@@ -161,12 +145,67 @@ async def send_part(bot: Bot, chat_id: int | str, part: Outbound) -> None:
             chat_id, InputFile(attachment.content, filename=attachment.filename)
         )
     elif part.text:
-        await bot.send_message(
-            chat_id,
-            part.text,
-            reply_markup=to_markup(part.buttons),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
+        await send_text(bot, chat_id, part)
+
+
+async def send_text(bot: Bot, chat_id: int | str, part: Outbound) -> None:
+    """sendMessage through PTB's network layer, without building Telegram objects.
+
+    Replies are the bot's hottest path, and the Message that `Bot.send_message` parses from
+    every answer is never used: skipping it (and the markup objects) saves most of the cost
+    of a reply. Errors are PTB's own exceptions, as `Bot.send_message` would raise them.
+    """
+    values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": part.text,
+        "link_preview_options": {"is_disabled": True},
+    }
+    if part.buttons:
+        values["reply_markup"] = {"inline_keyboard": keyboard_json(part.buttons)}
+    data = RequestData([RequestParameter(k, v, None) for k, v in values.items()])
+    status, body = await bot.request.do_request(f"{bot.base_url}/sendMessage", "POST", data)
+    raise_for_answer(status, body)
+
+
+def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[dict[str, str]]]:
+    """The inline keyboard as Bot API JSON."""
+    rows = []
+    for row in buttons:
+        keys = []
+        for button in row:
+            if button.url:
+                keys.append({"text": button.label, "url": button.url})
+                continue
+            if len(button.payload.encode()) > CALLBACK_DATA_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {button}")
+            keys.append({"text": button.label, "callback_data": button.payload})
+        rows.append(keys)
+    return rows
+
+
+def raise_for_answer(status: int, body: bytes) -> None:
+    """Raise the PTB exception for a Bot API answer that is not a success."""
+    try:
+        answer = json.loads(body.decode("utf-8", "replace") or "null")
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("ok") and status == 200:
+        return
+    if not isinstance(answer, dict):
+        raise NetworkError(f"the Bot API answered HTTP {status} without JSON")
+    description = str(answer.get("description") or f"HTTP {status}")
+    retry = (answer.get("parameters") or {}).get("retry_after")
+    if status == 429 or retry is not None:
+        raise RetryAfter(dt.timedelta(seconds=int(retry or 1)))
+    if status == 403:
+        raise Forbidden(description)
+    if status == 400:
+        raise BadRequest(description)
+    if status in (401, 404):
+        raise InvalidToken(description)
+    if status == 409:
+        raise Conflict(description)
+    raise NetworkError(f"{description} ({status})")
 
 
 class TelegramNotifier:
@@ -382,20 +421,8 @@ class TelegramChannel:
         status, body = await self._poll_request.do_request(
             url, "POST", read_timeout=self.poll_timeout + 10.0
         )
-        answer = json.loads(body.decode("utf-8", "replace") or "null")
-        if not isinstance(answer, dict):
-            raise TelegramError(f"getUpdates answered HTTP {status} without JSON")
-        if status != 200 or not answer.get("ok"):
-            description = str(answer.get("description") or f"HTTP {status}")
-            retry = (answer.get("parameters") or {}).get("retry_after")
-            if status == 429 and retry is not None:
-                raise RetryAfter(dt.timedelta(seconds=int(retry)))
-            if status == 409:
-                raise Conflict(description)
-            if status in (401, 404):
-                raise InvalidToken(description)
-            raise TelegramError(description)
-        result = answer.get("result")
+        raise_for_answer(status, body)
+        result = json.loads(body.decode("utf-8", "replace")).get("result")
         if not isinstance(result, list):
             return []
         updates = [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]

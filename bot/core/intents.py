@@ -29,7 +29,9 @@ import heapq
 import math
 import operator
 import re
+import sys
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -288,6 +290,49 @@ class _Keyword:
     weight: float  # the bonus it brings
 
 
+class _PostingsBuilder:
+    """Collects (feature, example, weight) triples compactly while the index is built."""
+
+    def __init__(self) -> None:
+        self.features: dict[str, int] = {}
+        self.feature_of = array("i")
+        self.doc_of = array("i")
+        self.weight_of = array("d")
+
+    def add(self, feature: str, doc: int, weight: float) -> None:
+        """One example has the feature with this weight."""
+        k = self.features.setdefault(sys.intern(feature), len(self.features))
+        self.feature_of.append(k)
+        self.doc_of.append(doc)
+        self.weight_of.append(weight)
+
+    def build(self) -> _Postings:
+        """The triples sorted by feature, as two arrays and the bounds of each feature's run."""
+        features = np.frombuffer(self.feature_of, dtype=np.int32)
+        order = np.argsort(features, kind="stable")
+        bounds = np.searchsorted(features[order], np.arange(len(self.features) + 1))
+        return _Postings(
+            self.features,
+            bounds.tolist(),
+            np.frombuffer(self.doc_of, dtype=np.int32)[order],
+            np.frombuffer(self.weight_of, dtype=np.float64)[order],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """Per feature, the examples that have it and their weights: a run of two arrays.
+
+    A question's similarity to every example is then one weighted bincount over the runs of
+    its features, instead of a Python loop over the postings.
+    """
+
+    features: dict[str, int]  # feature -> its number
+    bounds: list[int]  # feature k's run is docs[bounds[k]:bounds[k + 1]]
+    docs: np.ndarray
+    weights: np.ndarray
+
+
 class Matcher:
     """Ranks intents for a question; built once at start-up from example phrasings."""
 
@@ -335,38 +380,22 @@ class Matcher:
         }
         self._default_idf = {lang: math.log(1 + size) + 1.0 for lang, size in sizes.items()}
         self._docs: list[_Doc] = []
-        postings_lists: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
         # features in over 30 % of a language's examples (and 20 of them) weigh little but cost
         # the most time; they still count in the vectors' lengths, only their products are skipped
         common = {
             language: {f for f, n in df.items() if n > max(_COMMON * sizes[language], 20)}
             for language, df in frequency.items()
         }
+        building: dict[str, _PostingsBuilder] = defaultdict(_PostingsBuilder)
         for intent, language, counts in raw:
             index = len(self._docs)
             self._docs.append(_Doc(intent, language))
-            postings = postings_lists[language]
+            builder = building[language]
             skipped = common[language]
             for feature, weight in self._weigh(counts, language).items():
                 if feature not in skipped:
-                    postings[feature].append((index, weight))
-        # per feature, the examples that have it and their weights, as slices of two arrays
-        # per language: a question's similarity to every example is then one weighted
-        # bincount instead of a Python loop over the postings
-        self._postings: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        for language, table in postings_lists.items():
-            flat = [entry for entries in table.values() for entry in entries]
-            indices = np.array([i for i, _ in flat], dtype=np.int32)
-            weights = np.array([w for _, w in flat], dtype=np.float64)
-            views: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            start = 0
-            for feature, entries in table.items():
-                end = start + len(entries)
-                views[feature] = (indices[start:end], weights[start:end])
-                start = end
-            self._postings[language] = views
+                    builder.add(feature, index, weight)
+        self._postings = {language: b.build() for language, b in building.items()}
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
@@ -534,11 +563,13 @@ class Matcher:
             postings = self._postings.get(language)
             if postings is None:
                 continue
+            ids, bounds = postings.features, postings.bounds
             for feature, weight in self._weigh(counts, language).items():
-                entry = postings.get(feature)
-                if entry is not None:
-                    indices.append(entry[0])
-                    products.append(entry[1] * weight)
+                k = ids.get(feature)
+                if k is not None:
+                    start, end = bounds[k], bounds[k + 1]
+                    indices.append(postings.docs[start:end])
+                    products.append(postings.weights[start:end] * weight)
         hits: list[tuple[int, float]] = []
         if indices:
             dot = np.bincount(
