@@ -99,6 +99,13 @@ def _translated(what: str) -> Iterator[None]:
         raise StoreError(f"{what}: {err}") from err
 
 
+def _not_before(moment: dt.datetime) -> dt.datetime:
+    """A retry time, rounded up to the second: never earlier than the platform asked."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return _utc(moment)
+
+
 def _utc(moment: dt.datetime) -> dt.datetime:
     """Aware UTC to the second, as SqliteStore stores it (naive means local, as there)."""
     return moment.astimezone(dt.UTC).replace(microsecond=0)
@@ -544,7 +551,7 @@ class PostgresStore:
         await self._write(
             "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = $1"
             " WHERE id = $2 AND status = 'claimed'",
-            _utc(not_before),
+            _not_before(not_before),
             reminder_id,
         )
 
@@ -572,7 +579,7 @@ class PostgresStore:
                 await db.execute(
                     "UPDATE reminders SET status = 'pending', claimed_at = NULL,"
                     " not_before = $1 WHERE id = $2",
-                    _utc(not_before),
+                    _not_before(not_before),
                     reminder_id,
                 )
         return False
@@ -729,7 +736,7 @@ class PostgresStore:
             " WHERE o.channel = item.channel AND o.chat_id = item.chat_id AND o.id <> $1"
             " AND o.claimed_until IS NOT NULL",
             item_id,
-            _utc(not_before),
+            _not_before(not_before),
         )
 
     async def outbox_drop(self, item_id: int) -> None:

@@ -48,6 +48,13 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+def _iso_not_before(moment: dt.datetime) -> str:
+    """A retry time, rounded up to the second: never earlier than the platform asked."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return _iso(moment)
+
+
 class SqliteStore:
     """Conversations, subscriptions and reminders in one SQLite file.
 
@@ -465,7 +472,7 @@ class SqliteStore:
         await self._write(
             "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = ?"
             " WHERE id = ? AND status = 'claimed'",
-            (_iso(not_before), reminder_id),
+            (_iso_not_before(not_before), reminder_id),
         )
 
     async def record_blocked(
@@ -499,7 +506,7 @@ class SqliteStore:
                 await db.execute(
                     "UPDATE reminders SET status = 'pending', claimed_at = NULL, not_before = ?"
                     " WHERE id = ?",
-                    (_iso(not_before), reminder_id),
+                    (_iso_not_before(not_before), reminder_id),
                 )
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
@@ -611,7 +618,7 @@ class SqliteStore:
         """Sending failed for a passing reason: try again from `not_before`."""
         await self._write(
             "UPDATE outbox SET not_before = ?, attempts = attempts + 1 WHERE id = ?",
-            (_iso(not_before), item_id),
+            (_iso_not_before(not_before), item_id),
         )
 
     async def outbox_drop(self, item_id: int) -> None:

@@ -121,6 +121,16 @@ async def test_outbox_retry_waits_and_counts_attempts(store: SqliteStore) -> Non
     await store.outbox_retry(404, LATER)  # unknown: nothing happens
 
 
+async def test_a_retry_is_never_earlier_than_asked(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a"], NOW)
+    (item,) = await store.outbox_pending("telegram", 10)
+    asked = NOW + dt.timedelta(seconds=1, microseconds=300_000)  # "retry after 1 s", mid-second
+    await store.outbox_retry(item.id, asked)
+    (again,) = await store.outbox_pending("telegram", 10)
+    assert again.not_before >= asked
+    assert again.not_before - asked < dt.timedelta(seconds=1)
+
+
 async def test_outbox_drop_and_done_remove_the_part(store: SqliteStore) -> None:
     await store.outbox_add("telegram", "1", ["a", "b", "c"], NOW)
     a, b, c = await store.outbox_pending("telegram", 10)
