@@ -119,14 +119,17 @@ class SqliteStore:
             raise
 
     async def _check(self) -> None:
-        """PRAGMA quick_check, and a write transaction that is rolled back (is it writable?)."""
+        """PRAGMA quick_check, and a write that is rolled back (is it writable?)."""
         async with self.db.execute("PRAGMA quick_check") as cursor:
             rows = [tuple(r) for r in await cursor.fetchall()]
         if rows != [("ok",)]:
             raise StoreError(f"the database is damaged ({rows[0][0] if rows else 'no answer'})")
-        if not self._read_only:
+        if not self._read_only:  # a real write, rolled back: a read-only file fails here
             await self.db.execute("BEGIN IMMEDIATE")
-            await self.db.execute("ROLLBACK")
+            try:
+                await self.db.execute("CREATE TABLE prbot_write_probe (x INTEGER)")
+            finally:
+                await self.db.execute("ROLLBACK")
 
     async def close(self) -> None:
         """Close the connection and release the lock (idempotent)."""
