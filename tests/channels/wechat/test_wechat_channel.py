@@ -289,3 +289,31 @@ async def test_template_reminder_after_a_restart_is_delivered_once(
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+async def test_a_reply_later_than_the_passive_budget_follows_through_the_api(
+    started: Chat, fake: FakeWeChatApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from bot.channels.wechat import channel as wechat_channel
+
+    monkeypatch.setattr(wechat_channel, "PASSIVE_BUDGET_SECONDS", 0.05)
+    engine = started.app.engine
+    handle = engine.handle
+
+    async def slow(*args: object, **kwargs: object) -> list[Outbound]:
+        await asyncio.sleep(0.3)
+        return await handle(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "handle", slow)
+    response = await started.client.post(
+        "/wechat", params=signed_query(TOKEN), content=text_xml("oSlow", "/fees", 77)
+    )
+    assert response.text == "success"  # answered in time, so WeChat does not retry
+    for _ in range(100):
+        if fake.of("/cgi-bin/message/custom/send"):
+            break
+        await asyncio.sleep(0.05)
+    [call] = fake.of("/cgi-bin/message/custom/send")
+    assert call.json()["touser"] == "oSlow" and "1,500" in call.json()["text"]["content"]

@@ -34,9 +34,14 @@ def msg_id() -> int:
     return next(_ids)
 
 
+_followers: list[str] = []
+
+
 def openid() -> str:
-    """A fresh follower."""
-    return "o" + uuid.uuid4().hex[:27]
+    """A fresh follower (remembered, to check that no log line names one)."""
+    user = "o" + uuid.uuid4().hex[:27]
+    _followers.append(user)
+    return user
 
 
 class Served:
@@ -85,6 +90,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             assert bot.stop() == 0
             log = (tmp / "serve.log").read_text(encoding="utf-8")
             assert "Traceback" not in log
+            assert "INFO" in log  # the log was written at INFO...
+            assert not [user for user in _followers if user in log]  # ...without any openid
+            assert "办公时间" not in log and "2027-06-15" not in log  # ...and without text
 
 
 @pytest.fixture(scope="module")
