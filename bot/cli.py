@@ -15,6 +15,7 @@ from bot.config import PROJECT_ROOT, ConfigError, Settings
 
 if TYPE_CHECKING:
     from bot.app import BotApp
+    from bot.runtime import Channel
     from bot.storage.sqlite import SqliteStore
 
 CONNECT_HINT = (
@@ -31,6 +32,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser(
+        "serve",
+        help="run the HTTP server (WeChat callbacks, /healthz), reminders and Telegram polling",
+    )
+    sub.add_parser("wechat-menu", help="publish the WeChat custom menu (needs WECHAT_* settings)")
     sub.add_parser("console", help="chat with the bot in this terminal, offline")
     sub.add_parser("check", help="load data, catalogs and settings, then exit")
     evaluate = sub.add_parser("evaluate", help="matcher accuracy on the labelled questions")
@@ -89,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    if mode == "wechat-menu":
+        return publish_wechat_menu(settings)
+
     from bot.app import build_app
     from bot.knowledge.loader import KnowledgeError
 
@@ -124,13 +133,46 @@ def main(argv: list[str] | None = None) -> int:
     return serve(app, mode)
 
 
+def publish_wechat_menu(settings: Settings) -> int:
+    """Publish the WeChat custom menu; one line and exit code 1 when it fails."""
+    if settings.wechat is None:
+        print("prbot: the WeChat menu was not published: WECHAT_TOKEN is not set", file=sys.stderr)
+        return 1
+    from bot.channels.wechat.api import WeChatApi, WeChatApiError, WeChatUnavailable
+    from bot.channels.wechat.channel import build_menu
+    from bot.i18n import load_translators
+
+    wechat = settings.wechat
+    try:
+        chinese = load_translators(settings.locales_dir)["zh"]
+    except (OSError, KeyError) as err:
+        print(f"prbot: the WeChat menu was not published: no Chinese catalog ({err})")
+        return 1
+    menu = build_menu(chinese.gettext)
+
+    async def publish() -> None:
+        async with WeChatApi(wechat.app_id, wechat.app_secret, wechat.api_url) as api:
+            await api.create_menu(menu)
+
+    try:
+        asyncio.run(publish())
+    except (WeChatApiError, WeChatUnavailable) as err:
+        print(f"prbot: the WeChat menu was not published: {err}", file=sys.stderr)
+        return 1
+    count = sum(len(button["sub_button"]) for button in menu["button"])
+    print(f"WeChat menu published: {len(menu['button'])} menus, {count} items")
+    return 0
+
+
 def serve(app: BotApp, mode: str) -> int:
     """Run the channels of `mode` until end of input, SIGINT or SIGTERM; the exit code.
 
-    A database that cannot be used ends the start-up with one line and exit code 1.
+    `serve` runs the HTTP server with the web channels (WeChat), Telegram polling when a
+    token is set, and the reminder loop, all in one runtime. A database that cannot be used,
+    or a port that cannot be listened on, ends the start-up with one line and exit code 1.
     """
     from bot.core.ports import StoreError
-    from bot.runtime import Channel, Runtime
+    from bot.runtime import Runtime
 
     # Everything loaded so far (facts, catalogs, the matcher's index) lives as long as the
     # process: keep it out of the garbage collector's scans, which otherwise cost milliseconds
@@ -147,6 +189,8 @@ def serve(app: BotApp, mode: str) -> int:
             from bot.channels.console import ConsoleChannel
 
             channels = [ConsoleChannel(app, on_end=stop.set)]
+        elif mode == "serve":
+            channels = serve_channels(app)
         else:
             from bot.channels.telegram import TelegramChannel
 
@@ -161,7 +205,42 @@ def serve(app: BotApp, mode: str) -> int:
         where = app.settings.database_label
         print(f"prbot: cannot use the database at {where}: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        settings = app.settings
+        print(
+            f"prbot: cannot listen on {settings.http_host}:{settings.http_port} "
+            f"(PRBOT_HTTP_HOST, PRBOT_HTTP_PORT): {err}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def serve_channels(app: BotApp) -> list[Channel]:
+    """The channels of `prbot serve`: WeChat if configured, Telegram if a token is set, and
+    the HTTP server last, so the channels whose routes it serves are ready before it listens."""
+    from bot.web import WebChannel, WebServer
+
+    settings = app.settings
+    channels: list[Channel] = []
+    web: list[WebChannel] = []
+    if settings.wechat is not None:
+        from bot.channels.wechat.channel import WeChatChannel
+
+        wechat = WeChatChannel(app, settings.wechat)
+        channels.append(wechat)
+        web.append(wechat)
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(app))
+    if not channels:
+        logging.getLogger(__name__).warning(
+            "no channel is configured (WECHAT_TOKEN, TELEGRAM_BOT_TOKEN): only /healthz and "
+            "the reminder loop run"
+        )
+    channels.append(WebServer(settings.http_host, settings.http_port, web))
+    return channels
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,11 @@ from bot.reminders.dispatcher import DispatchSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_WECHAT_API_URL = "https://api.weixin.qq.com"
+# What a reminder's template message says, by role; the template's own field names are set by
+# WECHAT_TEMPLATE_FIELDS as role=field pairs (docs/wechat.md).
+TEMPLATE_ROLES = ("title", "card", "deadline", "action", "note")
+DEFAULT_TEMPLATE_FIELDS = "title=first,card=keyword1,deadline=keyword2,action=keyword3,note=remark"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -29,6 +37,19 @@ def default_database() -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class WeChatSettings:
+    """One WeChat Official Account: callback token, API credentials, safe mode, template."""
+
+    token: str
+    app_id: str
+    app_secret: str
+    encoding_aes_key: str | None = None  # set: safe mode (encrypted callbacks and replies)
+    api_url: str = DEFAULT_WECHAT_API_URL
+    template_id: str | None = None  # the template message reminders are sent with
+    template_fields: tuple[tuple[str, str], ...] = ()  # (role, the template's field name)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the bot needs to start."""
 
@@ -40,6 +61,9 @@ class Settings:
     locales_dir: Path
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     database_url: str | None = None  # postgresql://…; None: the SQLite file `database`
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    wechat: WeChatSettings | None = None
 
     @property
     def database_label(self) -> str:
@@ -106,8 +130,17 @@ class Settings:
             interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
             limits=limits == "on",
         )
+        http_host = values.get("PRBOT_HTTP_HOST", "").strip() or "0.0.0.0"
+        if any(c.isspace() or c in "/:" for c in http_host.replace("::", "")):
+            raise ConfigError(f"PRBOT_HTTP_HOST must be a host name or address, got {http_host!r}")
+        port_raw = values.get("PRBOT_HTTP_PORT", "").strip() or "8080"
+        if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
+            raise ConfigError(f"PRBOT_HTTP_PORT must be a port number (0-65535), got {port_raw!r}")
         return cls(
             dispatch=dispatch,
+            http_host=http_host,
+            http_port=int(port_raw),
+            wechat=_wechat(values),
             telegram_token=token,
             telegram_api_url=api_url,
             database=database,
@@ -121,6 +154,70 @@ class Settings:
     def log_level_number(self) -> int:
         """The logging module's number for the level."""
         return int(getattr(logging, self.log_level))
+
+
+def _wechat(values: Mapping[str, str]) -> WeChatSettings | None:
+    """The WeChat settings; None when WECHAT_TOKEN is not set (the channel is off)."""
+    token = values.get("WECHAT_TOKEN", "").strip()
+    if not token:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+        raise ConfigError("WECHAT_TOKEN must be 3 to 32 letters or digits (as WeChat requires)")
+    app_id = values.get("WECHAT_APP_ID", "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{4,64}", app_id):
+        raise ConfigError("WECHAT_APP_ID must be set to the account's AppID (e.g. wx0123...)")
+    secret = values.get("WECHAT_APP_SECRET", "").strip()
+    if not secret or any(c.isspace() for c in secret):
+        raise ConfigError("WECHAT_APP_SECRET must be set to the account's AppSecret")
+    aes_key = values.get("WECHAT_ENCODING_AES_KEY", "").strip() or None
+    if aes_key is not None:
+        try:
+            valid = (
+                len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
+            )
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigError(
+                "WECHAT_ENCODING_AES_KEY must be the 43-character EncodingAESKey from the "
+                "account's settings"
+            )
+    api_url = values.get("WECHAT_API_URL", "").strip().rstrip("/") or DEFAULT_WECHAT_API_URL
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"WECHAT_API_URL must be an http(s) URL such as {DEFAULT_WECHAT_API_URL}, "
+            f"got {api_url!r}"
+        )
+    template_id = values.get("WECHAT_TEMPLATE_ID", "").strip() or None
+    if template_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", template_id):
+        raise ConfigError("WECHAT_TEMPLATE_ID must be a template ID (letters, digits, - and _)")
+    return WeChatSettings(
+        token=token,
+        app_id=app_id,
+        app_secret=secret,
+        encoding_aes_key=aes_key,
+        api_url=api_url,
+        template_id=template_id,
+        template_fields=_template_fields(values.get("WECHAT_TEMPLATE_FIELDS", "")),
+    )
+
+
+def _template_fields(raw: str) -> tuple[tuple[str, str], ...]:
+    """`role=field,...` pairs: which template field carries which part of a reminder."""
+    pairs: list[tuple[str, str]] = []
+    for item in (raw.strip() or DEFAULT_TEMPLATE_FIELDS).split(","):
+        role, sep, name = (part.strip() for part in item.partition("="))
+        if not sep or role not in TEMPLATE_ROLES or not re.fullmatch(r"[A-Za-z0-9_]{1,32}", name):
+            raise ConfigError(
+                "WECHAT_TEMPLATE_FIELDS must be role=field pairs separated by commas, roles "
+                f"among {', '.join(TEMPLATE_ROLES)} (e.g. {DEFAULT_TEMPLATE_FIELDS}); "
+                f"got {item.strip()!r}"
+            )
+        if role in dict(pairs):
+            raise ConfigError(f"WECHAT_TEMPLATE_FIELDS names the role {role!r} twice")
+        pairs.append((role, name))
+    return tuple(pairs)
 
 
 def _positive(values: Mapping[str, str], name: str, default: float, maximum: float) -> float:

@@ -320,9 +320,17 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("fb"), record_feedback),
         Route(ButtonPress("oc"), show_office, State.MAIN),
         Route(ButtonPress("of"), filter_offices, State.MAIN),
-        Route(Command("remind"), remind.start_reminder, goes_to=(wizard.EVENT,), personal=True),
         Route(
-            ButtonPress("remind"), remind.start_reminder, goes_to=(wizard.EVENT,), personal=True
+            Command("remind"),
+            remind.start_reminder,
+            goes_to=(wizard.EVENT, State.MAIN),
+            personal=True,
+        ),
+        Route(
+            ButtonPress("remind"),
+            remind.start_reminder,
+            goes_to=(wizard.EVENT, State.MAIN),
+            personal=True,
         ),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
         Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),

@@ -47,12 +47,13 @@ class Services:
 
 @dataclass(slots=True)
 class Turn:
-    """One update being handled: the input, the conversation and the services."""
+    """One update being handled: the input, the conversation, the services, the channel."""
 
     inbound: Inbound
     conversation: Conversation
     services: Services
     argument: str = ""
+    caps: Capabilities = TELEGRAM  # what the channel can show and deliver
 
     @property
     def now(self) -> dt.datetime:
@@ -305,7 +306,7 @@ class Engine:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
-            turn = Turn(inbound, conversation, self._services)
+            turn = Turn(inbound, conversation, self._services, caps=caps)
             reply, route = await self._dispatch(turn, private_chat_url)
             if reply.next_state is not None:
                 if reply.next_state not in route.targets(conversation.state):

@@ -67,6 +67,8 @@ def _today(turn: Turn) -> dt.date:
 async def start_reminder(turn: Turn) -> Reply:
     """Ask what the reminder is about: expiry, a change of details, or a lost card."""
     turn.conversation.data = {}
+    if not turn.caps.reminders:
+        return not_available()
     text = _(
         "I can remind you before your card must be renewed: a card is renewed within one "
         "month before it expires, and after a change of card details a new card is applied "
@@ -79,6 +81,16 @@ async def start_reminder(turn: Turn) -> Reply:
         _cancel_row(),
     )
     return Reply((Outbound(text=text, buttons=buttons),), RemindState.EVENT)
+
+
+def not_available() -> Reply:
+    """The channel cannot deliver reminders: say so rather than pretend to keep one."""
+    text = _(
+        "Renewal reminders are not set up for this chat app yet, so I cannot keep one for you "
+        "here. Please note the date yourself: a card is renewed within one month before it "
+        "expires."
+    )
+    return Reply((menu_message(text),), "main")
 
 
 async def choose_event(turn: Turn) -> Reply:
@@ -253,7 +265,7 @@ async def save_subscription(turn: Turn) -> Reply:
     """Store the subscription and its reminders; send the window as a calendar file."""
     data = turn.conversation.data
     pending = _pending(data)
-    if pending is None:
+    if pending is None or not turn.caps.reminders:
         return await start_reminder(turn)
     event, chosen = pending
     label = str(data.get("label", "self"))

@@ -41,6 +41,7 @@ class Capabilities:
     files: bool = True  # documents such as the calendar file
     locations: bool = True  # a map pin
     several_messages: bool = True  # False: everything in one message, cut at the limit
+    reminders: bool = True  # False: this channel cannot deliver reminders (not configured)
 
 
 TELEGRAM = Capabilities()

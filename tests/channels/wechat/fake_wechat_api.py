@@ -8,9 +8,11 @@ an errcode or an HTTP status.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,7 +51,7 @@ class FakeWeChatApi:
         self._issued = 0
         self._current: str | None = None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -78,6 +80,17 @@ class FakeWeChatApi:
     def of(self, path: str) -> list[Call]:
         """The calls to one path."""
         return [call for call in self.calls if call.path == path]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The calls to `path` once there are at least `count` (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.of(path)
+            if len(calls) >= count:
+                return calls
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(calls)} call(s) of {path}, expected {count}")
+            time.sleep(0.02)
 
     @property
     def token_refreshes(self) -> int:
@@ -184,5 +197,71 @@ class FakeWeChatApi:
         return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    """Many callers at once (the benchmark's followers): a deep accept queue, and a caller that
+    hangs up (a timed-out request) is not an error worth a traceback."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 def _encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+# The other direction: callbacks as WeChat's servers send them to the bot. ----------------
+
+
+def signed_query(token: str, timestamp: int | None = None, nonce: str = "") -> dict[str, str]:
+    """signature, timestamp and nonce as WeChat puts them on every callback URL."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted((token, stamp, nonce))).encode()).hexdigest()
+    return {"signature": signature, "timestamp": stamp, "nonce": nonce}
+
+
+def text_xml(
+    openid: str,
+    content: str,
+    msg_id: int | str,
+    create_time: int | None = None,
+    account: str = "gh_prbot",
+) -> str:
+    """A text message callback body."""
+    stamp = int(time.time()) if create_time is None else create_time
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{stamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+
+
+def event_xml(
+    openid: str,
+    event: str,
+    key: str = "",
+    create_time: int | None = None,
+    account: str = "gh_prbot",
+) -> str:
+    """An event callback body (subscribe, unsubscribe, CLICK, VIEW...)."""
+    stamp = int(time.time()) if create_time is None else create_time
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{stamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[{key}]]></EventKey></xml>"
+    )
+
+
+def media_xml(openid: str, msg_type: str, msg_id: int, account: str = "gh_prbot") -> str:
+    """An image, voice, location... callback body (only the common fields matter here)."""
+    return (
+        f"<xml><ToUserName><![CDATA[{account}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[{msg_type}]]></MsgType><MsgId>{msg_id}</MsgId></xml>"
+    )
