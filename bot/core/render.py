@@ -85,7 +85,7 @@ def render(
 
 
 def _number_buttons(message: Outbound, options: list[dict[str, str]]) -> Outbound:
-    """Buttons as lines "1 · label"; links as "label: url". Numbers run on across messages."""
+    """Buttons as lines "Reply 1 for label"; links as "label: url". Numbers run on."""
     if not message.buttons:
         return message
     lines: list[str] = []
@@ -96,9 +96,9 @@ def _number_buttons(message: Outbound, options: list[dict[str, str]]) -> Outboun
                 continue
             number = str(len(options) + 1)
             options.append({"n": number, "label": button.label, "payload": button.payload})
-            lines.append(f"{number} · {button.label}")
-    if any(not b.url for row in message.buttons for b in row):
-        lines.insert(0, _("Reply with a number:"))
+            # Translators: one numbered option of a chat without buttons, e.g. "Reply 1 for 💰
+            # Fees"; the user answers with the number (or the option's words).
+            lines.append(_("Reply {number} for {label}").format(number=number, label=button.label))
     return dataclasses.replace(message, text=_join(message.text, "\n".join(lines)), buttons=())
 
 

@@ -32,12 +32,13 @@ def test_buttons_render_as_numbered_lines() -> None:
         [Outbound("Pick", ((Button("A", "t:a"), Button("B", "t:b")),))], CONSOLE
     )
     text = show(parts)
-    assert "1 · A" in text and "2 · B" in text
+    assert "Reply 1 for A" in text and "Reply 2 for B" in text
     assert options[1] == {"n": "2", "label": "B", "payload": "t:b"}
 
 
 def _number_of(menu: str, label: str) -> str:
-    return next(line.split(" · ")[0] for line in menu.splitlines() if label in line)
+    line = next(line for line in menu.splitlines() if label in line)
+    return line.removeprefix("Reply ").split(" for ")[0]
 
 
 async def test_typing_a_number_or_the_words_presses_the_button(app: BotApp) -> None:
@@ -45,7 +46,7 @@ async def test_typing_a_number_or_the_words_presses_the_button(app: BotApp) -> N
     menu = await console.exchange("/start")
     assert "1,500" in await console.exchange(_number_of(menu, "Fees"))
     menu = await console.exchange("/start")
-    label = next(line for line in menu.splitlines() if "Fees" in line).split(" · ", 1)[1]
+    label = next(line for line in menu.splitlines() if "Fees" in line).split(" for ", 1)[1]
     assert "1,500" in await console.exchange(label.lower())
 
 

@@ -29,7 +29,8 @@ def test_without_buttons_options_become_numbered_lines_across_messages() -> None
     parts, options = render(messages, NO_BUTTONS)
     assert [o["payload"] for o in options] == ["t:fees", "t:hours", "cancel"]
     text = "\n".join(p.text for p in parts)
-    assert "1 · 💰 Fees" in text and "2 · 🕘 Hours" in text and "3 · ❌ Cancel" in text
+    assert "Reply 1 for 💰 Fees" in text and "Reply 2 for 🕘 Hours" in text
+    assert "Reply 3 for ❌ Cancel" in text
     assert "Map: https://example.org/map" in text
     assert all(not p.buttons for p in parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -99,8 +100,9 @@ async def started(
 
 def _option(content: str, words: str) -> str:
     for line in content.splitlines():
-        if words in line and line.split(" ")[0].isdigit():
-            return line.split(" ")[0]
+        number = re.search(r"\d+", line)
+        if words in line and number is not None:
+            return number.group()
     raise AssertionError(f"no option {words!r} in {content!r}")
 
 
