@@ -100,7 +100,6 @@ class BotProcess:
 
     def stderr(self) -> str:
         """Everything written to stderr so far."""
-        self._stderr.flush()
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def stderr_lines(self) -> list[str]:
@@ -257,6 +256,8 @@ class ExclusiveLock:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait(timeout=10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
     def __enter__(self) -> ExclusiveLock:
         return self
