@@ -207,18 +207,34 @@ class PerChatBotApi(FakeBotApi):
     def __init__(self, port: int | None = None) -> None:
         super().__init__()
         self.chat_failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.send_times: list[tuple[float, str, int]] = []  # (monotonic, chat id, status)
+        # When set, an injected failure is answered once the wall clock's fraction of a second
+        # reaches this value (e.g. 0.5), so that rounding to whole seconds shows every time.
+        self.align_failures: float | None = None
         if port is not None:
             self._server.server_close()
             self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
             self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if method.startswith("send"):
-            with self._lock:
-                queued = self.chat_failures.get(str(params.get("chat_id")))
-                if queued:
-                    return queued.pop(0)
-        return super().answer(method, params)
+        if not method.startswith("send"):
+            return super().answer(method, params)
+        chat = str(params.get("chat_id"))
+        with self._lock:
+            queued = self.chat_failures.get(chat)
+            failure = queued.pop(0) if queued else None
+        if failure is not None and self.align_failures is not None:
+            time.sleep((self.align_failures - time.time() % 1.0) % 1.0)
+        with self._lock:
+            answer = failure or super().answer(method, params)
+            self.send_times.append((time.monotonic(), chat, answer[0]))
+        return answer
+
+    def gaps(self, chat: str) -> list[float]:
+        """Seconds between one chat's successive send attempts."""
+        with self._lock:
+            moments = [moment for moment, c, _status in self.send_times if c == chat]
+        return [later - earlier for earlier, later in itertools.pairwise(moments)]
 
 
 class ExclusiveLock:
