@@ -292,12 +292,12 @@ def create_database(path: Path) -> None:
     asyncio.run(make())
 
 
-def seed_reminders(path: Path, chat_ids: list[int], due_at: dt.datetime | None = None) -> None:
-    """Subscribers with one 'window_open' reminder each, due at `due_at` (an hour ago)."""
+def seed_reminders(path: Path, chat_ids: list[int], *, in_future: bool = False) -> None:
+    """Subscribers with one 'window_open' reminder each, due an hour ago (or in an hour)."""
 
     async def seed() -> None:
         now = dt.datetime.now(dt.UTC)
-        due = due_at or now - dt.timedelta(hours=1)
+        due = now + dt.timedelta(hours=1 if in_future else -1)
         async with SqliteStore(path) as store:
             for chat_id in chat_ids:
                 chat = str(chat_id)
