@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +12,7 @@ from tests.channels.bot_api_server import FakeBotApi
 from tests.channels.fake_bot_api import BOT_USER
 from tests.faults.helpers import (
     make_due_now,
+    push_all,
     running_bot,
     seed_reminders,
     sends,
@@ -21,7 +22,7 @@ from tests.faults.helpers import (
     wait_until,
 )
 
-BLOCKER, OTHER = 630_001, 630_002
+BLOCKER, SLOW_BLOCKER, OTHER = 630_001, 630_003, 630_002
 
 
 def _kicked(chat_id: int, update_id: int) -> dict[str, object]:
@@ -38,44 +39,57 @@ def _kicked(chat_id: int, update_id: int) -> dict[str, object]:
     }
 
 
-def _block_then_write(tmp_path: Path, send_delay: float) -> tuple[list[str], str]:
-    """Block, let the reminders fall due, write /fees; the blocker's texts and the reminder."""
+@pytest.fixture(scope="module")
+def blocked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One bot run: two users block the bot, their reminders fall due, then each writes /fees
+    (the second with a slow Bot API, a second a call). What each chat got, and when."""
+    tmp_path = tmp_path_factory.mktemp("blocked")
     database = tmp_path / "blocked.sqlite3"
-    # Both reminders are due only later; they are made due once the block was handled.
-    seed_reminders(database, [BLOCKER, OTHER], in_future=True)
+    # The reminders are due only later; they are made due once the blocks were handled.
+    seed_reminders(database, [BLOCKER, SLOW_BLOCKER, OTHER], in_future=True)
     with (
         FakeBotApi() as api,
         running_bot(api.base_url, database, tmp_path, PRBOT_REMINDER_INTERVAL="0.5") as bot,
     ):
         wait_polling(api, bot)
-        api.push_update(_kicked(BLOCKER, 931_001))
-        wait_until(lambda: "reminders are paused" in bot.stderr(), 20, "the block handled")
-        make_due_now(database, [BLOCKER, OTHER])
+        push_all(api, [_kicked(BLOCKER, 931_001), _kicked(SLOW_BLOCKER, 931_002)])
+        wait_until(
+            lambda: bot.stderr().count("reminders are paused") == 2, 20, "the blocks handled"
+        )
+        make_due_now(database, [BLOCKER, SLOW_BLOCKER, OTHER])
 
-        # The other chat's reminder comes; then a few more sweeps: none for the blocker.
+        # The other chat's reminder comes; then a few more sweeps.
         wait_until(lambda: str(OTHER) in texts_by_chat(api), 20, "the other reminder")
         time.sleep(1.5)
-        assert str(BLOCKER) not in texts_by_chat(api)
-        assert all(str(p["chat_id"]) != str(BLOCKER) for _m, p in sends(api))
+        while_blocked = [str(p["chat_id"]) for _m, p in sends(api)]
         reminder = texts_by_chat(api)[str(OTHER)][0]
 
-        api.send_delay = send_delay
-        api.push_update(text_update(BLOCKER, "/fees", update_id=931_002))
-        wait_until(
-            lambda: (
-                reminder in texts_by_chat(api).get(str(BLOCKER), [])
-                and any("Fees for" in t for t in texts_by_chat(api)[str(BLOCKER)])
-            ),
-            20,
-            "the reply and the held reminder",
-        )
+        def answered(chat: int) -> bool:
+            texts = texts_by_chat(api).get(str(chat), [])
+            return reminder in texts and any("Fees for" in t for t in texts)
+
+        api.push_update(text_update(BLOCKER, "/fees", update_id=931_003))
+        wait_until(lambda: answered(BLOCKER), 20, "the reply and the held reminder")
+        api.send_delay = 1.0
+        api.push_update(text_update(SLOW_BLOCKER, "/fees", update_id=931_004))
+        wait_until(lambda: answered(SLOW_BLOCKER), 20, "the slow reply and the held reminder")
         time.sleep(0.5)
         assert bot.terminate() == 0, bot.stderr()
-    return texts_by_chat(api)[str(BLOCKER)], reminder
+    replies = texts_by_chat(api)
+    return {
+        "while_blocked": while_blocked,
+        "reminder": reminder,
+        "texts": replies[str(BLOCKER)],
+        "slow_texts": replies[str(SLOW_BLOCKER)],
+    }
 
 
-def test_a_blocked_chat_gets_no_reminder_until_the_user_writes_again(tmp_path: Path) -> None:
-    texts, reminder = _block_then_write(tmp_path, send_delay=0.0)
+def test_a_blocked_chat_gets_no_reminder_until_the_user_writes_again(
+    blocked: dict[str, Any],
+) -> None:
+    assert str(BLOCKER) not in blocked["while_blocked"]
+    assert str(SLOW_BLOCKER) not in blocked["while_blocked"]
+    texts, reminder = blocked["texts"], blocked["reminder"]
     assert texts[0].startswith("Welcome back"), texts[0]
     assert sum("Fees for" in text for text in texts) == 1, texts
     assert texts.count(reminder) == 1, texts
@@ -87,10 +101,10 @@ def test_a_blocked_chat_gets_no_reminder_until_the_user_writes_again(tmp_path: P
     "wait in the outbox: a sweep between two parts puts the reminder inside the reply",
     strict=True,
 )
-def test_the_held_reminder_comes_after_the_whole_reply(tmp_path: Path) -> None:
+def test_the_held_reminder_comes_after_the_whole_reply(blocked: dict[str, Any]) -> None:
     """With a slow Bot API (a second a call), the reply 'Welcome back' + answer is still one
     reply: the reminder follows it, it does not cut it in two."""
-    texts, reminder = _block_then_write(tmp_path, send_delay=1.0)
+    texts, reminder = blocked["slow_texts"], blocked["reminder"]
     assert texts[0].startswith("Welcome back"), texts[0]
     fees = next(i for i, text in enumerate(texts) if "Fees for" in text)
     assert fees < texts.index(reminder), texts
