@@ -208,6 +208,7 @@ class PerChatBotApi(FakeBotApi):
         super().__init__()
         self.chat_failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.send_times: list[tuple[float, str, int]] = []  # (monotonic, chat id, status)
+        self.delivered: list[tuple[str, str, str]] = []  # (chat id, method, text) accepted
         # When set, an injected failure is answered once the wall clock's fraction of a second
         # reaches this value (e.g. 0.5), so that rounding to whole seconds shows every time.
         self.align_failures: float | None = None
@@ -228,7 +229,14 @@ class PerChatBotApi(FakeBotApi):
         with self._lock:
             answer = failure or super().answer(method, params)
             self.send_times.append((time.monotonic(), chat, answer[0]))
+            if answer[0] == 200:
+                self.delivered.append((chat, method, str(params.get("text", ""))))
         return answer
+
+    def delivered_texts(self, chat: str) -> list[str]:
+        """The sendMessage texts one chat really got (refused attempts left out), in order."""
+        with self._lock:
+            return [t for c, m, t in self.delivered if c == chat and m == "sendMessage"]
 
     def gaps(self, chat: str) -> list[float]:
         """Seconds between one chat's successive send attempts."""

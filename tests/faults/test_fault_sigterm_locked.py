@@ -32,6 +32,7 @@ def test_sigterm_while_the_database_is_locked_exits_0_within_10_s(tmp_path: Path
                 returncode = bot.terminate(timeout=15)
                 took = time.monotonic() - started
             assert returncode == 0, bot.stderr()
+            print(f"\nSIGTERM while locked: exit {returncode} after {took:.1f} s")
             assert took < 10.0, f"SIGTERM took {took:.1f} s"
             assert traceback_free(bot.stderr()), bot.stderr()
 
