@@ -318,6 +318,10 @@ class DeliveryStore(Protocol):
         """The part can never be delivered (the chat is gone or the request is invalid)."""
         ...
 
+    async def outbox_waiting(self, channel: str, chat_id: str) -> bool:
+        """True while replies to this chat wait to be sent (a reminder then waits too)."""
+        ...
+
 
 class Store(ConversationStore, SubscriptionStore, FeedbackStore, DeliveryStore, Protocol):
     """Everything the engine and the reminder loop keep: one SQLite file in production."""

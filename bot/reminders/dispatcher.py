@@ -83,6 +83,8 @@ def standard_reminder(
 
 Sleep = Callable[[float], Awaitable[None]]
 
+OUTBOX_WAIT = dt.timedelta(seconds=10)  # a reminder waits this long behind a pending reply
+
 
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
@@ -252,6 +254,12 @@ class Dispatcher:
         notifier = self._notifiers.get(subscription.channel)
         if notifier is None:  # that channel is not running in this process
             await self._store.retry_later(reminder.id, self._clock.now() + self.settings.lease)
+            return
+        if await self._store.outbox_waiting(subscription.channel, subscription.chat_id):
+            # a reply to this chat is still on its way (a 429, a slow API): the reminder
+            # comes after it, not in the middle of it
+            await self._store.retry_later(reminder.id, self._clock.now() + OUTBOX_WAIT)
+            result.retried += 1
             return
         language = reminder.language or self._default_language
         translator = self._translators.get(language) or self._translators[self._default_language]

@@ -326,6 +326,10 @@ class MemoryStore:
                 item, not_before=not_before, attempts=item.attempts + 1
             )
 
+    async def outbox_waiting(self, channel: str, chat_id: str) -> bool:
+        """True while replies to this chat wait to be sent."""
+        return any((i.channel, i.chat_id) == (channel, chat_id) for i in self._outbox.values())
+
     async def outbox_drop(self, item_id: int) -> None:
         """The part can never be delivered."""
         self._outbox.pop(item_id, None)

@@ -743,6 +743,13 @@ class PostgresStore:
         """The part can never be delivered (the chat is gone or the request is invalid)."""
         await self._write("DELETE FROM outbox WHERE id = $1", item_id)
 
+    async def outbox_waiting(self, channel: str, chat_id: str) -> bool:
+        """True while replies to this chat wait to be sent (a reminder then waits too)."""
+        rows = await self._fetch(
+            "SELECT 1 FROM outbox WHERE channel = $1 AND chat_id = $2 LIMIT 1", channel, chat_id
+        )
+        return bool(rows)
+
     # Feedback ----------------------------------------------------------------------------
 
     async def count_topic(self, topic: str) -> None:

@@ -99,6 +99,9 @@ class SqliteStore:
         try:
             if self._path != ":memory:" and not self._read_only:
                 parent = Path(self._path).parent
+                blocking = next((p for p in (parent, *parent.parents) if p.is_file()), None)
+                if blocking is not None:
+                    raise StoreError(f"{blocking} is a file, not a folder")
                 parent.mkdir(parents=True, exist_ok=True)
                 self._lock_fd = _lock_beside(Path(self._path))
             uri = f"file:{self._path}?mode=ro" if self._read_only else self._path
@@ -627,6 +630,13 @@ class SqliteStore:
     async def outbox_drop(self, item_id: int) -> None:
         """The part can never be delivered (the chat is gone or the request is invalid)."""
         await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def outbox_waiting(self, channel: str, chat_id: str) -> bool:
+        """True while replies to this chat wait to be sent (a reminder then waits too)."""
+        rows = await self._fetch(
+            "SELECT 1 FROM outbox WHERE channel = ? AND chat_id = ? LIMIT 1", (channel, chat_id)
+        )
+        return bool(rows)
 
     # Feedback ----------------------------------------------------------------------------
 

@@ -106,12 +106,6 @@ def test_a_blocked_chat_gets_no_reminder_until_the_user_writes_again(
     assert len(texts) == 3, texts
 
 
-@pytest.mark.xfail(
-    reason="the resumed reminder goes straight to the platform (Dispatcher -> notifier.send) "
-    "while the reply that resumed it waits in the outbox (a 429): it arrives before 'Welcome "
-    "back' and the answer",
-    strict=True,
-)
 def test_the_held_reminder_comes_after_the_whole_reply(blocked: dict[str, Any]) -> None:
     """The reply ('Welcome back' + the answer) waits 3 s for a 429: the held reminder still
     comes after it, not before or in the middle of it."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.faults.helpers import (
     PerChatBotApi,
     push_all,
@@ -66,12 +64,6 @@ def test_500_and_429_delay_a_reply_without_losing_it_or_holding_up_others(
     assert took < 20.0
 
 
-@pytest.mark.xfail(
-    reason="outbox retry times are stored rounded down to whole seconds (sqlite _iso, "
-    "timespec='seconds') and OutboxSender wakes on the stored value: a 429's retry_after and "
-    "the 2 s backoff are cut by up to 1 s",
-    strict=True,
-)
 def test_a_retry_waits_the_full_retry_after_and_backoff(tmp_path: Path) -> None:
     """A 429 with retry_after=1 must not be answered by a new attempt within that second (the
     Bot API then answers 429 again, and for longer), and the 500 backoff is 2 s."""
