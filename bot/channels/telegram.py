@@ -300,7 +300,7 @@ class TelegramChannel:
         return self._sender
 
     async def connect(self) -> None:
-        """getMe and the command menus, retried with backoff while the Bot API is unreachable.
+        """getMe, retried with backoff while the Bot API is unreachable.
 
         A rejected token is not retried: it raises InvalidToken.
         """
@@ -308,7 +308,6 @@ class TelegramChannel:
         while not self._stopping.is_set():
             try:
                 await self.application.initialize()
-                await register_commands(self.bot, self.app)
                 break
             except InvalidToken:
                 raise
@@ -321,6 +320,13 @@ class TelegramChannel:
         username = self.bot.username
         self._private_url = f"https://t.me/{username}" if username else None
         self.ready.set()
+
+    async def announce_commands(self) -> None:
+        """The command menu in every language (nine calls: not on the way to the first poll)."""
+        try:
+            await register_commands(self.bot, self.app)
+        except TelegramError as err:
+            log.warning("the command menus could not be set (%s); they stay as they were", err)
 
     async def start(self, runtime: Runtime) -> None:
         """Connect (in the background), handle what the inbox kept, then poll."""
@@ -337,6 +343,9 @@ class TelegramChannel:
             sender = self.sender()
             self._tasks.append(
                 asyncio.create_task(sender.run(self._stopping), name="telegram-sender")
+            )
+            self._tasks.append(
+                asyncio.create_task(self.announce_commands(), name="telegram-commands")
             )
             await self._replay_inbox()
             await self._poll()

@@ -40,6 +40,7 @@ async def telegram(
     channel = TelegramChannel(bot_app, request=request)
     await bot_app.start()
     await channel.connect()
+    await channel.announce_commands()
     try:
         yield channel.application, request, bot_app
     finally:
