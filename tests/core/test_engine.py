@@ -137,3 +137,12 @@ async def test_a_step_cannot_leave_for_a_state_the_table_does_not_allow(app: Bot
     replies = await chat.say("anything")
     assert "something went wrong" in text_of(replies)
     assert await app.store.load_conversation("test", chat.chat_id) is None
+
+
+def test_the_diagram_in_the_docs_is_the_one_the_table_generates() -> None:
+    from bot.core.dialogue import build_dialogue
+    from bot.core.engine import mermaid
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "states.md").read_text("utf-8")
+    block = page.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.strip() == mermaid(build_dialogue()).strip(), "run `prbot diagram`"
