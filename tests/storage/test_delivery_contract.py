@@ -9,14 +9,8 @@ does; what they check then holds on every store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.core.ports import PlannedRow
-from bot.storage.memory import MemoryStore
-from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -27,21 +21,6 @@ LATER = NOW + dt.timedelta(minutes=5)
 def _due(hours_ago: int = 1) -> list[PlannedRow]:
     due = NOW - dt.timedelta(hours=hours_ago)
     return [PlannedRow("window_open", due, due + dt.timedelta(days=30))]
-
-
-@pytest.fixture(params=["sqlite", "memory", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    """Each store implementation, opened (PostgreSQL: an emptied database on the test server)."""
-    instance: SqliteStore | MemoryStore | PostgresStore
-    if request.param == "sqlite":
-        instance = SqliteStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        instance = PostgresStore(request.getfixturevalue("postgres_database"))
-    else:
-        instance = MemoryStore()
-    await instance.open()
-    yield instance  # type: ignore[misc]
-    await instance.close()
 
 
 # Inbox ---------------------------------------------------------------------------------------

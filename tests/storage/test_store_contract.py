@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from bot.core.ports import Conversation
-from bot.storage.memory import MemoryStore
-from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore, migrations
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", "memory", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
-    """Each store implementation, opened (PostgreSQL: an emptied database on the test server)."""
-    instance: SqliteStore | MemoryStore | PostgresStore
-    if request.param == "sqlite":
-        instance = SqliteStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        instance = PostgresStore(request.getfixturevalue("postgres_database"))
-    else:
-        instance = MemoryStore()
-    await instance.open()
-    yield instance
-    await instance.close()
 
 
 async def test_unknown_chat_has_no_conversation(store: SqliteStore) -> None:

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.core.ports import Conversation, PlannedRow
 from bot.core.schedule import CardRules, EventKind, most_relevant, plan
-from bot.storage.memory import MemoryStore
-from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 
 EXPIRY = dt.date(2027, 6, 15)
@@ -25,20 +19,6 @@ def rows(kind: EventKind = EventKind.EXPIRY, day: dt.date = EXPIRY) -> list[Plan
 
 def at(day: dt.date, hour: int = 3) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", "memory", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    instance: SqliteStore | MemoryStore | PostgresStore
-    if request.param == "sqlite":
-        instance = SqliteStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        instance = PostgresStore(request.getfixturevalue("postgres_database"))
-    else:
-        instance = MemoryStore()
-    await instance.open()
-    yield instance  # type: ignore[misc]
-    await instance.close()
 
 
 async def test_add_and_list(store: SqliteStore) -> None:

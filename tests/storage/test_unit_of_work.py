@@ -7,38 +7,20 @@ PostgreSQL has (one pinned connection, other tasks kept out) is in test_postgres
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.core.ports import Conversation, PlannedRow, StoreError
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
-from bot.storage.sqlite import SqliteStore
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 EXPIRY = dt.date(2027, 6, 15)
 ROW = PlannedRow("window_open", NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=30))
-STORES = ["sqlite", "memory", "postgres"]
 
 
 class Boom(Exception):
     """The step failed after its writes."""
-
-
-@pytest.fixture(params=STORES)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PostgresStore]:
-    instance: SqliteStore | MemoryStore | PostgresStore
-    if request.param == "sqlite":
-        instance = SqliteStore(tmp_path / "s.sqlite3")
-    elif request.param == "postgres":
-        instance = PostgresStore(request.getfixturevalue("postgres_database"))
-    else:
-        instance = MemoryStore()
-    await instance.open()
-    yield instance  # type: ignore[misc]
-    await instance.close()
 
 
 async def _one_update(store: PostgresStore, update_id: str) -> None:
