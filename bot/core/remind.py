@@ -286,13 +286,21 @@ async def save_subscription(turn: Turn) -> Reply:
             inbound.channel, inbound.chat_id, label, event.value, chosen, rows, turn.now
         )
     data.clear()
-    saved = Outbound(
-        text=_(
-            "Saved. I will send the reminders here. The file below adds the period to your "
-            "phone's calendar. /reminders shows your reminders and lets you stop them."
-        ),
-        attachment=turn.services.answers.calendar_file(event.value, chosen, label),
-    )
+    if turn.caps.files:
+        saved = Outbound(
+            text=_(
+                "Saved. I will send the reminders here. The file below adds the period to "
+                "your phone's calendar. /reminders shows your reminders and lets you stop them."
+            ),
+            attachment=turn.services.answers.calendar_file(event.value, chosen, label),
+        )
+    else:  # WeChat and the like cannot take a file: say nothing about one
+        saved = Outbound(
+            text=_(
+                "Saved. I will send the reminders here. /reminders shows your reminders and "
+                "lets you stop them."
+            )
+        )
     return Reply((saved, menu_message(_("Anything else?"))), "main")
 
 

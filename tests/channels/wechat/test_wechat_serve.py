@@ -310,6 +310,7 @@ def test_reminder_wizard_over_numbered_text_then_unsubscribe_stops_it(served: Se
     assert "2027" in confirm
     saved = say(_option(confirm, "Save the reminders"))
     assert "Saved" in saved
+    assert "file" not in saved  # WeChat gets no calendar file, so the bot mentions none
     assert len(served.subscriptions(user)) == 1
     assert date
     assert served.bot.reply(served.bot.post(event_xml(user, "unsubscribe"))) is None
