@@ -16,6 +16,7 @@ from bot.core.ports import Clock, Store, SystemClock
 from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
 from bot.knowledge.checkfile import load_check
+from bot.knowledge.examples import check_examples, matcher_tables
 from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
@@ -101,12 +102,12 @@ def load_resources(settings: Settings) -> Resources:
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir),
-        matcher=Matcher.from_directory(settings.data_dir / "intents"),
+        matcher=Matcher(*matcher_tables(check_examples(settings.data_dir / "intents"))),
         lexicon=Lexicon.load(settings.data_dir / "lexicon.yaml"),
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
-        pathways=Matcher.from_directory(settings.data_dir / "pathway_intents"),
+        pathways=Matcher(*matcher_tables(check_examples(settings.data_dir / "pathway_intents"))),
     )
 
 

@@ -1,8 +1,8 @@
 """The example phrasings the matcher learns from (data/intents/, data/pathway_intents/).
 
-bot.core.intents reads these files itself (the core imports nothing from here); this module
-validates the same files, so that a malformed one is reported with its file, intent and field
-instead of failing inside the matcher with a bare KeyError.
+The app reads each folder once through here, validated, so that a malformed file is reported
+with its file, intent and field, and builds the core's Matcher from the result
+(`matcher_tables`); the core imports nothing from here.
 """
 
 from __future__ import annotations
@@ -53,3 +53,29 @@ def check_examples(directory: Path) -> dict[str, ExampleFile]:
     if not files:
         raise KnowledgeError(f"{directory.parent.name}/{directory.name}: no example files")
     return files
+
+
+MatcherTables = tuple[
+    dict[str, dict[str, list[str]]],  # examples[language][intent]
+    dict[str, dict[str, list[str]]],  # keywords[language][intent]
+    dict[str, list[str]],  # out_of_scope[language]
+    dict[str, str],  # readings
+    dict[str, dict[str, list[str]]],  # strong_keywords[language][intent]
+]
+
+
+def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
+    """The validated files as the arguments of `bot.core.intents.Matcher`."""
+    examples: dict[str, dict[str, list[str]]] = {}
+    keywords: dict[str, dict[str, list[str]]] = {}
+    strong: dict[str, dict[str, list[str]]] = {}
+    rejected: dict[str, list[str]] = {}
+    readings: dict[str, str] = {}
+    for language, document in files.items():
+        rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
+        readings.update(document.readings or {})
+        for intent, spec in document.intents.items():
+            examples.setdefault(language, {})[intent] = list(spec.examples)
+            keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
+            strong.setdefault(language, {})[intent] = list(spec.strong_keywords or ())
+    return examples, keywords, rejected, readings, strong

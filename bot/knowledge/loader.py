@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bot.knowledge.examples import check_examples
 from bot.knowledge.fields import WEEKDAYS
 from bot.knowledge.files import DataFile, KnowledgeError
 from bot.knowledge.model import (
@@ -160,9 +159,6 @@ def load_knowledge(data_dir: Path) -> KnowledgeBase:
     contacts_file, contacts = _read(data_dir, "contacts.yaml", "contacts", "contact", Contact)
     _check_required(contacts_file, [c.id for c in contacts], REQUIRED_CONTACT_IDS)
     _, documents = _read(data_dir, "documents.yaml", "documents", "document", Rule)
-    for examples in (data_dir / "intents", data_dir / "pathway_intents"):
-        if examples.is_dir():  # the matcher (bot.core.intents) reads them next
-            check_examples(examples)
     return KnowledgeBase(
         fees=tuple(fees),
         schedules={s.id: s for s in schedules},

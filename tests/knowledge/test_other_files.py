@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.app import load_resources
 from bot.knowledge.checkfile import load_check
 from bot.knowledge.examples import check_examples
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.knowledge.query import Lexicon
+from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CHECK = "eligibility_check.yaml"
@@ -167,8 +169,9 @@ def test_intent_without_examples(data_copy: Path, directory: str) -> None:
         f"intent '{intent}'",
         "missing field 'examples'",
     )
-    # The app loads the facts first, so it stops there with the same message.
-    _message(lambda: load_knowledge(data_copy), f"intent '{intent}'", "'examples'")
+    # The app reads the examples through the same check, so it stops with the same message.
+    settings = make_settings(Path("unused.sqlite3"), data_dir=data_copy)
+    _message(lambda: load_resources(settings), f"intent '{intent}'", "'examples'")
 
 
 def test_intent_example_that_is_not_text(data_copy: Path) -> None:
