@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 import os
 import re
@@ -132,6 +133,9 @@ class Settings:
             rate_per_second=_positive(values, rate_name, 25.0, maximum=30.0),
             interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
             limits=limits == "on",
+            lease=dt.timedelta(
+                seconds=_positive(values, "PRBOT_REMINDER_LEASE", 600.0, maximum=86400.0)
+            ),
         )
         http_host = values.get("PRBOT_HTTP_HOST", "").strip() or "0.0.0.0"
         if any(c.isspace() or c in "/:" for c in http_host.replace("::", "")):
