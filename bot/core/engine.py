@@ -274,6 +274,7 @@ class Engine:
             with use_translator(self.translator_for(inbound.language_hint)):
                 parts, _options = render([Outbound(text=failure_text())], caps)
             async with store.unit_of_work():  # record it, so a redelivery is not tried again
+                await store.lock_chat(inbound.channel, inbound.chat_id)
                 if inbound.update_id is not None:
                     await store.remember_update(inbound.channel, inbound.update_id, self.now)
                 if keep is not None:
@@ -291,6 +292,7 @@ class Engine:
         """Keep numbered options shown outside a reply (a reminder), so a number answers them."""
         store = self._services.store
         async with self._locks.hold((channel, chat_id)), store.unit_of_work():
+            await store.lock_chat(channel, chat_id)
             conversation = await store.load_conversation(channel, chat_id)
             if conversation is None:
                 conversation = Conversation(channel, chat_id)
