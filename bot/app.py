@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.check_model import EligibilityCheck
@@ -21,6 +22,7 @@ from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.query import Lexicon
+from bot.metrics import Metrics
 from bot.reminders.dispatcher import Dispatcher, Notifier, RateLimiter, Sleep
 from bot.storage.sqlite import SqliteStore
 
@@ -36,6 +38,7 @@ class BotApp:
     engine: Engine
     knowledge: KnowledgeBase
     translators: dict[str, BabelTranslator]
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def clock(self) -> Clock:
@@ -81,6 +84,7 @@ class BotApp:
             sleep=sleep or asyncio.sleep,
             settings=self.settings.dispatch,
             limiter=limiter,
+            meter=services.meter,
         )
 
 
@@ -116,7 +120,8 @@ def open_store(settings: Settings) -> Store:
     if settings.database_url is not None:
         from bot.storage.postgres import PostgresStore
 
-        return PostgresStore(settings.database_url)
+        lease = dt.timedelta(seconds=settings.outbox_lease)
+        return PostgresStore(settings.database_url, outbox_lease=lease)
     return SqliteStore(settings.database)
 
 
@@ -127,10 +132,12 @@ def build_app(
     clock: Clock | None = None,
     calendar: HolidayCalendar | None = None,
     store: Store | None = None,
+    metrics: Metrics | None = None,
 ) -> BotApp:
     """Wire the engine from settings (and already loaded resources). Nothing is opened yet."""
     resources = resources or load_resources(settings)
     store = store if store is not None else open_store(settings)
+    metrics = metrics or Metrics()
     answers = KnowledgeAnswers(
         resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
     )
@@ -143,6 +150,7 @@ def build_app(
         translators=resources.translators,
         eligibility=resources.eligibility,
         pathways=resources.pathways,
+        meter=metrics,
     )
     engine = Engine(dialogue=build_dialogue(), services=services)
-    return BotApp(settings, store, engine, resources.knowledge, resources.translators)
+    return BotApp(settings, store, engine, resources.knowledge, resources.translators, metrics)

@@ -34,7 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
         "serve",
-        help="run the HTTP server (WeChat callbacks, /healthz), reminders and Telegram polling",
+        help="run the HTTP server (WeChat, Telegram webhooks, /healthz, /readyz, /metrics), "
+        "reminders and Telegram polling",
     )
     sub.add_parser("wechat-menu", help="publish the WeChat custom menu (needs WECHAT_* settings)")
     sub.add_parser("console", help="chat with the bot in this terminal, offline")
@@ -91,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "prbot: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, or use "
             "'prbot console' to chat offline.",
+            file=sys.stderr,
+        )
+        return 2
+
+    if mode == "run" and settings.telegram_webhook_url:
+        print(
+            "prbot: TELEGRAM_WEBHOOK_URL is set: webhooks are received by 'prbot serve' (or "
+            "unset it to poll with 'prbot run').",
             file=sys.stderr,
         )
         return 2
@@ -219,11 +228,11 @@ def serve(app: BotApp, mode: str) -> int:
 def serve_channels(app: BotApp) -> list[Channel]:
     """The channels of `prbot serve`: WeChat if configured, Telegram if a token is set, and
     the HTTP server last, so the channels whose routes it serves are ready before it listens."""
-    from bot.web import WebChannel, WebServer
+    from bot.web import Operations, WebChannel, WebServer
 
     settings = app.settings
     channels: list[Channel] = []
-    web: list[WebChannel] = []
+    web: list[WebChannel] = [Operations(app.store, app.metrics)]
     if settings.wechat is not None:
         from bot.channels.wechat.channel import WeChatChannel
 
@@ -233,7 +242,9 @@ def serve_channels(app: BotApp) -> list[Channel]:
     if settings.telegram_token:
         from bot.channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(app))
+        telegram = TelegramChannel(app)
+        channels.append(telegram)
+        web.append(telegram)
     if not channels:
         logging.getLogger(__name__).warning(
             "no channel is configured (WECHAT_TOKEN, TELEGRAM_BOT_TOKEN): only /healthz and "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 import os
 import re
@@ -64,6 +65,9 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     wechat: WeChatSettings | None = None
+    telegram_webhook_url: str | None = None  # public base URL: webhooks instead of polling
+    telegram_webhook_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token
+    outbox_lease: float = 60.0  # seconds a replica holds the reply parts it is sending
 
     @property
     def database_label(self) -> str:
@@ -129,6 +133,9 @@ class Settings:
             rate_per_second=_positive(values, rate_name, 25.0, maximum=30.0),
             interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
             limits=limits == "on",
+            lease=dt.timedelta(
+                seconds=_positive(values, "PRBOT_REMINDER_LEASE", 600.0, maximum=86400.0)
+            ),
         )
         http_host = values.get("PRBOT_HTTP_HOST", "").strip() or "0.0.0.0"
         if any(c.isspace() or c in "/:" for c in http_host.replace("::", "")):
@@ -136,7 +143,11 @@ class Settings:
         port_raw = values.get("PRBOT_HTTP_PORT", "").strip() or "8080"
         if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
             raise ConfigError(f"PRBOT_HTTP_PORT must be a port number (0-65535), got {port_raw!r}")
+        webhook_url, webhook_secret = _webhook(values)
         return cls(
+            telegram_webhook_url=webhook_url,
+            telegram_webhook_secret=webhook_secret,
+            outbox_lease=_positive(values, "PRBOT_OUTBOX_LEASE", 60.0, maximum=3600.0),
             dispatch=dispatch,
             http_host=http_host,
             http_port=int(port_raw),
@@ -154,6 +165,26 @@ class Settings:
     def log_level_number(self) -> int:
         """The logging module's number for the level."""
         return int(getattr(logging, self.log_level))
+
+
+def _webhook(values: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """TELEGRAM_WEBHOOK_URL and its secret; (None, None) when Telegram polls."""
+    url = values.get("TELEGRAM_WEBHOOK_URL", "").strip().rstrip("/") or None
+    secret = values.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None
+    if url is None:
+        return None, None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise ConfigError(
+            f"TELEGRAM_WEBHOOK_URL must be the bot's public base URL such as "
+            f"https://bot.example.org, got {url!r}"
+        )
+    if secret is None or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: 1 to 256 characters "
+            "among A-Z, a-z, 0-9, _ and -"
+        )
+    return url, secret
 
 
 def _wechat(values: Mapping[str, str]) -> WeChatSettings | None:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.app import BotApp
 from bot.core.engine import Engine
-from bot.core.ports import Clock, OutboxItem, Store
+from bot.core.ports import Clock, Meter, NullMeter, OutboxItem, Store, StoreError
 from bot.core.render import decode_part
 from bot.reminders.dispatcher import (
     Blocked,
@@ -141,8 +141,11 @@ class OutboxSender:
         notifier: Notifier,
         limiter: RateLimiter,
         clock: Clock,
+        *,
+        meter: Meter | None = None,
     ) -> None:
         self._store = store
+        self._meter = meter or NullMeter()
         self._channel = channel
         self._notifier = notifier
         self._limiter = limiter
@@ -189,19 +192,23 @@ class OutboxSender:
         try:
             await self._notifier.send(item.chat_id, part)
         except RetryAfter as err:
+            self._meter.send_error(self._channel, "retry_after")
             later = self._clock.now() + dt.timedelta(seconds=err.seconds)
             await self._store.outbox_retry(item.id, later)
             self._remember_retry(later)
             return False
         except Blocked:
+            self._meter.send_error(self._channel, "blocked")
             log.info("a reply was dropped: the user blocked the bot")
             await self._store.outbox_drop(item.id)
             return True
         except Rejected as err:
+            self._meter.send_error(self._channel, "rejected")
             log.warning("a reply was rejected by the platform and dropped: %s", err)
             await self._store.outbox_drop(item.id)
             return True
         except Transient as err:
+            self._meter.send_error(self._channel, "transient")
             if item.attempts + 1 >= self.MAX_ATTEMPTS:
                 log.warning("a reply was given up after %d attempts: %s", item.attempts + 1, err)
                 await self._store.outbox_drop(item.id)
@@ -223,12 +230,15 @@ class OutboxSender:
                 await self.drain()
                 failures = 0
             except Exception as err:  # the store or the network failed: back off, go on
+                if isinstance(err, StoreError):
+                    self._meter.database_error()
                 failures += 1
                 log.error("sending replies failed (%s); trying again", err)
                 self._remember_retry(
                     self._clock.now() + dt.timedelta(seconds=min(2.0**failures, 60.0))
                 )
-            timeout = 60.0
+            # A shared store: parts another replica leased and abandoned come free with time.
+            timeout = 60.0 if self._store.exclusive else 5.0
             if self._next_retry is not None:
                 timeout = max(0.05, (self._next_retry - self._clock.now()).total_seconds())
             wake = asyncio.ensure_future(self._wake.wait())
@@ -251,8 +261,8 @@ class ChatRouter:
         """Work items submitted and not finished."""
         return len(self._tasks)
 
-    def submit(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
-        """Run `work` after everything submitted earlier for the same key."""
+    def submit(self, key: str, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run `work` after everything submitted earlier for the same key; its task."""
         previous = self._tails.get(key)
         task = asyncio.create_task(self._run(previous, work))
         self._tails[key] = task
@@ -264,6 +274,7 @@ class ChatRouter:
                 del self._tails[key]
 
         task.add_done_callback(forget)
+        return task
 
     async def _run(
         self, previous: asyncio.Task[None] | None, work: Callable[[], Awaitable[None]]

@@ -1,6 +1,6 @@
 """The HTTP server of the web-facing channels: Starlette on uvicorn, one port for all of them.
 
-A web channel (WeChat callbacks now; Telegram webhooks and /metrics later) gives its routes;
+A web channel (WeChat callbacks, Telegram webhooks, /readyz and /metrics) gives its routes;
 the server mounts them beside `/healthz` and runs as one more plug-in of the runtime, started
 after the channels whose routes it serves and stopped before them.
 """
@@ -20,10 +20,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.core.ports import Store
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.reminders.dispatcher import Notifier
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2.0  # seconds the database gets to answer /readyz
 
 
 class WebChannel(Protocol):
@@ -37,6 +41,37 @@ class WebChannel(Protocol):
 async def healthz(request: Request) -> Response:
     """200 while the server is up."""
     return PlainTextResponse("ok")
+
+
+class Operations:
+    """`/readyz` and `/metrics`, for load balancers and Prometheus (a WebChannel)."""
+
+    def __init__(self, store: Store, metrics: Metrics) -> None:
+        self.store = store
+        self.metrics = metrics
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """GET /readyz and GET /metrics."""
+        return [
+            Route("/readyz", self.readyz, methods=["GET"]),
+            Route("/metrics", self.scrape, methods=["GET"]),
+        ]
+
+    async def readyz(self, request: Request) -> Response:
+        """200 when the database answers and its schema is up to date, else 503."""
+        try:
+            ready = await asyncio.wait_for(self.store.ready(), timeout=READY_TIMEOUT)
+        except Exception as err:  # a closed or hanging store is not ready
+            log.info("readiness check failed: %s", err)
+            ready = False
+        if ready:
+            return PlainTextResponse("ready")
+        return PlainTextResponse("not ready", status_code=503)
+
+    async def scrape(self, request: Request) -> Response:
+        """The Prometheus text format."""
+        body = await self.metrics.exposition(self.store)
+        return Response(body, media_type=CONTENT_TYPE)
 
 
 def build_web_app(channels: Sequence[WebChannel]) -> Starlette:

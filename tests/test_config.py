@@ -79,3 +79,40 @@ def test_database_url_selects_the_store(tmp_path: Path) -> None:
 def test_an_unknown_database_url_names_the_variable(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="PRBOT_DATABASE_URL"):
         Settings.from_env({"PRBOT_DATABASE_URL": url}, env_file=tmp_path / "x")
+
+
+def test_telegram_webhook_settings(tmp_path: Path) -> None:
+    polling = Settings.from_env({}, env_file=tmp_path / "x")
+    assert (polling.telegram_webhook_url, polling.telegram_webhook_secret) == (None, None)
+    webhook = Settings.from_env(
+        {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/prbot/",
+            "TELEGRAM_WEBHOOK_SECRET": "Abc_123-xyz",
+            "PRBOT_OUTBOX_LEASE": "30",
+            "PRBOT_REMINDER_LEASE": "120",
+        },
+        env_file=tmp_path / "x",
+    )
+    assert webhook.telegram_webhook_url == "https://bot.example.org/prbot"
+    assert webhook.telegram_webhook_secret == "Abc_123-xyz"
+    assert webhook.outbox_lease == 30.0
+    assert webhook.dispatch.lease.total_seconds() == 120.0
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "variable"),
+    [
+        ("https://bot.example.org", "", "TELEGRAM_WEBHOOK_SECRET"),
+        ("https://bot.example.org", "has space", "TELEGRAM_WEBHOOK_SECRET"),
+        ("https://bot.example.org", "x" * 257, "TELEGRAM_WEBHOOK_SECRET"),
+        ("https://bot.example.org", "semi;colon", "TELEGRAM_WEBHOOK_SECRET"),
+        ("bot.example.org", "ok", "TELEGRAM_WEBHOOK_URL"),
+        ("https://bot.example.org/?a=1", "ok", "TELEGRAM_WEBHOOK_URL"),
+    ],
+)
+def test_invalid_webhook_settings_name_the_variable(
+    tmp_path: Path, url: str, secret: str, variable: str
+) -> None:
+    values = {"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": secret}
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(values, env_file=tmp_path / "x")

@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import json
 import logging
 import os
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from telegram import (
     Bot,
     BotCommand,
@@ -62,6 +66,14 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CONNECT_WAIT = 30.0  # seconds a reminder waits for the Bot API connection before a retry
 BACKLOG = 500  # updates in hand before the poller waits for the handlers to catch up
+WEBHOOK_PATH = "/telegram"  # appended to TELEGRAM_WEBHOOK_URL
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_MAX_BODY = 1024 * 1024  # bytes; a real update is far smaller
+WEBHOOK_WAIT = 10.0  # seconds a webhook request waits for its update to be handled
+# A stored update older than this, in a store several replicas share, was abandoned by the
+# replica that stored it (killed before handling it): any replica may take it.
+ABANDONED = dt.timedelta(minutes=2)
+SWEEP_INTERVAL = 60.0  # seconds between looks for abandoned updates (shared store only)
 
 
 def to_inbound(update: Update, bot_username: str | None, now: dt.datetime) -> Inbound | None:
@@ -242,7 +254,14 @@ class TelegramNotifier:
 
 
 class TelegramChannel:
-    """Long polling into the inbox, per-chat handling, replies through the outbox."""
+    """Updates into the inbox, per-chat handling, replies through the outbox.
+
+    Updates come by long polling, or, with TELEGRAM_WEBHOOK_URL, by webhook: setWebhook at
+    start-up and a POST route (`routes()`, mounted by the WebServer) that checks the secret
+    header, stores the update in the inbox, hands it to the same per-chat router and answers
+    200 once it is handled (or, if that takes long, once it is stored). A replica killed after
+    storing loses nothing: the update stays in the inbox for a replay.
+    """
 
     name = CHANNEL
 
@@ -267,6 +286,9 @@ class TelegramChannel:
         self._sender: OutboxSender | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._private_url: str | None = None
+        self.webhook_url = app.settings.telegram_webhook_url
+        self.webhook_secret = app.settings.telegram_webhook_secret
+        self._in_hand: set[str] = set()  # update ids submitted and not finished here
 
     # Setting up ------------------------------------------------------------------------
 
@@ -295,7 +317,12 @@ class TelegramChannel:
         if self._sender is None:
             runtime_limiter = self.app.limiter()
             self._sender = OutboxSender(
-                self.app.store, CHANNEL, self._notifier, runtime_limiter, self.app.clock
+                self.app.store,
+                CHANNEL,
+                self._notifier,
+                runtime_limiter,
+                self.app.clock,
+                meter=self.app.engine.services.meter,
             )
         return self._sender
 
@@ -331,7 +358,12 @@ class TelegramChannel:
     async def start(self, runtime: Runtime) -> None:
         """Connect (in the background), handle what the inbox kept, then poll."""
         self._sender = OutboxSender(
-            runtime.store, CHANNEL, self._notifier, runtime.limiter, runtime.clock
+            runtime.store,
+            CHANNEL,
+            self._notifier,
+            runtime.limiter,
+            runtime.clock,
+            meter=runtime.engine.services.meter,
         )
         self._tasks.append(asyncio.create_task(self._main(), name="telegram"))
 
@@ -348,7 +380,13 @@ class TelegramChannel:
                 asyncio.create_task(self.announce_commands(), name="telegram-commands")
             )
             await self._replay_inbox()
-            await self._poll()
+            if not self.app.store.exclusive:
+                self._tasks.append(asyncio.create_task(self._sweep(), name="telegram-sweep"))
+            if self.webhook_url is not None:
+                await self._set_webhook()
+                await self._stopping.wait()
+            else:
+                await self._poll()
         except InvalidToken as err:
             log.critical("Telegram rejected the bot token (%s); the channel stops", err)
 
@@ -375,12 +413,99 @@ class TelegramChannel:
     # Receiving -------------------------------------------------------------------------
 
     async def _replay_inbox(self) -> None:
-        """Handle the updates a previous run stored but did not finish."""
-        pending = await self.app.store.inbox_pending(CHANNEL, 100_000)
+        """Handle the updates a previous run stored but did not finish.
+
+        With the store to itself (SQLite) that is every stored update. A shared store
+        (PostgreSQL, several replicas) also holds the updates other replicas are handling
+        right now: only those older than ABANDONED are taken (the engine's update ids and
+        the chat lock make a rare overlap harmless).
+        """
+        store = self.app.store
+        before = None if store.exclusive else self.app.clock.now() - ABANDONED
+        pending = await store.inbox_pending(CHANNEL, 100_000, received_before=before)
+        pending = [(u, p) for u, p in pending if u not in self._in_hand]
         if pending:
-            log.info("%d stored update(s) from before the restart will be handled", len(pending))
+            log.info("%d stored update(s) left unhandled will be handled", len(pending))
         for update_id, payload in pending:
             self._submit(update_id, json.loads(payload))
+
+    async def _sweep(self) -> None:
+        """Now and then, take the updates a replica stored and abandoned (shared store)."""
+        while not self._stopping.is_set():
+            await _sleep_unless(self._stopping, SWEEP_INTERVAL)
+            if self._stopping.is_set():
+                return
+            try:
+                await self._replay_inbox()
+            except StoreError as err:
+                self.app.engine.services.meter.database_error()
+                log.warning("looking for abandoned updates failed (%s)", err)
+
+    async def _set_webhook(self) -> None:
+        """setWebhook to TELEGRAM_WEBHOOK_URL + /telegram, retried while it fails."""
+        assert self.webhook_url is not None
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                await self.bot.set_webhook(
+                    url=self.webhook_url + WEBHOOK_PATH,
+                    secret_token=self.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    drop_pending_updates=False,
+                )
+                log.info("Telegram webhook set; updates arrive at %s", WEBHOOK_PATH)
+                return
+            except InvalidToken:
+                raise
+            except (TelegramError, OSError) as err:
+                log.warning("setWebhook failed (%s); retrying in %.0f s", err, delay)
+                await _sleep_unless(self._stopping, delay)
+                delay = min(delay * 2, 60.0)
+
+    def routes(self) -> list[BaseRoute]:
+        """The webhook route in webhook mode; none when polling."""
+        if self.webhook_url is None:
+            return []
+        return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
+
+    async def _webhook(self, request: Request) -> Response:
+        """One update from Telegram: 200 once it is handled, or at least stored.
+
+        A wrong or missing secret is refused (403) before anything is read; a body over
+        WEBHOOK_MAX_BODY is 413, one that is not an update 400. While the channel is not
+        connected yet, stopping, or the database fails: 503, so Telegram delivers it again.
+        """
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not self.webhook_secret or not hmac.compare_digest(given, self.webhook_secret.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > WEBHOOK_MAX_BODY:
+            return PlainTextResponse("too large", status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > WEBHOOK_MAX_BODY:
+                return PlainTextResponse("too large", status_code=413)
+        try:
+            raw = json.loads(body)
+        except ValueError:  # UnicodeDecodeError is one
+            return PlainTextResponse("not JSON", status_code=400)
+        if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+            return PlainTextResponse("not an update", status_code=400)
+        if not self.ready.is_set() or self._stopping.is_set():
+            return PlainTextResponse("not ready", status_code=503)
+        update_id = str(raw["update_id"])
+        try:
+            payload = json.dumps(raw, ensure_ascii=False)
+            await self.app.store.inbox_add(CHANNEL, [(update_id, payload)], self.app.clock.now())
+        except StoreError as err:
+            self.app.engine.services.meter.database_error()
+            log.warning("a webhook update could not be stored (%s); Telegram will resend", err)
+            return PlainTextResponse("unavailable", status_code=503)
+        # Handled before the answer, so a chat's next update (sent by Telegram after this
+        # 200, maybe to another replica) never overtakes it; stored, if that takes long.
+        await asyncio.wait({self._submit(update_id, raw)}, timeout=WEBHOOK_WAIT)
+        return PlainTextResponse("ok")
 
     async def _poll(self) -> None:
         """getUpdates in a loop; each batch is stored before the next offset confirms it."""
@@ -441,11 +566,15 @@ class TelegramChannel:
             )
         return updates
 
-    def _submit(self, update_id: str, raw: dict[str, Any]) -> None:
+    def _submit(self, update_id: str, raw: dict[str, Any]) -> asyncio.Task[None]:
         async def work() -> None:
-            await self._handle_raw(update_id, raw)
+            try:
+                await self._handle_raw(update_id, raw)
+            finally:
+                self._in_hand.discard(update_id)
 
-        self._router.submit(chat_key(raw), work)
+        self._in_hand.add(update_id)
+        return self._router.submit(chat_key(raw), work)
 
     async def _handle_raw(self, update_id: str, raw: dict[str, Any]) -> None:
         """Parse a stored update and handle it; one that cannot be parsed is logged and dropped."""

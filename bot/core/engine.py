@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.core.intents import Matcher
 if TYPE_CHECKING:
     from bot.core.check_model import EligibilityCheck
     from bot.core.schedule import CardRules
-from bot.core.ports import Answers, Clock, Conversation, Store
+from bot.core.ports import Answers, Clock, Conversation, Meter, NullMeter, Store, StoreError
 from bot.core.render import OPTIONS_KEY, TELEGRAM, Capabilities, chosen_option, render
 from bot.core.text import Translator, _, use_translator
 from bot.core.types import Button, Inbound, InboundKind, Outbound
@@ -38,6 +39,7 @@ class Services:
     card_rules: CardRules  # the legal periods, from data/rules.yaml
     eligibility: EligibilityCheck | None = None
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
+    meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
 
     @property
     def languages(self) -> list[str]:
@@ -252,18 +254,27 @@ class Engine:
         redelivered update is handled normally; after it, a redelivery is ignored.
         """
         store = self._services.store
+        meter = self._services.meter
+        started = time.perf_counter()
         async with self._locks.hold((inbound.channel, inbound.chat_id)):
             try:
                 async with store.unit_of_work():
+                    # other replicas wait here for this chat until the unit commits
+                    await store.lock_chat(inbound.channel, inbound.chat_id)
                     parts = await self._handle_locked(inbound, caps, private_chat_url)
                     if keep is not None:
                         await keep(parts)
+                meter.update_handled(inbound.channel, "ok", time.perf_counter() - started)
                 return parts
-            except Exception:
+            except Exception as err:
+                if isinstance(err, StoreError):
+                    meter.database_error()
                 log.exception("handling a %s update failed", inbound.kind.value)
+            meter.update_handled(inbound.channel, "failed", time.perf_counter() - started)
             with use_translator(self.translator_for(inbound.language_hint)):
                 parts, _options = render([Outbound(text=failure_text())], caps)
             async with store.unit_of_work():  # record it, so a redelivery is not tried again
+                await store.lock_chat(inbound.channel, inbound.chat_id)
                 if inbound.update_id is not None:
                     await store.remember_update(inbound.channel, inbound.update_id, self.now)
                 if keep is not None:
@@ -281,6 +292,7 @@ class Engine:
         """Keep numbered options shown outside a reply (a reminder), so a number answers them."""
         store = self._services.store
         async with self._locks.hold((channel, chat_id)), store.unit_of_work():
+            await store.lock_chat(channel, chat_id)
             conversation = await store.load_conversation(channel, chat_id)
             if conversation is None:
                 conversation = Conversation(channel, chat_id)

@@ -39,6 +39,42 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class Meter(Protocol):
+    """Counts what happens, for /metrics (bot.metrics); the core never sees Prometheus."""
+
+    def update_handled(self, channel: str, outcome: str, seconds: float) -> None:
+        """One update was handled (outcome "ok" or "failed") in `seconds`."""
+        ...
+
+    def send_error(self, channel: str, kind: str) -> None:
+        """Sending a reply part or a reminder failed (kind: retry_after, blocked, ...)."""
+        ...
+
+    def reminder(self, outcome: str, count: int = 1) -> None:
+        """Reminders were sent, failed (to be retried or blocked) or skipped."""
+        ...
+
+    def database_error(self) -> None:
+        """The store raised StoreError."""
+        ...
+
+
+class NullMeter:
+    """Counts nothing (tests, the console)."""
+
+    def update_handled(self, channel: str, outcome: str, seconds: float) -> None:
+        """Nothing."""
+
+    def send_error(self, channel: str, kind: str) -> None:
+        """Nothing."""
+
+    def reminder(self, outcome: str, count: int = 1) -> None:
+        """Nothing."""
+
+    def database_error(self) -> None:
+        """Nothing."""
+
+
 class StoreError(Exception):
     """The store could not read or write."""
 
@@ -288,8 +324,16 @@ class DeliveryStore(Protocol):
         """Keep fetched updates as (update_id, raw JSON) until handled; repeats are ignored."""
         ...
 
-    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
-        """Updates fetched but not handled yet, in arrival order."""
+    async def inbox_pending(
+        self, channel: str, limit: int, received_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order; with `received_before`,
+        only those received earlier (a shared store: newer ones are another replica's)."""
+        ...
+
+    async def lock_chat(self, channel: str, chat_id: str) -> None:
+        """Inside a unit of work: hold the chat until it ends, against other replicas (a no-op
+        for a store only one process uses)."""
         ...
 
     async def inbox_remove(self, channel: str, update_id: str) -> None:
@@ -332,4 +376,12 @@ class Store(ConversationStore, SubscriptionStore, FeedbackStore, DeliveryStore, 
 
     async def close(self) -> None:
         """Release the connection."""
+        ...
+
+    async def ready(self) -> bool:
+        """True when the database answers and its schema is up to date (for /readyz)."""
+        ...
+
+    async def pending_reminders(self) -> int:
+        """How many reminders wait to be sent (a cheap count, for /metrics)."""
         ...

@@ -16,7 +16,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.core.ports import Answers, ClaimedReminder, Clock, Store, Subscription
+from bot.core.ports import (
+    Answers,
+    ClaimedReminder,
+    Clock,
+    Meter,
+    NullMeter,
+    Store,
+    StoreError,
+    Subscription,
+)
 from bot.core.render import Capabilities, render
 from bot.core.text import Translator, use_translator
 from bot.core.types import Outbound
@@ -190,8 +199,10 @@ class Dispatcher:
         settings: DispatchSettings | None = None,
         default_language: str = "en",
         limiter: RateLimiter | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self._store = store
+        self._meter = meter or NullMeter()
         self._answers = answers
         self._notifiers = notifiers
         self._translators = translators
@@ -229,6 +240,8 @@ class Dispatcher:
         now = self._clock.now()
         result.released = await self._store.release_claims(now - self.settings.lease)
         result.skipped = await self._store.skip_stale(now)
+        if result.skipped:
+            self._meter.reminder("skipped", result.skipped)
         while not self._stopping:
             batch = await self._store.claim_due(self._clock.now(), self.settings.batch)
             if not batch:
@@ -276,6 +289,7 @@ class Dispatcher:
             try:
                 await notifier.send(subscription.chat_id, parts[sent])
             except RetryAfter as err:
+                self._meter.send_error(subscription.channel, "retry_after")
                 waits += 1
                 if err.seconds > self.settings.max_retry_after or (
                     waits > self.settings.retries_on_429
@@ -283,11 +297,14 @@ class Dispatcher:
                     later = self._clock.now() + dt.timedelta(seconds=err.seconds)
                     await self._store.retry_later(reminder.id, later)
                     result.retried += 1
+                    self._meter.reminder("failed")
                     return
                 log.info("rate limited by the platform: waiting %.1f s", err.seconds)
                 await self._sleep(err.seconds)
                 continue
             except Blocked:
+                self._meter.send_error(subscription.channel, "blocked")
+                self._meter.reminder("failed")
                 later = self._clock.now() + self.settings.blocked_retry
                 deactivated = await self._store.record_blocked(
                     reminder.id, later, self.settings.max_blocked
@@ -297,6 +314,9 @@ class Dispatcher:
                 result.failed_chats.append(chat_key)
                 return
             except Transient as err:
+                kind = "rejected" if isinstance(err, Rejected) else "transient"
+                self._meter.send_error(subscription.channel, kind)
+                self._meter.reminder("failed")
                 delay = min(
                     self.settings.retry_base * (2 ** max(reminder.attempts - 1, 0)),
                     self.settings.retry_cap,
@@ -311,6 +331,7 @@ class Dispatcher:
                 await self._store.mark_part_sent(reminder.id, sent)
         await self._store.mark_sent(reminder.id, self._clock.now())
         result.sent += 1
+        self._meter.reminder("sent")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep at start-up and then every `interval` seconds until `stop` is set.
@@ -333,6 +354,8 @@ class Dispatcher:
                     if result.sent or result.skipped or result.retried or result.blocked:
                         log.info("reminder sweep: %s", result.summary())
                 except Exception as err:  # the loop must outlive any one failure
+                    if isinstance(err, StoreError):
+                        self._meter.database_error()
                     failures += 1
                     wait = min(self.settings.interval, 5.0 * 2 ** (failures - 1))
                     log.error("reminder sweep failed (%s); trying again in %.0f s", err, wait)

@@ -77,6 +77,17 @@ class MemoryStore:
     async def open(self) -> None:
         """Nothing to open."""
 
+    async def ready(self) -> bool:
+        """Always."""
+        return True
+
+    async def lock_chat(self, channel: str, chat_id: str) -> None:
+        """Nothing to do: one process."""
+
+    async def pending_reminders(self) -> int:
+        """How many reminders wait to be sent (pending or claimed)."""
+        return sum(1 for r in self._reminders.values() if r.status in ("pending", "claimed"))
+
     async def close(self) -> None:
         """Nothing to close."""
 
@@ -291,8 +302,10 @@ class MemoryStore:
         for update_id, payload in items:
             self._inbox.setdefault((channel, update_id), payload)
 
-    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
-        """Updates fetched but not handled yet, in arrival order."""
+    async def inbox_pending(
+        self, channel: str, limit: int, received_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order (all: it keeps no times)."""
         found = [(u, p) for (c, u), p in self._inbox.items() if c == channel]
         return found[:limit]
 

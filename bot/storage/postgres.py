@@ -236,6 +236,32 @@ class PostgresStore:
                 await db.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
                 log.info("PostgreSQL database migrated to schema version %d", version)
 
+    async def ready(self) -> bool:
+        """True when the database answers and its schema is the one this code ships."""
+        try:
+            return await self.schema_version() >= migrations()[-1][0]
+        except StoreError:
+            return False
+
+    async def lock_chat(self, channel: str, chat_id: str) -> None:
+        """Inside a unit of work: wait until no other replica is in one for this chat.
+
+        A transaction-level advisory lock on the chat's key, released at commit or rollback,
+        so two replicas never handle one chat's updates at the same time.
+        """
+        with _translated("cannot lock the chat"):
+            async with self.transaction() as db:
+                await db.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", channel, chat_id
+                )
+
+    async def pending_reminders(self) -> int:
+        """How many reminders wait to be sent (pending or claimed)."""
+        rows = await self._fetch(
+            "SELECT count(*) FROM reminders WHERE status IN ('pending', 'claimed')"
+        )
+        return int(rows[0][0])
+
     # Units of work and transactions -------------------------------------------------------
 
     def _unit(self) -> _Unit | None:
@@ -633,12 +659,17 @@ class PostgresStore:
                     [(channel, update_id, payload, stamp) for update_id, payload in items],
                 )
 
-    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
-        """Updates fetched but not handled yet, in arrival order."""
+    async def inbox_pending(
+        self, channel: str, limit: int, received_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order (only those received before
+        `received_before` when it is given: older ones were abandoned by their replica)."""
         rows = await self._fetch(
-            "SELECT update_id, payload FROM inbox WHERE channel = $1 ORDER BY id LIMIT $2",
+            "SELECT update_id, payload FROM inbox WHERE channel = $1"
+            " AND ($3::timestamptz IS NULL OR received_at < $3) ORDER BY id LIMIT $2",
             channel,
             limit,
+            None if received_before is None else _utc(received_before),
         )
         return [(str(r[0]), str(r[1])) for r in rows]
 

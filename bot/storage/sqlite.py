@@ -175,6 +175,25 @@ class SqliteStore:
                 await db.execute(f"PRAGMA user_version={version:d}")
             log.info("database migrated to schema version %d", version)
 
+    async def ready(self) -> bool:
+        """True when the file answers and its schema is the one this code ships."""
+        if self._db is None:
+            return False
+        try:
+            return await self.schema_version() >= migrations()[-1][0]
+        except (sqlite3.Error, ValueError):
+            return False
+
+    async def lock_chat(self, channel: str, chat_id: str) -> None:
+        """Nothing to do: one process per file, and the engine orders a chat's updates."""
+
+    async def pending_reminders(self) -> int:
+        """How many reminders wait to be sent (pending or claimed)."""
+        rows = await self._fetch(
+            "SELECT count(*) FROM reminders WHERE status IN ('pending', 'claimed')", ()
+        )
+        return int(rows[0][0])
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[None]:
         """One transaction for everything the store does inside the block (nesting joins it)."""
@@ -566,12 +585,22 @@ class SqliteStore:
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
-    async def inbox_pending(self, channel: str, limit: int) -> list[tuple[str, str]]:
-        """Updates fetched but not handled yet, in arrival order."""
-        rows = await self._fetch(
-            "SELECT update_id, payload FROM inbox WHERE channel = ? ORDER BY id LIMIT ?",
-            (channel, limit),
-        )
+    async def inbox_pending(
+        self, channel: str, limit: int, received_before: dt.datetime | None = None
+    ) -> list[tuple[str, str]]:
+        """Updates fetched but not handled yet, in arrival order (received before
+        `received_before` when it is given)."""
+        if received_before is None:
+            rows = await self._fetch(
+                "SELECT update_id, payload FROM inbox WHERE channel = ? ORDER BY id LIMIT ?",
+                (channel, limit),
+            )
+        else:
+            rows = await self._fetch(
+                "SELECT update_id, payload FROM inbox WHERE channel = ? AND received_at < ?"
+                " ORDER BY id LIMIT ?",
+                (channel, _iso(received_before), limit),
+            )
         return [(str(r[0]), str(r[1])) for r in rows]
 
     async def inbox_remove(self, channel: str, update_id: str) -> None:

@@ -168,3 +168,38 @@ async def test_parts_sent_survive_a_retry(store: SqliteStore) -> None:
     await store.release_claims(LATER + dt.timedelta(seconds=1))  # its sender died
     (third,) = await store.claim_due(LATER, 10)
     assert (third.id, third.parts_sent) == (first.id, 2)
+
+
+async def test_inbox_pending_received_before_leaves_newer_updates(store: SqliteStore) -> None:
+    await store.inbox_add("telegram", [("1", "{}")], NOW - dt.timedelta(minutes=5))
+    await store.inbox_add("telegram", [("2", "{}")], NOW)
+    older = await store.inbox_pending(
+        "telegram", 10, received_before=NOW - dt.timedelta(minutes=2)
+    )
+    everything = await store.inbox_pending("telegram", 10)
+    if isinstance(store, MemoryStore):  # keeps no times: one process, everything is its own
+        assert [u for u, _ in older] == ["1", "2"]
+    else:
+        assert [u for u, _ in older] == ["1"]
+    assert [u for u, _ in everything] == ["1", "2"]
+
+
+async def test_ready_lock_chat_and_pending_reminders(store: SqliteStore) -> None:
+    assert await store.ready()
+    async with store.unit_of_work():
+        await store.lock_chat("telegram", "42")  # held until the unit ends; here: no-op or free
+    await store.add_subscription("telegram", "42", "self", "expiry", EXPIRY, _due(), NOW)
+    assert await store.pending_reminders() == 1
+    (claimed,) = await store.claim_due(NOW, 10)
+    assert await store.pending_reminders() == 1  # claimed still counts until sent
+    await store.mark_sent(claimed.id, NOW)
+    assert await store.pending_reminders() == 0
+
+
+async def test_a_closed_store_is_not_ready(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "closed.sqlite3")
+    assert not await store.ready()
+    await store.open()
+    assert await store.ready()
+    await store.close()
+    assert not await store.ready()

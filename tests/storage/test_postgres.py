@@ -324,3 +324,52 @@ async def test_replicas_send_every_outbox_row_once_and_each_chat_in_order(
         assert len({replica for _, _, replica in sent}) > 1  # the work was shared
     finally:
         await asyncio.gather(*(store.close() for store in stores))
+
+
+async def test_lock_chat_holds_one_chat_across_replicas_until_the_unit_ends(
+    postgres_database: str,
+) -> None:
+    async with (
+        PostgresStore(postgres_database) as first,
+        PostgresStore(postgres_database) as second,
+    ):
+        events: list[str] = []
+        held = asyncio.Event()
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with first.unit_of_work():
+                await first.lock_chat("telegram", "42")
+                held.set()
+                await release.wait()
+                events.append("first done")
+
+        async def waiter(chat: str) -> None:
+            await held.wait()
+            async with second.unit_of_work():
+                await second.lock_chat("telegram", chat)
+                events.append(f"second got {chat}")
+
+        task = asyncio.create_task(holder())
+        await asyncio.wait_for(waiter("43"), 5)  # another chat: not held up
+        blocked = asyncio.create_task(waiter("42"))
+        await asyncio.sleep(0.3)
+        assert not blocked.done()
+        release.set()
+        await asyncio.wait_for(asyncio.gather(task, blocked), 5)
+        assert events == ["second got 43", "first done", "second got 42"]
+
+
+async def test_ready_needs_an_open_pool_and_the_current_schema(postgres_database: str) -> None:
+    store = PostgresStore(postgres_database)
+    assert not await store.ready()
+    async with store:
+        assert await store.ready()
+        async with store.transaction() as db:
+            await db.execute("DELETE FROM schema_version WHERE version = $1", migrations()[-1][0])
+        assert not await store.ready()  # an older schema than this code needs
+        async with store.transaction() as db:
+            await db.execute(
+                "INSERT INTO schema_version (version) VALUES ($1)", migrations()[-1][0]
+            )
+        assert await store.ready()

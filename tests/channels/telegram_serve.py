@@ -1,0 +1,157 @@
+"""Real `prbot serve` replicas with Telegram in webhook mode, and a poster playing Telegram."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.channels.wechat.serve_process import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123:webhook-test"
+SECRET = "s3cret_Webhook-token"
+PUBLIC_URL = "https://bot.example.org"  # what setWebhook is told; the tests post directly
+
+
+class WebhookReplica:
+    """One `prbot serve` with TELEGRAM_WEBHOOK_URL set, on its own port, on a shared database."""
+
+    def __init__(
+        self,
+        api_url: str,
+        database_url: str,
+        workdir: Path,
+        *,
+        extra_env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PRBOT_"))}
+        env = {k: v for k, v in env.items() if not k.startswith("WECHAT_")}
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": api_url,
+                "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "PRBOT_DATABASE_URL": database_url,
+                "PRBOT_HTTP_HOST": "127.0.0.1",
+                "PRBOT_HTTP_PORT": str(self.port),
+                "PRBOT_RATE_LIMIT": "off",
+                "PRBOT_OUTBOX_LEASE": "2",
+                "PYTHONPATH": str(ROOT),
+                **(extra_env or {}),
+            }
+        )
+        self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.client = httpx.Client(base_url=self.base, timeout=10.0)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until /readyz answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"prbot serve exited with {self.process.returncode}")
+            try:
+                if self.client.get("/readyz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("prbot serve did not come up")
+
+    def post_update(
+        self,
+        update: dict[str, Any],
+        secret: str | None = SECRET,
+        client: httpx.Client | None = None,
+    ) -> httpx.Response:
+        """POST an update as Telegram does."""
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return (client or self.client).post(
+            f"{self.base}/telegram", content=json.dumps(update).encode(), headers=headers
+        )
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self) -> int:
+        """SIGTERM and the exit code."""
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self.process.kill()
+            self._log.close()
+
+
+class Telegram:
+    """Posts updates to the replicas in turn, as Telegram would: a chat's next update only
+    after the 200 for the previous one, and an update that got no 200 again (to a replica
+    that is alive)."""
+
+    def __init__(self, replicas: list[WebhookReplica]) -> None:
+        self.replicas = replicas
+        self.dead: set[int] = set()
+        self._turn = itertools.count()
+        self._local = threading.local()
+        self.delivered = 0
+        self._lock = threading.Lock()
+        self._clients: list[httpx.Client] = []
+
+    def _client(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = httpx.Client(timeout=15.0)
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def deliver(self, update: dict[str, Any], timeout: float = 60.0) -> None:
+        """Until a replica answers 200."""
+        deadline = time.monotonic() + timeout
+        index = next(self._turn) % len(self.replicas)
+        while time.monotonic() < deadline:
+            if index not in self.dead:
+                try:
+                    answer = self.replicas[index].post_update(update, client=self._client())
+                    if answer.status_code == 200:
+                        with self._lock:
+                            self.delivered += 1
+                        return
+                except httpx.HTTPError:
+                    pass
+            index = (index + 1) % len(self.replicas)
+            time.sleep(0.02)
+        raise AssertionError(f"update {update['update_id']} was never accepted")
+
+    def close(self) -> None:
+        """Close the posting threads' connections."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
