@@ -9,8 +9,10 @@ does; what they check then holds on every store.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from bot.core.ports import PlannedRow
+from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
