@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,16 +11,17 @@ from typing import Any
 
 import httpx
 
-from tests.channels.wechat.serve_process import free_port
+from tests.serve_process import ServedBot
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123:webhook-test"
 SECRET = "s3cret_Webhook-token"
 PUBLIC_URL = "https://bot.example.org"  # what setWebhook is told; the tests post directly
 
 
-class WebhookReplica:
+class WebhookReplica(ServedBot):
     """One `prbot serve` with TELEGRAM_WEBHOOK_URL set, on its own port, on a shared database."""
+
+    ready_path = "/readyz"
 
     def __init__(
         self,
@@ -34,48 +32,20 @@ class WebhookReplica:
         extra_env: dict[str, str] | None = None,
         log: Path | None = None,
     ) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PRBOT_"))}
-        env = {k: v for k, v in env.items() if not k.startswith("WECHAT_")}
-        env.update(
+        super().__init__(
             {
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_API_URL": api_url,
                 "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,
                 "PRBOT_DATABASE_URL": database_url,
-                "PRBOT_HTTP_HOST": "127.0.0.1",
-                "PRBOT_HTTP_PORT": str(self.port),
                 "PRBOT_RATE_LIMIT": "off",
                 "PRBOT_OUTBOX_LEASE": "2",
-                "PYTHONPATH": str(ROOT),
                 **(extra_env or {}),
-            }
+            },
+            workdir,
+            log,
         )
-        self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=workdir,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.client = httpx.Client(base_url=self.base, timeout=10.0)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until /readyz answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prbot serve exited with {self.process.returncode}")
-            try:
-                if self.client.get("/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("prbot serve did not come up")
 
     def post_update(
         self,
@@ -90,22 +60,6 @@ class WebhookReplica:
         return (client or self.client).post(
             f"{self.base}/telegram", content=json.dumps(update).encode(), headers=headers
         )
-
-    def kill(self) -> None:
-        """kill -9: no clean-up of any kind."""
-        self.process.kill()
-        self.process.wait(timeout=30)
-
-    def stop(self) -> int:
-        """SIGTERM and the exit code."""
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            return self.process.wait(timeout=20)
-        finally:
-            self.process.kill()
-            self._log.close()
 
 
 class Telegram:

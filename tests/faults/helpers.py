@@ -11,7 +11,6 @@ import datetime as dt
 import itertools
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -191,13 +190,6 @@ def count_by_chat(api: FakeBotApi, method: str = "sendMessage") -> dict[str, int
     for params in api.of(method):
         found[str(params["chat_id"])] += 1
     return dict(found)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PerChatBotApi(FakeBotApi):

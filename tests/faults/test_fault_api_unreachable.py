@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tests.faults.helpers import (
     PerChatBotApi,
-    free_port,
     running_bot,
     text_update,
     texts_by_chat,
     traceback_free,
     wait_until,
 )
+from tests.serve_process import free_port
 
 
 def test_the_bot_retries_until_the_bot_api_appears_then_answers(tmp_path: Path) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +10,13 @@ import httpx
 from bot.channels.wechat.crypto import MessageCrypto
 from bot.channels.wechat.messages import IncomingMessage, extract_encrypted, parse_message
 from tests.channels.wechat.fake_wechat_api import APP_ID, APP_SECRET, signed_query
+from tests.serve_process import ServedBot
 
-ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "prbotTestToken1"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServeProcess:
+class ServeProcess(ServedBot):
     """`prbot serve` with WECHAT_* pointing at a fake WeChat API; a client for its callbacks."""
 
     def __init__(
@@ -42,59 +30,21 @@ class ServeProcess:
         extra_env: dict[str, str] | None = None,
         log: Path | None = None,
     ) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         self.crypto = MessageCrypto(TOKEN, AES_KEY, APP_ID) if safe_mode else None
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PRBOT_"))}
-        env = {k: v for k, v in env.items() if not k.startswith("WECHAT_")}
-        env.update(
+        super().__init__(
             {
                 "WECHAT_TOKEN": TOKEN,
                 "WECHAT_APP_ID": APP_ID,
                 "WECHAT_APP_SECRET": APP_SECRET,
                 "WECHAT_API_URL": api_url,
-                "PRBOT_HTTP_HOST": "127.0.0.1",
-                "PRBOT_HTTP_PORT": str(self.port),
                 "PRBOT_DATABASE": str(database),
-                "PYTHONPATH": str(ROOT),
                 **({"WECHAT_ENCODING_AES_KEY": AES_KEY} if safe_mode else {}),
                 **({"WECHAT_TEMPLATE_ID": template_id} if template_id else {}),
                 **(extra_env or {}),
-            }
+            },
+            workdir,
+            log,
         )
-        self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=workdir,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.client = httpx.Client(base_url=self.base, timeout=10.0)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until /healthz answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prbot serve exited with {self.process.returncode}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("prbot serve did not come up")
-
-    def stop(self) -> int:
-        """SIGTERM and the exit code."""
-        self.client.close()
-        self.process.terminate()
-        try:
-            return self.process.wait(timeout=20)
-        finally:
-            self.process.kill()
-            self._log.close()
 
     def post(self, xml: str, **query: Any) -> httpx.Response:
         """POST a callback as WeChat does (signed, encrypted in safe mode)."""
