@@ -309,11 +309,14 @@ class Engine:
         ):
             log.info("a duplicate update was ignored")
             return []
-        conversation = await store.load_conversation(inbound.channel, inbound.chat_id)
-        if conversation is None:
-            conversation = Conversation(inbound.channel, inbound.chat_id)
+        stored = await store.load_conversation(inbound.channel, inbound.chat_id)
+        conversation = stored or Conversation(inbound.channel, inbound.chat_id)
         before = (conversation.language, conversation.state, dict(conversation.data))
-        resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
+        # a user who had blocked the bot writes again; the stored conversation says so, and a
+        # new one (nothing stored yet) is checked directly
+        resumed = False
+        if stored is None or stored.paused:
+            resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
         if not caps.buttons:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
         translator = self.translator_for(conversation.language or inbound.language_hint)

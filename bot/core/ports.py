@@ -37,6 +37,7 @@ class Conversation:
     language: str | None = None
     state: str = "main"
     data: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False  # read only: the user had blocked the bot (see pause_chat)
 
 
 class Meter(Protocol):

@@ -94,7 +94,11 @@ class MemoryStore:
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
         """A copy of the stored conversation, so callers cannot change the store by accident."""
         stored = self._chats.get((channel, chat_id))
-        return copy.deepcopy(stored) if stored is not None else None
+        if stored is None:
+            return None
+        found = copy.deepcopy(stored)
+        found.paused = (channel, chat_id) in self._paused
+        return found
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""

@@ -344,14 +344,16 @@ class PostgresStore:
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
         """The stored conversation of a chat, if any."""
         rows = await self._fetch(
-            "SELECT language, state, data FROM chats WHERE channel = $1 AND chat_id = $2",
+            "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
+            " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
+            " FROM chats c WHERE c.channel = $1 AND c.chat_id = $2",
             channel,
             chat_id,
         )
         if not rows:
             return None
-        language, state, data = rows[0]
-        return Conversation(channel, chat_id, language, state, data)
+        language, state, data, paused = rows[0]
+        return Conversation(channel, chat_id, language, state, data, bool(paused))
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""

@@ -239,13 +239,15 @@ class SqliteStore:
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
         """The stored conversation of a chat, if any."""
         rows = await self._fetch(
-            "SELECT language, state, data FROM chats WHERE channel = ? AND chat_id = ?",
+            "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
+            " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
+            " FROM chats c WHERE c.channel = ? AND c.chat_id = ?",
             (channel, chat_id),
         )
         if not rows:
             return None
-        language, state, data = rows[0]
-        return Conversation(channel, chat_id, language, state, json.loads(data))
+        language, state, data, paused = rows[0]
+        return Conversation(channel, chat_id, language, state, json.loads(data), bool(paused))
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""

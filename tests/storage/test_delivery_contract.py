@@ -128,6 +128,20 @@ async def test_outbox_drop_and_done_remove_the_part(store: SqliteStore) -> None:
 # Paused chats --------------------------------------------------------------------------------
 
 
+async def test_a_loaded_conversation_says_whether_the_chat_is_paused(store: SqliteStore) -> None:
+    from bot.core.ports import Conversation
+
+    await store.save_conversation(Conversation("telegram", "9", "en"), NOW)
+    loaded = await store.load_conversation("telegram", "9")
+    assert loaded is not None and not loaded.paused
+    await store.pause_chat("telegram", "9", NOW)
+    loaded = await store.load_conversation("telegram", "9")
+    assert loaded is not None and loaded.paused
+    assert await store.resume_chat("telegram", "9")
+    loaded = await store.load_conversation("telegram", "9")
+    assert loaded is not None and not loaded.paused
+
+
 async def test_claim_due_skips_a_paused_chat(store: SqliteStore) -> None:
     paused = await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _due(2), NOW)
     other = await store.add_subscription("t", "2", "self", "expiry", EXPIRY, _due(1), NOW)
