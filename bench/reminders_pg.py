@@ -25,7 +25,7 @@ import asyncpg
 
 from bench.reminders import NOW, RULES
 from bot.core.schedule import EventKind, plan
-from bot.storage.postgres import PostgresStore
+from bot.storage.postgres import SERVER_SETTINGS, PostgresStore
 from tests.pg_server import PostgresServer
 
 # The SELECT inside PostgresStore.claim_due, without its FOR UPDATE (a plain read).
@@ -52,6 +52,15 @@ CLAIM = (
     " FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id"
     " LEFT JOIN chats ch ON ch.channel = s.channel AND ch.chat_id = s.chat_id"
     " ORDER BY c.not_before, c.id"
+)
+# PostgresStore.skip_stale's statement.
+SKIP_STALE = (
+    "UPDATE reminders SET status = 'skipped' WHERE status = 'pending'"
+    " AND not_before <= $1 AND (stale_at <= $1 OR EXISTS ("
+    "  SELECT 1 FROM reminders later WHERE later.subscription_id ="
+    "  reminders.subscription_id AND later.status = 'pending'"
+    "  AND later.due_at <= $1 AND later.due_at > reminders.due_at"
+    "  AND later.stale_at > $1))"
 )
 BATCH = 100_000  # subscriptions per COPY round
 
@@ -114,6 +123,11 @@ async def build(dsn: str, count: int) -> tuple[float, int]:
     return time.perf_counter() - started, total
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A connection with the settings of PostgresStore's pooled ones (no JIT)."""
+    return await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
+
+
 async def timed(action: Callable[[], Awaitable[object]], repeat: int) -> tuple[float, float]:
     """(median, max) milliseconds of an async callable."""
     samples = []
@@ -139,7 +153,7 @@ async def measure(dsn: str, repeat: int) -> dict[str, Any]:
     """The figures and plans on a loaded database."""
     moment = NOW + dt.timedelta(days=1)
     out: dict[str, Any] = {}
-    db = await asyncpg.connect(dsn)
+    db = await connect(dsn)
     try:
         out["pending"] = int(
             await db.fetchval("SELECT count(*) FROM reminders WHERE status = 'pending'")
@@ -161,6 +175,11 @@ async def measure(dsn: str, repeat: int) -> dict[str, Any]:
             claims.append((time.perf_counter() - start) * 1000)
             await store.release_claims(moment + dt.timedelta(seconds=1))
     out["skip_ms"] = (statistics.median(skips), max(skips))
+    db = await connect(dsn)
+    try:
+        out["skip_plan"] = await explain(db, SKIP_STALE, moment)
+    finally:
+        await db.close()
     out["claim_ms"] = (statistics.median(claims), max(claims))
     out["claimed"] = claimed
     # A month later: a claim that really has 200 rows to take (the day after NOW has fewer).
@@ -174,7 +193,7 @@ async def measure(dsn: str, repeat: int) -> dict[str, Any]:
             full.append((time.perf_counter() - start) * 1000)
             await store.release_claims(later + dt.timedelta(seconds=1))
     out["claim_full_ms"] = (statistics.median(full), max(full), got)
-    db = await asyncpg.connect(dsn)
+    db = await connect(dsn)
     try:
         out["claim_full_plan"] = await explain(db, CLAIM, later, 200)
         out["due_full_ms"] = await timed(lambda: db.fetch(DUE_SELECT, later, 200), repeat)
@@ -227,6 +246,7 @@ def main() -> None:
     for title, key in (
         ("due-reminder query, next morning", "due_plan"),
         ("claim, next morning", "claim_plan"),
+        ("skip_stale, next morning (after the timed runs: nothing left to skip)", "skip_plan"),
         ("claim, a month later (200 rows)", "claim_full_plan"),
     ):
         print(f"\nEXPLAIN (ANALYZE, BUFFERS), {title}:\n\n```\n{out[key]}\n```")
