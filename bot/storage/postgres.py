@@ -125,6 +125,15 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+# Settings sent when a connection starts (so the pool's RESET ALL on release keeps them).
+# No JIT: it compiles a statement whose estimated cost passes jit_above_cost (100,000). At a
+# million subscriptions the planner over-estimates the due rows of `skip_stale` (its
+# statistics on `not_before` are mostly of sent rows) and spent about 120 ms compiling an
+# UPDATE that runs in about 15 ms (docs/performance.md, PostgreSQL). The store only runs
+# short indexed statements, which JIT never speeds up.
+SERVER_SETTINGS = {"jit": "off"}
+
+
 async def _init_connection(connection: Any) -> None:
     """jsonb in and out as Python objects, on every new pooled connection."""
     await connection.set_type_codec(
@@ -176,6 +185,7 @@ class PostgresStore:
                     min_size=self._min_size,
                     max_size=self._max_size,
                     init=_init_connection,
+                    server_settings=SERVER_SETTINGS,
                 )
                 await self._migrate()
         except BaseException:
