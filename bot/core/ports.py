@@ -246,6 +246,15 @@ class SubscriptionStore(Protocol):
         """The user blocked the bot: count it; deactivate after `max_failures` in a row."""
         ...
 
+    async def hold_claim(self, reminder_id: int, attempts: int, now: dt.datetime) -> bool:
+        """Renew this process's claim (its lease starts again at `now`) before sending.
+
+        False when the reminder is no longer claimed with this `attempts` count: its lease
+        ran out and another process claimed it (or it was cancelled), so this one must not
+        send it.
+        """
+        ...
+
     async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
         """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
         ...

@@ -286,6 +286,10 @@ class Dispatcher:
         waits = 0
         while sent < len(parts):
             await self._limiter.wait(chat_key)
+            if not await self._store.hold_claim(reminder.id, reminder.attempts, self._clock.now()):
+                # the lease ran out while this process waited, and another claimed it
+                log.warning("reminder %d was taken over by another process; not sent", reminder.id)
+                return
             try:
                 await notifier.send(subscription.chat_id, parts[sent])
             except RetryAfter as err:

@@ -284,6 +284,14 @@ class MemoryStore:
         sub = self._subscriptions[reminder.subscription_id]
         return sub.channel, sub.chat_id
 
+    async def hold_claim(self, reminder_id: int, attempts: int, now: dt.datetime) -> bool:
+        """Renew this process's claim before sending; False if it is no longer its claim."""
+        reminder = self._reminders.get(reminder_id)
+        if reminder is None or reminder.status != "claimed" or reminder.attempts != attempts:
+            return False
+        reminder.claimed_at = now
+        return True
+
     async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
         """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
         self._reminders[reminder_id].parts_sent = parts_sent

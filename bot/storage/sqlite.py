@@ -539,6 +539,15 @@ class SqliteStore:
             raise StoreError(_reason(err)) from err
         return False
 
+    async def hold_claim(self, reminder_id: int, attempts: int, now: dt.datetime) -> bool:
+        """Renew this process's claim before sending; False if it is no longer its claim."""
+        held = await self._write(
+            "UPDATE reminders SET claimed_at = ? WHERE id = ? AND status = 'claimed'"
+            " AND attempts = ?",
+            (_iso(now), reminder_id, attempts),
+        )
+        return held == 1
+
     async def mark_part_sent(self, reminder_id: int, parts_sent: int) -> None:
         """Record that the first `parts_sent` parts of a claimed reminder were delivered."""
         await self._write(

@@ -40,7 +40,7 @@ class WebhookReplica(ServedBot):
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,
                 "PRBOT_DATABASE_URL": database_url,
                 "PRBOT_RATE_LIMIT": "off",
-                "PRBOT_OUTBOX_LEASE": "2",
+                "PRBOT_OUTBOX_LEASE": "10",  # longer than a loaded replica holds a batch
                 **(extra_env or {}),
             },
             workdir,

@@ -219,3 +219,16 @@ async def test_a_closed_store_is_not_ready(tmp_path: Path) -> None:
     assert await store.ready()
     await store.close()
     assert not await store.ready()
+
+
+async def test_a_claim_taken_over_after_its_lease_is_not_held_by_the_first_process(
+    store: SqliteStore,
+) -> None:
+    await store.add_subscription("telegram", "5", "self", "expiry", EXPIRY, _due(), NOW)
+    (first,) = await store.claim_due(NOW, 10)
+    assert await store.hold_claim(first.id, first.attempts, NOW)  # still ours: renewed
+    await store.release_claims(NOW + dt.timedelta(minutes=11))  # its lease ran out
+    (second,) = await store.claim_due(NOW + dt.timedelta(minutes=11), 10)
+    assert second.id == first.id
+    assert not await store.hold_claim(first.id, first.attempts, NOW)  # the first must not send
+    assert await store.hold_claim(second.id, second.attempts, NOW)
