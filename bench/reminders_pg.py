@@ -25,43 +25,15 @@ import asyncpg
 
 from bench.reminders import NOW, RULES
 from bot.core.schedule import EventKind, plan
-from bot.storage.postgres import SERVER_SETTINGS, PostgresStore
+from bot.storage.postgres import (  # the store's own statements
+    CLAIM,
+    DUE_SELECT,
+    SERVER_SETTINGS,
+    SKIP_STALE,
+    PostgresStore,
+)
 from tests.pg_server import PostgresServer
 
-# The SELECT inside PostgresStore.claim_due, without its FOR UPDATE (a plain read).
-DUE_SELECT = (
-    "SELECT r.id FROM reminders r WHERE r.status = 'pending'"
-    " AND r.not_before <= $1 AND NOT EXISTS ("
-    "  SELECT 1 FROM subscriptions s JOIN paused_chats p"
-    "  ON p.channel = s.channel AND p.chat_id = s.chat_id"
-    "  WHERE s.id = r.subscription_id)"
-    " ORDER BY r.not_before, r.id LIMIT $2"
-)
-# The whole claim statement of claim_due (a CTE with FOR UPDATE SKIP LOCKED and UPDATE).
-CLAIM = (
-    "WITH due AS (" + DUE_SELECT + " FOR UPDATE OF r SKIP LOCKED"
-    "), claimed AS ("
-    "  UPDATE reminders r SET status = 'claimed', claimed_at = $1,"
-    "  attempts = r.attempts + 1 FROM due WHERE r.id = due.id"
-    "  RETURNING r.id, r.kind, r.due_at, r.attempts, r.not_before,"
-    "  r.subscription_id, r.parts_sent"
-    ")"
-    " SELECT c.id, c.kind, c.due_at, c.attempts, s.id, s.channel, s.chat_id,"
-    " s.label, s.event_kind, s.event_date, s.active, s.failures, ch.language,"
-    " c.parts_sent"
-    " FROM claimed c JOIN subscriptions s ON s.id = c.subscription_id"
-    " LEFT JOIN chats ch ON ch.channel = s.channel AND ch.chat_id = s.chat_id"
-    " ORDER BY c.not_before, c.id"
-)
-# PostgresStore.skip_stale's statement.
-SKIP_STALE = (
-    "UPDATE reminders SET status = 'skipped' WHERE status = 'pending'"
-    " AND not_before <= $1 AND (stale_at <= $1 OR EXISTS ("
-    "  SELECT 1 FROM reminders later WHERE later.subscription_id ="
-    "  reminders.subscription_id AND later.status = 'pending'"
-    "  AND later.due_at <= $1 AND later.due_at > reminders.due_at"
-    "  AND later.stale_at > $1))"
-)
 BATCH = 100_000  # subscriptions per COPY round
 
 
