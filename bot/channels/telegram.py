@@ -176,7 +176,7 @@ async def send_text(bot: Bot, chat_id: int | str, part: Outbound) -> None:
         values["reply_markup"] = {"inline_keyboard": keyboard_json(part.buttons)}
     data = RequestData([RequestParameter(k, v, None) for k, v in values.items()])
     status, body = await bot.request.do_request(f"{bot.base_url}/sendMessage", "POST", data)
-    raise_for_answer(status, body)
+    checked_answer(status, body)
 
 
 def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[dict[str, str]]]:
@@ -195,14 +195,14 @@ def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> list[list[dict[str
     return rows
 
 
-def raise_for_answer(status: int, body: bytes) -> None:
-    """Raise the PTB exception for a Bot API answer that is not a success."""
+def checked_answer(status: int, body: bytes) -> dict[str, Any]:
+    """A successful Bot API answer as JSON; otherwise the PTB exception for it."""
     try:
         answer = json.loads(body.decode("utf-8", "replace") or "null")
     except ValueError:
         answer = None
     if isinstance(answer, dict) and answer.get("ok") and status == 200:
-        return
+        return answer
     if not isinstance(answer, dict):
         raise NetworkError(f"the Bot API answered HTTP {status} without JSON")
     description = str(answer.get("description") or f"HTTP {status}")
@@ -555,8 +555,7 @@ class TelegramChannel:
         status, body = await self._poll_request.do_request(
             url, "POST", read_timeout=self.poll_timeout + 10.0
         )
-        raise_for_answer(status, body)
-        result = json.loads(body.decode("utf-8", "replace")).get("result")
+        result = checked_answer(status, body).get("result")
         if not isinstance(result, list):
             return []
         updates = [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]

@@ -99,3 +99,15 @@ def test_parts_survive_the_outbox_encoding() -> None:
     assert decode_part(encode_part(file)) == file
     pin = Outbound(venue=Venue(39.9, 116.4, "Hall", "地址"))
     assert decode_part(encode_part(pin)) == pin
+
+
+def test_a_channel_of_one_message_gets_the_replies_joined_then_cut_at_its_limit() -> None:
+    one = Capabilities(
+        buttons=False, text_limit=60, text_unit=TextUnit.UTF8, several_messages=False
+    )
+    messages = [Outbound("First answer."), Outbound("Second.", ((Button("A", "a"),),))]
+    parts, options = render(messages, one)
+    text = "\n\n".join(p.text for p in parts)
+    assert text.startswith("First answer.\n\nSecond.")
+    assert "Reply 1 for A" in text and options[0]["payload"] == "a"
+    assert all(measure(p.text, TextUnit.UTF8) <= 60 for p in parts)
