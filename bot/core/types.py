@@ -77,6 +77,9 @@ class Outbound:
     venue: Venue | None = None
     attachment: Attachment | None = None
     meta: dict[str, str] = field(default_factory=dict, compare=False)
+    # Replace the message whose button was pressed (details, next page, a filtered list), where
+    # the channel can edit messages; elsewhere it is sent as a new message.
+    edit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
