@@ -97,6 +97,7 @@ def to_inbound(update: Update, bot_username: str | None, now: dt.datetime) -> In
             language_hint=query.from_user.language_code,
             update_id=update_id,
             private=private,
+            message_ref=str(message.message_id) if message is not None else None,
         )
     message = update.message
     if message is None or message.from_user is None or message.from_user.is_bot:
@@ -156,8 +157,53 @@ async def send_part(bot: Bot, chat_id: int | str, part: Outbound) -> None:
         await bot.send_document(
             chat_id, InputFile(attachment.content, filename=attachment.filename)
         )
+    elif part.text and part.replaces is not None:
+        await edit_text(bot, chat_id, part)
     elif part.text:
         await send_text(bot, chat_id, part)
+
+
+# editMessageText refusals after which the part is sent as a new message instead: the message
+# is gone or too old, is not a text (a file, a pin), or the new text does not fit.
+_NOT_EDITABLE = (
+    "message can't be edited",
+    "message to edit not found",
+    "message_id_invalid",
+    "there is no text in the message to edit",
+    "message is too long",
+    "message_too_long",
+    "text is too long",
+)
+
+
+async def edit_text(bot: Bot, chat_id: int | str, part: Outbound) -> None:
+    """Replace the message whose button was pressed (editMessageText: text and keyboard).
+
+    The same text and keyboard again ("message is not modified") is delivered; a message
+    that can no longer be edited gets the part as a new message.
+    """
+    ref = part.replaces or ""
+    values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "message_id": int(ref) if ref.isdigit() else ref,
+        "text": part.text,
+        "link_preview_options": {"is_disabled": True},
+        # without buttons, an empty keyboard removes the old one
+        "reply_markup": {"inline_keyboard": keyboard_json(part.buttons)},
+    }
+    data = RequestData([RequestParameter(k, v, None) for k, v in values.items()])
+    status, body = await bot.request.do_request(f"{bot.base_url}/editMessageText", "POST", data)
+    try:
+        checked_answer(status, body)
+    except BadRequest as err:
+        reason = str(err).lower()
+        if "message is not modified" in reason:
+            return
+        if any(refusal in reason for refusal in _NOT_EDITABLE):
+            log.info("a message could not be edited (%s); sent as a new one", err)
+            await send_text(bot, chat_id, part)
+            return
+        raise
 
 
 async def send_text(bot: Bot, chat_id: int | str, part: Outbound) -> None:

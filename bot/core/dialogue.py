@@ -155,8 +155,12 @@ async def show_office(turn: Turn) -> Reply:
 
 
 async def filter_offices(turn: Turn) -> Reply:
-    """The office list, filtered by what the user needs (or all of them)."""
-    return Reply((turn.services.answers.office_list(turn.argument or None),))
+    """The office list, filtered by what the user needs (or all of them).
+
+    The filter buttons belong to the list: pressing one replaces it where the channel edits.
+    """
+    listed = turn.services.answers.office_list(turn.argument or None)
+    return Reply((dataclasses.replace(listed, edit=True),))
 
 
 async def record_feedback(turn: Turn) -> Reply:

@@ -7,6 +7,8 @@ lacks. The decision is always the authorities'.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core.check_model import CheckRule, EligibilityCheck, Option, Question
 from bot.core.engine import Reply, Turn
 from bot.core.text import N_, _
@@ -55,7 +57,19 @@ async def start_check(turn: Turn) -> Reply:
 
 
 async def answer(turn: Turn) -> Reply:
-    """Record an answer (or go back one question), then ask the next or show the result."""
+    """Record an answer (or go back one question), then ask the next or show the result.
+
+    The next question (or the result) replaces the question answered, where the channel
+    edits, so the check stays one message that Back walks through.
+    """
+    reply = await _answer(turn)
+    if not reply.messages:
+        return reply
+    first, *rest = reply.messages
+    return Reply((dataclasses.replace(first, edit=True), *rest), reply.next_state, reply.erased)
+
+
+async def _answer(turn: Turn) -> Reply:
     data = turn.conversation.data
     raw_answers, raw_order = data.get("answers"), data.get("order")
     answers: dict[str, str] = dict(raw_answers) if isinstance(raw_answers, dict) else {}
@@ -106,9 +120,16 @@ async def show_pathway(turn: Turn) -> Reply:
 
 
 async def list_pathways(turn: Turn) -> Reply:
-    """A page of the pathway list, as buttons."""
+    """A page of the pathway list, as buttons.
+
+    Previous and next (`pwl:<page>`) replace the page they are on, where the channel edits;
+    the list opened afresh (`/pathways`, "All pathways": `pwl`) is a new message, so the
+    answer it was opened from stays.
+    """
     try:
         page = max(int(turn.argument or 0), 0)
     except ValueError:
         page = 0
-    return Reply((turn.services.answers.pathway_list(page, PAGE_SIZE),))
+    listed = turn.services.answers.pathway_list(page, PAGE_SIZE)
+    paging = turn.inbound.command is None and turn.argument != ""
+    return Reply((dataclasses.replace(listed, edit=paging),))

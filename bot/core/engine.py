@@ -337,7 +337,7 @@ class Engine:
             messages = list(reply.messages)
             if resumed and await store.subscriptions(inbound.channel, inbound.chat_id):
                 messages.insert(0, Outbound(text=resumed_text()))
-            parts, options = render(messages, caps)
+            parts, options = render(messages, caps, inbound.message_ref)
         if options:
             conversation.data[OPTIONS_KEY] = options
         else:

@@ -42,9 +42,10 @@ class Capabilities:
     locations: bool = True  # a map pin
     several_messages: bool = True  # False: everything in one message, cut at the limit
     reminders: bool = True  # False: this channel cannot deliver reminders (not configured)
+    edits: bool = False  # a reply may replace the message whose button was pressed
 
 
-TELEGRAM = Capabilities()
+TELEGRAM = Capabilities(edits=True)
 
 
 def measure(text: str, unit: TextUnit) -> int:
@@ -57,11 +58,16 @@ def measure(text: str, unit: TextUnit) -> int:
 
 
 def render(
-    messages: list[Outbound] | tuple[Outbound, ...], caps: Capabilities
+    messages: list[Outbound] | tuple[Outbound, ...],
+    caps: Capabilities,
+    pressed: str | None = None,
 ) -> tuple[list[Outbound], list[dict[str, str]]]:
     """The parts to send for `messages` on a channel, and the numbered options shown (if any).
 
-    Each part is one platform call: text (with its buttons), a map pin or a file.
+    Each part is one platform call: text (with its buttons), a map pin or a file. `pressed`
+    is the platform reference of the message whose button was pressed: where the channel
+    edits and the first message asks for it (`edit`), the first part replaces that message
+    (`replaces`); every other part is sent as a new message.
     """
     options: list[dict[str, str]] = []
     shaped: list[Outbound] = []
@@ -81,6 +87,8 @@ def render(
     for message in shaped:
         for piece in split_long(message, caps.text_limit, caps.text_unit):
             parts.extend(explode(piece))
+    if pressed and caps.edits and messages and messages[0].edit and parts and parts[0].text:
+        parts[0] = dataclasses.replace(parts[0], replaces=pressed)
     return parts, options
 
 
@@ -215,6 +223,8 @@ def encode_part(part: Outbound) -> str:
         }
     if part.meta:
         data["meta"] = part.meta
+    if part.replaces is not None:
+        data["replaces"] = part.replaces
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -238,4 +248,5 @@ def decode_part(payload: str) -> Outbound:
         venue=venue,
         attachment=attachment,
         meta=dict(data.get("meta", {})),
+        replaces=data.get("replaces"),
     )

@@ -29,6 +29,9 @@ class Inbound:
     update_id: str | None = None
     private: bool = True  # a one-to-one chat; in groups only facts are answered
     forwarded: bool = False  # forwarded text is read as text, never run as a command
+    # The platform's reference of the message whose button was pressed (Telegram: its
+    # message_id), so a reply may replace it; None for typed text and where there is none.
+    message_ref: str | None = None
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -80,6 +83,10 @@ class Outbound:
     # Replace the message whose button was pressed (details, next page, a filtered list), where
     # the channel can edit messages; elsewhere it is sent as a new message.
     edit: bool = False
+    # Set by rendering: the platform reference of the message this part replaces (only the
+    # first part of a reply, only where the channel edits); a channel that cannot replace it
+    # sends the part as a new message.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,7 @@ def message_update(
 
 
 def callback_update(
-    data: str, *, chat_id: int = 42, language_code: str | None = "en"
+    data: str, *, chat_id: int = 42, language_code: str | None = "en", message_id: int = 5
 ) -> dict[str, Any]:
     """An update carrying a button press on one of the bot's messages."""
     return {
@@ -165,7 +165,7 @@ def callback_update(
             "chat_instance": "ci",
             "data": data,
             "message": {
-                "message_id": 5,
+                "message_id": message_id,
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT_USER,

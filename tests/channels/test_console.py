@@ -183,3 +183,12 @@ def test_prbot_stats_prints_counts_and_unplaced_questions(tmp_path: Path) -> Non
     fees = next(line for line in stats.stdout.splitlines() if line.startswith("fees"))
     assert fees.split()[1] == "1"
     assert "blorp zxqv" in stats.stdout
+
+
+async def test_a_page_button_on_the_console_shows_the_next_page_as_new_text(app: BotApp) -> None:
+    console = ConsoleChannel(app, stdin=io.StringIO(), stdout=io.StringIO(), language_hint="en")
+    first = await console.exchange("/pathways")
+    assert "page 1 of 3" in first
+    second = await console.exchange(_number_of(first, "Next"))
+    assert "page 2 of 3" in second and "page 1 of 3" not in second
+    assert "Reply" in second  # the new page's own numbered options

@@ -383,3 +383,143 @@ async def test_a_reply_that_meets_a_server_error_is_kept_and_sent_later(
     texts = sent_texts(request)
     assert "1,500" in texts[-2] and "09:00" in texts[-1]  # the kept reply first, then the new
     assert await bot_app.store.outbox_pending("telegram", 10) == []
+
+
+def _callback_data(params: dict[str, Any]) -> list[str]:
+    return [b["callback_data"] for row in keyboard(params) for b in row if "callback_data" in b]
+
+
+async def test_a_page_button_replaces_the_page_it_is_on(telegram: Any) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    await feed(application, callback_update("pwl:1", message_id=31))
+    (edit,) = request.of("editMessageText")
+    assert edit["message_id"] == 31 and int(edit["chat_id"]) == 42
+    assert "page 2 of 3" in edit["text"]
+    assert {"pwl:0", "pwl:2", "elig"} <= set(_callback_data(edit))
+    assert request.of("sendMessage") == []
+    assert await bot_app.store.outbox_pending("telegram", 10) == []
+
+
+async def test_an_office_filter_replaces_the_list_and_an_office_opens_below(
+    telegram: Any,
+) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, callback_update("of:first_application", message_id=40))
+    (edit,) = request.of("editMessageText")
+    assert edit["message_id"] == 40
+    assert "Offices that take first applications" in edit["text"]
+    assert "of:" in _callback_data(edit)  # the way back to all offices
+    office = next(d for d in _callback_data(edit) if d.startswith("oc:"))
+    request.clear()
+    await feed(application, callback_update(office, message_id=40))
+    assert request.of("editMessageText") == []  # the list stays; the card is a new message
+    assert request.of("sendMessage")
+
+
+async def test_typed_text_and_the_first_list_are_new_messages(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("/pathways"))
+    await feed(application, callback_update("pwl", message_id=12))  # "All pathways"
+    assert request.of("editMessageText") == []
+    assert [("page 1 of 3" in t) for t in sent_texts(request)] == [True, True]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "Bad Request: message can't be edited",
+        "Bad Request: message to edit not found",
+        "Bad Request: MESSAGE_TOO_LONG",
+    ],
+)
+async def test_a_refused_edit_is_sent_as_a_new_message(telegram: Any, refusal: str) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    request.fail_with["editMessageText"] = (
+        400,
+        {"ok": False, "error_code": 400, "description": refusal},
+    )
+    await feed(application, callback_update("pwl:2", message_id=7))
+    (edit,) = request.of("editMessageText")
+    (sent,) = request.of("sendMessage")
+    assert sent["text"] == edit["text"] and "page 3 of 3" in sent["text"]
+    assert _callback_data(sent) == _callback_data(edit)
+    assert "message_id" not in sent
+    assert await bot_app.store.outbox_pending("telegram", 10) == []
+
+
+async def test_an_unchanged_message_counts_as_delivered(telegram: Any) -> None:
+    application, request, bot_app = telegram
+    request.clear()
+    request.fail_with["editMessageText"] = (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message is not modified: specified new message "
+            "content and reply markup are exactly the same as a current content",
+        },
+    )
+    await feed(application, callback_update("pwl:0", message_id=7))
+    assert len(request.of("editMessageText")) == 1
+    assert request.of("sendMessage") == []
+    assert await bot_app.store.outbox_pending("telegram", 10) == []
+
+
+async def test_an_edit_kept_in_the_outbox_survives_a_restart(
+    database: Path, clock: FakeClock, resources: Resources
+) -> None:
+    settings = make_settings(
+        database, telegram_token=TOKEN, dispatch=DispatchSettings(limits=False)
+    )
+    first = build_app(settings, resources=resources, clock=clock)
+    down = RecordingRequest()
+    down.fail_with["editMessageText"] = (
+        502,
+        {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+    )
+    channel = TelegramChannel(first, request=down)
+    await first.start()
+    await channel.connect()
+    try:
+        await feed(channel.application, callback_update("pwl:1", message_id=21))
+        kept = await first.store.outbox_pending("telegram", 10)
+    finally:
+        await channel.stop()
+        await first.stop()
+    assert len(down.of("editMessageText")) == 1  # refused: kept for later
+    assert len(kept) == 1
+
+    clock.advance(dt.timedelta(minutes=1))
+    second = build_app(settings, resources=resources, clock=clock)
+    up = RecordingRequest()
+    again = TelegramChannel(second, request=up)
+    await second.start()
+    await again.connect()
+    try:
+        await again.sender().drain()
+        (edit,) = up.of("editMessageText")
+        assert edit["message_id"] == 21 and "page 2 of 3" in edit["text"]
+        assert up.of("sendMessage") == []
+    finally:
+        await again.stop()
+        await second.stop()
+
+
+async def test_the_eligibility_check_stays_one_message(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, callback_update("elig", message_id=50))
+    assert request.of("editMessageText") == []  # the check starts below what was asked
+    assert "Question 1:" in sent_texts(request)[-1]
+    request.clear()
+    await feed(application, callback_update("el:family:none", message_id=51))
+    await feed(application, callback_update("el:back", message_id=51))
+    edits = request.of("editMessageText")
+    assert [e["message_id"] for e in edits] == [51, 51]
+    assert "Question 2:" in edits[0]["text"] and "Question 1:" in edits[1]["text"]
+    assert "el:back" in _callback_data(edits[0]) and "el:back" not in _callback_data(edits[1])
+    assert request.of("sendMessage") == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core.render import (
     Capabilities,
     TextUnit,
@@ -111,3 +113,38 @@ def test_a_channel_of_one_message_gets_the_replies_joined_then_cut_at_its_limit(
     assert text.startswith("First answer.\n\nSecond.")
     assert "Reply 1 for A" in text and options[0]["payload"] == "a"
     assert all(measure(p.text, TextUnit.UTF8) <= 60 for p in parts)
+
+
+EDITS = Capabilities(edits=True)
+
+
+def test_only_the_first_part_of_a_reply_replaces_the_pressed_message() -> None:
+    page = Outbound("Page 2", ((Button("Next ▶", "pwl:2"),),), edit=True)
+    pin = Venue(39.9, 116.4, "Office", "Street 1")
+    parts, _ = render([dataclasses.replace(page, venue=pin), Outbound("More")], EDITS, "17")
+    assert [p.replaces for p in parts] == ["17", None, None]
+    assert parts[0].text == "Page 2" and parts[0].buttons == page.buttons
+
+
+def test_a_long_replacement_replaces_with_its_first_piece_and_sends_the_rest() -> None:
+    long = Outbound("a" * 60 + "\n\n" + "b" * 60, ((Button("Next", "n"),),), edit=True)
+    caps = Capabilities(edits=True, text_limit=80, text_unit=TextUnit.CHARS)
+    parts, _ = render([long], caps, "9")
+    assert [p.replaces for p in parts] == ["9", None]
+    assert parts[1].buttons  # the keyboard stays under the end of the text
+
+
+def test_nothing_is_replaced_without_a_pressed_message_an_edit_or_the_capability() -> None:
+    edit = Outbound("Page", edit=True)
+    assert render([edit], EDITS)[0][0].replaces is None  # typed, not pressed
+    assert render([Outbound("Page")], EDITS, "5")[0][0].replaces is None  # a new answer
+    assert render([edit], Capabilities(), "5")[0][0].replaces is None  # cannot edit
+    assert render([edit], NO_BUTTONS, "5")[0][0].replaces is None
+    first_not_edit = render([Outbound("Welcome back"), edit], EDITS, "5")[0]
+    assert [p.replaces for p in first_not_edit] == [None, None]
+
+
+def test_the_replaced_message_survives_the_outbox() -> None:
+    part = Outbound("Page 2", ((Button("Next ▶", "pwl:2"),),), replaces="123")
+    assert decode_part(encode_part(part)).replaces == "123"
+    assert decode_part(encode_part(Outbound("New"))).replaces is None

@@ -139,4 +139,4 @@ def _authorities_decide() -> str:
 
 
 def _all_pathways_button() -> Button:
-    return Button(_("📚 All pathways"), "pwl:0")
+    return Button(_("📚 All pathways"), "pwl")
