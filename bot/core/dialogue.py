@@ -24,6 +24,7 @@ from bot.core.menu import (
     TOPIC_COMMANDS,
     TOPIC_LABELS,
     Topic,
+    compact_menu,
     disclaimer,
     menu_message,
 )
@@ -47,6 +48,8 @@ def bot_commands() -> list[BotCommand]:
         BotCommand("open", _("Is a service centre open now?")),
         BotCommand("address", _("Addresses of the exit-entry service centres")),
         BotCommand("eligibility", _("Who can get permanent residence")),
+        BotCommand("check", _("A few questions: which pathways may fit you")),
+        BotCommand("pathways", _("All permanent-residence pathways, one by one")),
         BotCommand("renewal", _("Renewing the card before it expires")),
         BotCommand("change", _("Changing details on the card")),
         BotCommand("lost", _("Lost or damaged card")),
@@ -98,7 +101,7 @@ async def show_menu(turn: Turn) -> Reply:
 async def cancel(turn: Turn) -> Reply:
     """Drop whatever was in progress and go back to the main menu."""
     turn.conversation.data.clear()
-    return Reply((menu_message(_("OK, cancelled. What would you like to know?")),))
+    return Reply((compact_menu(_("OK, cancelled. What would you like to know?")),))
 
 
 async def ask_language(turn: Turn) -> Reply:
@@ -120,7 +123,7 @@ async def set_language(turn: Turn) -> Reply:
     turn.conversation.language = code
     with use_translator(turn.services.translators[code]):
         # Translators: say the name of your own language here.
-        return Reply((menu_message(_("Done: I will answer in English from now on.")),))
+        return Reply((compact_menu(_("Done: I will answer in English from now on.")),))
 
 
 async def answer_topic(turn: Turn) -> Reply:
@@ -195,15 +198,12 @@ async def answer_free_text(turn: Turn) -> Reply:
     )
     guesses = [g for g in match.guesses() if g in _INTENT_LABELS]
     text = _("Sorry, I am not sure what you mean.")
-    messages = []
     if guesses:
         text += " " + _("Did you mean:")
-        rows = tuple((Button(_(_INTENT_LABELS[g]), _intent_payload(g)),) for g in guesses)
-        messages.append(Outbound(text=text, buttons=rows))
-        messages.append(menu_message(_("Or choose a topic:")))
-    else:
-        messages.append(menu_message(text + " " + _("Please choose a topic:")))
-    return Reply(tuple(messages))
+        rows = [(Button(_(_INTENT_LABELS[g]), _intent_payload(g)),) for g in guesses]
+        return Reply((compact_menu(text, *rows),))
+    text += " " + _("Please try other words, or open the menu:")
+    return Reply((compact_menu(text),))
 
 
 def _other_language(turn: Turn, detected: str | None) -> str | None:
@@ -292,18 +292,19 @@ def _pathway_in(matcher: Matcher, text: str) -> str | None:
 
 
 async def unknown_command(turn: Turn) -> Reply:
-    """Say the command is unknown and show the menu."""
-    return Reply((menu_message(_("I don't know that command. Here is what I can do:")),))
+    """Say the command is unknown and offer /help and the menu."""
+    text = _("I don't know that command. Send /help for the list, or open the menu:")
+    return Reply((compact_menu(text),))
 
 
 async def stale_button(turn: Turn) -> Reply:
-    """A button the bot does not know (old or forged): say so and show the menu."""
-    return Reply((menu_message(_("That button is no longer valid. Please choose again:")),))
+    """A button the bot does not know (old or forged): say so and offer the menu."""
+    return Reply((compact_menu(_("That button is no longer valid. Please choose again:")),))
 
 
 async def unsupported_message(turn: Turn) -> Reply:
     """Photos, stickers and the like: say the bot reads text only."""
-    return Reply((menu_message(_("I can only read text messages. Please type your question:")),))
+    return Reply((compact_menu(_("I can only read text messages. Please type your question:")),))
 
 
 def build_dialogue() -> Dialogue:

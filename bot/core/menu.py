@@ -92,8 +92,22 @@ def main_menu() -> tuple[tuple[Button, ...], ...]:
 
 
 def menu_message(text: str) -> Outbound:
-    """A message carrying the main menu."""
+    """A message carrying the main menu (the greeting, /menu and the menu button)."""
     return Outbound(text=text, buttons=main_menu())
+
+
+def menu_button() -> Button:
+    """The one button that opens the main menu."""
+    return Button(_("☰ Main menu"), "menu")
+
+
+def compact_menu(text: str, *rows: tuple[Button, ...]) -> Outbound:
+    """A message with a few buttons (guesses, if any) and the one that opens the menu.
+
+    Said after a fallback, a cancel or a language change: the whole menu would fill a
+    phone's screen with buttons the user did not ask for.
+    """
+    return Outbound(text=text, buttons=(*rows, (menu_button(),)))
 
 
 def disclaimer() -> str:

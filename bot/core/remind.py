@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
 from bot.core.engine import Reply, Turn
-from bot.core.menu import menu_message
+from bot.core.menu import compact_menu
 from bot.core.ports import PlannedRow, Store, Subscription
 from bot.core.schedule import (
     BEIJING,
@@ -90,7 +90,7 @@ def not_available() -> Reply:
         "here. Please note the date yourself: a card is renewed within one month before it "
         "expires."
     )
-    return Reply((menu_message(text),), "main")
+    return Reply((compact_menu(text),), "main")
 
 
 async def choose_event(turn: Turn) -> Reply:
@@ -301,7 +301,7 @@ async def save_subscription(turn: Turn) -> Reply:
                 "lets you stop them."
             )
         )
-    return Reply((saved, menu_message(_("Anything else?"))), "main")
+    return Reply((saved, compact_menu(_("Anything else?"))), "main")
 
 
 async def confirm_reask(turn: Turn) -> Reply:
@@ -334,7 +334,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
     subscriptions = await store.subscriptions(turn.inbound.channel, turn.inbound.chat_id)
     if not subscriptions:
         text = _("You have no reminders. Send /remind to set one up.")
-        return Reply((menu_message(text),))
+        return Reply((compact_menu(text, (Button(_("➕ Add a reminder"), "remind"),)),))
     translator = current()
     count = len(subscriptions)
     lines = [
@@ -382,8 +382,8 @@ async def stop_subscription(turn: Turn) -> Reply:
         inbound.channel, inbound.chat_id, subscription_id
     )
     if not stopped:
-        return Reply((menu_message(_("That reminder was not found among yours.")),))
-    return Reply((menu_message(_("Stopped: you will get no more of those reminders.")),))
+        return Reply((compact_menu(_("That reminder was not found among yours.")),))
+    return Reply((compact_menu(_("Stopped: you will get no more of those reminders.")),))
 
 
 async def renewed(turn: Turn) -> Reply:
@@ -393,7 +393,7 @@ async def renewed(turn: Turn) -> Reply:
     own = await _store(turn).subscriptions(inbound.channel, inbound.chat_id)
     match = next((s for s in own if s.id == subscription_id), None)
     if match is None:
-        return Reply((menu_message(_("That reminder was not found among yours.")),), "main")
+        return Reply((compact_menu(_("That reminder was not found among yours.")),), "main")
     turn.conversation.data = {
         "event": EventKind.EXPIRY.value,
         "label": match.label,
@@ -432,7 +432,7 @@ async def show_my_data(turn: Turn) -> Reply:
             "everything."
         ),
     ]
-    return Reply((menu_message("\n".join(lines)),))
+    return Reply((compact_menu("\n".join(lines)),))
 
 
 async def ask_erase(turn: Turn) -> Reply:
@@ -450,11 +450,11 @@ async def ask_erase(turn: Turn) -> Reply:
 async def erase(turn: Turn) -> Reply:
     """Erase the chat's data after confirmation."""
     if turn.argument != "yes":
-        return Reply((menu_message(_("Nothing was deleted.")),), "main")
+        return Reply((compact_menu(_("Nothing was deleted.")),), "main")
     inbound = turn.inbound
     await _store(turn).delete_chat(inbound.channel, inbound.chat_id)
     text = _("Done: everything I stored about you is deleted.")
-    return Reply((menu_message(text),), "main", erased=True)
+    return Reply((compact_menu(text),), "main", erased=True)
 
 
 async def erase_reask(turn: Turn) -> Reply:

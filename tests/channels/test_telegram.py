@@ -82,6 +82,23 @@ async def test_commands_registered_for_default_language_and_chinese(telegram: An
     assert any("\u4e00" <= ch <= "\u9fff" for d in descriptions for ch in d)
 
 
+async def test_every_command_menu_offers_the_check_and_the_pathways_translated(
+    telegram: Any,
+) -> None:
+    _, request, _ = telegram
+    described: dict[str | None, dict[str, str]] = {}
+    for call in request.of("setMyCommands"):
+        commands = [c if isinstance(c, dict) else c.to_dict() for c in call["commands"]]
+        described[call.get("language_code")] = {c["command"]: c["description"] for c in commands}
+    english = described[None]
+    assert english["check"] == "A few questions: which pathways may fit you"
+    assert english["pathways"] == "All permanent-residence pathways, one by one"
+    for code, menu in described.items():
+        if code is not None:
+            assert menu["check"] != english["check"], code
+            assert menu["pathways"] != english["pathways"], code
+
+
 async def test_start_shows_main_menu_keyboard(telegram: Any) -> None:
     application, request, _ = telegram
     request.clear()

@@ -45,6 +45,10 @@ async def test_dialogue(app: BotApp, scenario: dict[str, Any]) -> None:
         offered = payloads_of(replies)
         for payload in step.get("buttons", []):
             assert payload in offered, f"button {payload!r} missing at {where}: {offered}"
+        for payload in step.get("absent_buttons", []):
+            assert payload not in offered, f"button {payload!r} offered at {where}: {offered}"
+        if "only_buttons" in step:  # exactly these buttons, in this order, and nothing else
+            assert offered == step["only_buttons"], f"buttons at {where}: {offered}"
         assert all(len(r.text) <= 4096 for r in replies)
 
 
@@ -66,3 +70,18 @@ async def test_unplaced_questions_are_kept_without_identity(app: BotApp) -> None
     ((_, _language, text),) = await app.store.unplaced(10)
     assert "E12345678" not in text and "a.b@example.com" not in text
     assert "[number]" in text and "[email]" in text
+
+
+async def test_a_near_miss_offers_its_guesses_and_one_menu_button(app: BotApp) -> None:
+    matcher = app.engine.services.matcher
+    candidates = ("bananas", "the thing", "visa", "some stuff", "a question")
+    matches = {q: matcher.match(q) for q in candidates}
+    near = [q for q, m in matches.items() if m.intent is None and m.guesses()]
+    assert near, "no candidate is a near miss any more: pick another"
+    replies = await Chat(app).say(near[0])
+    (reply,) = replies  # one message, not a second one with the whole menu
+    assert reply.text.startswith("Sorry, I am not sure what you mean. Did you mean:")
+    offered = payloads_of(replies)
+    assert offered[-1] == "menu" and 2 <= len(offered) <= 4
+    labels = [b.label for row in reply.buttons for b in row]
+    assert labels[-1] == "☰ Main menu"
