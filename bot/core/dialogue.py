@@ -345,7 +345,7 @@ def build_dialogue() -> Dialogue:
             goes_to=(wizard.DATE, State.MAIN),
             personal=True,
         ),
-        Route(Command("mydata"), remind.show_my_data, State.MAIN, personal=True),
+        Route(Command("mydata"), remind.show_my_data, personal=True),
         Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,), personal=True),
         Route(
             ButtonPress("elig"),

@@ -180,6 +180,34 @@ class ClaimedReminder:
     parts_sent: int = 0  # parts (text, calendar file) already delivered by an earlier attempt
 
 
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    """One planned reminder as stored, for showing a user their data."""
+
+    kind: str
+    due_at: dt.datetime
+    status: str  # pending, claimed, sent, skipped or cancelled
+    sent_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    """A subscription (active or stopped) with when it was set up and all its reminders."""
+
+    subscription: Subscription
+    created_at: dt.datetime
+    reminders: tuple[ReminderRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A chat's "was this helpful?" answer on a topic."""
+
+    topic: str
+    helpful: bool
+    rated_at: dt.datetime
+
+
 class SubscriptionStore(Protocol):
     """Subscriptions and their reminder rows: the only source of truth for reminders."""
 
@@ -210,6 +238,11 @@ class SubscriptionStore(Protocol):
 
     async def subscriptions(self, channel: str, chat_id: str) -> list[Subscription]:
         """The chat's active subscriptions, oldest first."""
+        ...
+
+    async def subscription_history(self, channel: str, chat_id: str) -> list[SubscriptionRecord]:
+        """Every subscription the chat has, stopped ones too, oldest first; each with all its
+        reminders (sent, pending, skipped, cancelled) by due time."""
         ...
 
     async def next_due(self, subscription_id: int) -> dt.datetime | None:
@@ -289,6 +322,10 @@ class FeedbackStore(Protocol):
         self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
     ) -> None:
         """The chat's rating of a topic (a later rating replaces an earlier one)."""
+        ...
+
+    async def ratings(self, channel: str, chat_id: str) -> list[Rating]:
+        """The chat's ratings, one per topic (the latest), oldest first."""
         ...
 
     async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:

@@ -11,8 +11,9 @@ from enum import StrEnum
 
 from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
 from bot.core.engine import Reply, Turn
-from bot.core.menu import compact_menu
+from bot.core.menu import LANGUAGE_NAMES, TOPIC_LABELS, Topic, compact_menu
 from bot.core.ports import PlannedRow, Store, Subscription
+from bot.core.render import OPTIONS_KEY
 from bot.core.schedule import (
     BEIJING,
     CardRules,
@@ -402,31 +403,95 @@ async def renewed(turn: Turn) -> Reply:
     return ask_date(turn, _("Congratulations on the new card!"))
 
 
+# The conversation's step, in words, for /mydata (states are stored as text).
+STEP_NAMES: dict[str, str] = {
+    "main": N_("nothing in progress"),
+    RemindState.EVENT: N_("setting up a reminder: what it is for"),
+    RemindState.WHOSE: N_("setting up a reminder: whose card"),
+    RemindState.DATE: N_("setting up a reminder: the date"),
+    RemindState.CONFIRM: N_("setting up a reminder: confirming it"),
+    RemindState.ERASE: N_("deleting your data: waiting for your answer"),
+    "eligibility": N_("the eligibility check"),
+}
+
+REMINDER_STATUS: dict[str, str] = {
+    "pending": N_("planned"),
+    "claimed": N_("planned"),
+    "skipped": N_("not sent: no longer useful"),
+    "cancelled": N_("cancelled"),
+}
+
+
 async def show_my_data(turn: Turn) -> Reply:
-    """Everything stored about this chat."""
+    """Everything stored about this chat: language, step, reminders, ratings."""
     inbound = turn.inbound
     store = _store(turn)
     conversation = turn.conversation
     translator = current()
+    language = conversation.language
+    step = STEP_NAMES.get(conversation.state, N_("a step of a conversation"))
     lines = [
         _("What I store about you:"),
         _("• Chat: {channel} {chat}").format(channel=inbound.channel, chat=inbound.chat_id),
-        _("• Language: {language}").format(language=conversation.language or _("not chosen")),
+        _("• Language: {language}").format(
+            language=LANGUAGE_NAMES.get(language, language) if language else _("not chosen")
+        ),
+        _("• Conversation: {step}").format(step=_(step)),
     ]
-    subscriptions = await store.subscriptions(inbound.channel, inbound.chat_id)
-    for sub in subscriptions:
+    if any(key != OPTIONS_KEY for key in conversation.data):
+        lines.append("  " + _("The answers given in this step are kept until it ends."))
+    history = await store.subscription_history(inbound.channel, inbound.chat_id)
+    if not history:
+        lines.append(_("• No reminders."))
+    for record in history:
+        sub = record.subscription
         whose = _(WHOSE_LABELS.get(sub.label, WHOSE_LABELS["self"]))
+        date = translator.format_date(sub.event_date)
+        if sub.event_kind == EventKind.EXPIRY:
+            what = _("expires on {date}").format(date=date)
+        else:
+            what = _("changed on {date}").format(date=date)
+        status = _("active") if sub.active else _("stopped")
+        created = translator.format_date(record.created_at.astimezone(BEIJING).date())
         lines.append(
-            _("• Reminder: {whose}, {kind} {date}").format(
-                whose=whose,
-                kind=_("expiry") if sub.event_kind == EventKind.EXPIRY else _("change"),
-                date=translator.format_date(sub.event_date),
+            _("• Reminder: {whose}, {what}; {status}, set up on {created}").format(
+                whose=whose, what=what, status=status, created=created
             )
         )
-    if not subscriptions:
-        lines.append(_("• No reminders."))
+        for reminder in record.reminders:
+            due = translator.format_date(reminder.due_at.astimezone(BEIJING).date())
+            if reminder.status == "sent" and reminder.sent_at is not None:
+                sent = translator.format_date(reminder.sent_at.astimezone(BEIJING).date())
+                state = _("sent on {date}").format(date=sent)
+            else:
+                state = _(REMINDER_STATUS.get(reminder.status, N_("planned")))
+            name = _(REMINDER_NAMES[reminder.kind]) if reminder.kind in REMINDER_NAMES else ""
+            lines.append(
+                "  – "
+                + _("{date}: {what}").format(date=due, what=name or reminder.kind)
+                + f" ({state})"
+            )
+    ratings = await store.ratings(inbound.channel, inbound.chat_id)
+    if not ratings:
+        lines.append(_("• No ratings."))
+    for rating in ratings:
+        try:
+            topic = _(TOPIC_LABELS[Topic(rating.topic)])
+        except ValueError:
+            topic = rating.topic
+        verdict = _("helpful") if rating.helpful else _("not helpful")
+        rated = translator.format_date(rating.rated_at.astimezone(BEIJING).date())
+        lines.append(
+            _("• Rating: {topic}: {verdict}, {date}").format(
+                topic=topic, verdict=verdict, date=rated
+            )
+        )
     lines += [
         "",
+        _(
+            "Questions I could not place are kept to improve my answers, without your chat "
+            "id, so nothing links them to you."
+        ),
         _(
             "No name, card number or passport number is ever stored. /deletemydata erases "
             "everything."

@@ -15,7 +15,10 @@ from bot.core.ports import (
     Conversation,
     OutboxItem,
     PlannedRow,
+    Rating,
+    ReminderRecord,
     Subscription,
+    SubscriptionRecord,
     TopicStats,
 )
 
@@ -45,7 +48,8 @@ class MemoryStore:
         self._reminders: dict[int, _Reminder] = {}
         self._last_id = 0
         self._asked: dict[str, int] = {}
-        self._feedback: dict[tuple[str, str, str], bool] = {}
+        self._feedback: dict[tuple[str, str, str], tuple[bool, dt.datetime]] = {}
+        self._created: dict[int, dt.datetime] = {}  # subscription id -> when it was set up
         self._unplaced: list[tuple[str, str | None, str]] = []
         self._paused: set[tuple[str, str]] = set()
         self._inbox: dict[tuple[str, str], str] = {}
@@ -123,6 +127,7 @@ class MemoryStore:
             s for s in self._subscriptions.values() if (s.channel, s.chat_id) == (channel, chat_id)
         ]:
             del self._subscriptions[sub.id]
+            self._created.pop(sub.id, None)
             for reminder in [r for r in self._reminders.values() if r.subscription_id == sub.id]:
                 del self._reminders[reminder.id]
 
@@ -140,6 +145,7 @@ class MemoryStore:
         self._last_id += 1
         sub = Subscription(self._last_id, channel, chat_id, label, event_kind, event_date)
         self._subscriptions[sub.id] = sub
+        self._created[sub.id] = now
         self._insert(sub.id, reminders)
         return sub
 
@@ -195,6 +201,30 @@ class MemoryStore:
             ),
             key=lambda s: s.id,
         )
+
+    async def subscription_history(self, channel: str, chat_id: str) -> list[SubscriptionRecord]:
+        """Every subscription the chat has, stopped ones too, oldest first; each with all its
+        reminders (sent, pending, skipped, cancelled) by due time."""
+        own = sorted(
+            (
+                s
+                for s in self._subscriptions.values()
+                if (s.channel, s.chat_id) == (channel, chat_id)
+            ),
+            key=lambda s: s.id,
+        )
+        return [
+            SubscriptionRecord(
+                sub,
+                self._created[sub.id],
+                tuple(
+                    ReminderRecord(r.kind, r.due_at, r.status, r.sent_at)
+                    for r in sorted(self._reminders.values(), key=lambda r: (r.due_at, r.id))
+                    if r.subscription_id == sub.id
+                ),
+            )
+            for sub in own
+        ]
 
     async def next_due(self, subscription_id: int) -> dt.datetime | None:
         """When the subscription's next pending reminder is due."""
@@ -410,7 +440,16 @@ class MemoryStore:
         self, channel: str, chat_id: str, topic: str, helpful: bool, now: dt.datetime
     ) -> None:
         """The chat's rating of a topic (a later rating replaces an earlier one)."""
-        self._feedback[(channel, chat_id, topic)] = helpful
+        self._feedback[(channel, chat_id, topic)] = (helpful, now.astimezone(dt.UTC))
+
+    async def ratings(self, channel: str, chat_id: str) -> list[Rating]:
+        """The chat's ratings, one per topic (the latest), oldest first."""
+        own = [
+            Rating(topic, helpful, at)
+            for (chan, chat, topic), (helpful, at) in self._feedback.items()
+            if (chan, chat) == (channel, chat_id)
+        ]
+        return sorted(own, key=lambda r: (r.rated_at, r.topic))
 
     async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
         """A question the bot could not place, without the chat's identity."""
@@ -424,8 +463,8 @@ class MemoryStore:
             TopicStats(
                 topic,
                 self._asked.get(topic, 0),
-                sum(1 for k, v in self._feedback.items() if k[2] == topic and v),
-                sum(1 for k, v in self._feedback.items() if k[2] == topic and not v),
+                sum(1 for k, v in self._feedback.items() if k[2] == topic and v[0]),
+                sum(1 for k, v in self._feedback.items() if k[2] == topic and not v[0]),
             )
             for topic in topics
         ]

@@ -34,8 +34,11 @@ from bot.core.ports import (
     Conversation,
     OutboxItem,
     PlannedRow,
+    Rating,
+    ReminderRecord,
     StoreError,
     Subscription,
+    SubscriptionRecord,
     TopicStats,
 )
 
@@ -517,6 +520,34 @@ class PostgresStore:
         )
         return [_subscription(row) for row in rows]
 
+    async def subscription_history(self, channel: str, chat_id: str) -> list[SubscriptionRecord]:
+        """Every subscription the chat has, stopped ones too, oldest first; each with all its
+        reminders (sent, pending, skipped, cancelled) by due time."""
+        subscriptions = await self._fetch(
+            f"SELECT {_SUBSCRIPTION_COLUMNS}, created_at FROM subscriptions"
+            " WHERE channel = $1 AND chat_id = $2 ORDER BY id",
+            channel,
+            chat_id,
+        )
+        reminders = await self._fetch(
+            "SELECT r.subscription_id, r.kind, r.due_at, r.status, r.sent_at FROM reminders r"
+            " JOIN subscriptions s ON s.id = r.subscription_id"
+            " WHERE s.channel = $1 AND s.chat_id = $2 ORDER BY r.due_at, r.id",
+            channel,
+            chat_id,
+        )
+        by_subscription: dict[int, list[ReminderRecord]] = {}
+        for row in reminders:
+            by_subscription.setdefault(int(row[0]), []).append(
+                ReminderRecord(str(row[1]), row[2], str(row[3]), row[4])
+            )
+        return [
+            SubscriptionRecord(
+                _subscription(row), row[8], tuple(by_subscription.get(int(row[0]), ()))
+            )
+            for row in subscriptions
+        ]
+
     async def next_due(self, subscription_id: int) -> dt.datetime | None:
         """When the subscription's next pending reminder is due."""
         rows = await self._fetch(
@@ -839,6 +870,16 @@ class PostgresStore:
             helpful,
             _utc(now),
         )
+
+    async def ratings(self, channel: str, chat_id: str) -> list[Rating]:
+        """The chat's ratings, one per topic (the latest), oldest first."""
+        rows = await self._fetch(
+            "SELECT topic, helpful, created_at FROM feedback WHERE channel = $1 AND chat_id = $2"
+            ' ORDER BY created_at, topic COLLATE "C"',
+            channel,
+            chat_id,
+        )
+        return [Rating(str(r[0]), bool(r[1]), r[2]) for r in rows]
 
     async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
         """A question the bot could not place, without the chat's identity."""

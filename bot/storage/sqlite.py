@@ -24,8 +24,11 @@ from bot.core.ports import (
     Conversation,
     OutboxItem,
     PlannedRow,
+    Rating,
+    ReminderRecord,
     StoreError,
     Subscription,
+    SubscriptionRecord,
     TopicStats,
 )
 
@@ -384,6 +387,39 @@ class SqliteStore:
             )
         ]
 
+    async def subscription_history(self, channel: str, chat_id: str) -> list[SubscriptionRecord]:
+        """Every subscription the chat has, stopped ones too, oldest first; each with all its
+        reminders (sent, pending, skipped, cancelled) by due time."""
+        subscriptions = await self._fetch(
+            "SELECT id, channel, chat_id, label, event_kind, event_date, active, failures,"
+            " created_at FROM subscriptions WHERE channel = ? AND chat_id = ? ORDER BY id",
+            (channel, chat_id),
+        )
+        reminders = await self._fetch(
+            "SELECT r.subscription_id, r.kind, r.due_at, r.status, r.sent_at FROM reminders r"
+            " JOIN subscriptions s ON s.id = r.subscription_id"
+            " WHERE s.channel = ? AND s.chat_id = ? ORDER BY r.due_at, r.id",
+            (channel, chat_id),
+        )
+        by_subscription: dict[int, list[ReminderRecord]] = {}
+        for row in reminders:
+            by_subscription.setdefault(int(row[0]), []).append(
+                ReminderRecord(
+                    str(row[1]),
+                    dt.datetime.fromisoformat(row[2]),
+                    str(row[3]),
+                    dt.datetime.fromisoformat(row[4]) if row[4] else None,
+                )
+            )
+        return [
+            SubscriptionRecord(
+                _subscription(row),
+                dt.datetime.fromisoformat(row[8]),
+                tuple(by_subscription.get(int(row[0]), ())),
+            )
+            for row in subscriptions
+        ]
+
     async def next_due(self, subscription_id: int) -> dt.datetime | None:
         """When the subscription's next pending reminder is due."""
         rows = await self._fetch(
@@ -698,6 +734,15 @@ class SqliteStore:
             " helpful = excluded.helpful, created_at = excluded.created_at",
             (channel, chat_id, topic, int(helpful), _iso(now)),
         )
+
+    async def ratings(self, channel: str, chat_id: str) -> list[Rating]:
+        """The chat's ratings, one per topic (the latest), oldest first."""
+        rows = await self._fetch(
+            "SELECT topic, helpful, created_at FROM feedback WHERE channel = ? AND chat_id = ?"
+            " ORDER BY created_at, topic",
+            (channel, chat_id),
+        )
+        return [Rating(str(r[0]), bool(r[1]), dt.datetime.fromisoformat(r[2])) for r in rows]
 
     async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
         """A question the bot could not place, without the chat's identity."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bot.app import BotApp, Resources, build_app
@@ -81,3 +82,52 @@ async def test_calendar_file_is_valid_icalendar(app: BotApp) -> None:
     assert str(event.decoded("dtstart")) == "2027-02-28"  # 31 March minus one month
     assert str(event.decoded("dtend")) == "2027-04-01"  # exclusive: the window ends on 31 March
     assert "Renew" in str(event.get("summary"))
+
+
+async def test_my_data_shows_everything_stored_and_nothing_after_deleting(
+    app: BotApp, clock: FakeClock
+) -> None:
+    chat = Chat(app)
+    await chat.press("lang:en")
+    await subscribe(chat)
+    await chat.say("/remind")
+    await chat.press("ev:expiry")
+    await chat.press("who:child")
+    await chat.say("2027-09-01")
+    await chat.press("rsave")
+    own, child = await app.store.subscriptions("test", chat.chat_id)
+    await chat.press(f"unsub:{child.id}")
+    await chat.say("/fees")
+    await chat.press("fb:fees:0")
+    first_due = await app.store.next_due(own.id)
+    assert first_due is not None
+    clock.advance(first_due - clock.now() + dt.timedelta(minutes=1))  # it falls due, is sent
+    (due,) = await app.store.claim_due(clock.now(), 10)
+    await app.store.mark_sent(due.id, clock.now())
+    await chat.say("/remind")  # a wizard half done is part of the data too
+    await chat.press("ev:change")
+
+    replies = await chat.say("/mydata")
+    text = text_of(replies)
+    assert "• Language: English" in text
+    assert "• Conversation: setting up a reminder: whose card" in text
+    assert "answers given in this step are kept" in text
+    assert "• Reminder: 👤 My own card, expires on June 15, 2027; active, set up on" in text
+    assert "• Reminder: 🧒 My child's card, expires on September 1, 2027; stopped" in text
+    assert "the renewal window opens (planned)" in text
+    assert "get your documents ready (sent on " in text
+    assert "(cancelled)" in text  # the stopped one's reminders
+    assert "• Rating: 💰 Fees: not helpful" in text
+    assert "without your chat id" in text
+    assert "No reminders" not in text and "No ratings" not in text
+    assert payloads_of(replies) == ["menu"]
+    more = await chat.press("who:self")  # /mydata did not end the wizard
+    assert "On what date did the detail on the card change?" in text_of(more)
+
+    await chat.say("/deletemydata")
+    await chat.press("erase:yes")
+    text = text_of(await chat.say("/mydata"))
+    assert "• No reminders." in text and "• No ratings." in text
+    assert "• Language: not chosen" in text and "nothing in progress" in text
+    assert await app.store.subscription_history("test", chat.chat_id) == []
+    assert await app.store.ratings("test", chat.chat_id) == []
