@@ -33,7 +33,7 @@ TOPIC_LABELS: dict[Topic, str] = {
     Topic.ADDRESS: N_("📍 Offices and addresses"),
     Topic.ELIGIBILITY: N_("✅ Who can apply"),
     Topic.RENEWAL: N_("🔄 Renewal"),
-    Topic.CHANGE: N_("✏️ Change of card details"),
+    Topic.CHANGE: N_("✏️ Changes to the card"),
     Topic.LOSS: N_("🆘 Lost or damaged card"),
     Topic.PROCESS: N_("📝 How to apply"),
     Topic.COLLECTION: N_("📦 Collecting the card"),

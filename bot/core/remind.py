@@ -41,7 +41,7 @@ WHOSE_LABELS: dict[str, str] = {
     "self": N_("👤 My own card"),
     "spouse": N_("💑 My spouse's card"),
     "child": N_("🧒 My child's card"),
-    "family": N_("👪 Another family member's card"),
+    "family": N_("👪 A relative's card"),
 }
 
 REMINDER_NAMES: dict[str, str] = {
@@ -76,9 +76,9 @@ async def start_reminder(turn: Turn) -> Reply:
         "for within one month. What should I remind you about?"
     )
     buttons = (
-        (Button(_("📅 My card expires on a date"), "ev:expiry"),),
-        (Button(_("✏️ A detail on my card changed"), "ev:change"),),
-        (Button(_("🆘 I lost or damaged my card"), "ev:loss"),),
+        (Button(_("📅 My card expires"), "ev:expiry"),),
+        (Button(_("✏️ A card detail changed"), "ev:change"),),
+        (Button(_("🆘 Lost or damaged card"), "ev:loss"),),
         _cancel_row(),
     )
     return Reply((Outbound(text=text, buttons=buttons),), RemindState.EVENT)
@@ -344,7 +344,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
         )
     ]
     buttons = []
-    for sub in subscriptions:
+    for number, sub in enumerate(subscriptions, start=1):
         nxt = await store.next_due(sub.id)
         whose = _(WHOSE_LABELS.get(sub.label, WHOSE_LABELS["self"]))
         if sub.event_kind == EventKind.EXPIRY:
@@ -358,13 +358,18 @@ async def list_subscriptions(turn: Turn) -> Reply:
             if nxt
             else _("no more reminders")
         )
-        lines.append("• " + _("{whose}: {what}; {when}").format(whose=whose, what=what, when=when))
-        label = _("🔕 Stop: {whose}, {date}").format(
-            whose=whose, date=translator.format_date(sub.event_date)
-        )
+        entry = _("{whose}: {what}; {when}").format(whose=whose, what=what, when=when)
+        lines.append(f"{number}. {entry}")
+        label = stop_label(number)
         buttons.append((Button(label, f"unsub:{sub.id}"),))
     buttons.append((Button(_("➕ Add a reminder"), "remind"),))
     return Reply((Outbound(text="\n".join(lines), buttons=tuple(buttons)),))
+
+
+def stop_label(number: int) -> str:
+    """The button that stops the reminder numbered `number` in the list."""
+    # Translators: a button under the reminder list; the number is the reminder's line.
+    return _("🔕 Stop {number}").format(number=number)
 
 
 def _subscription_id(turn: Turn) -> int | None:

@@ -200,6 +200,19 @@ def _value_names(raw: object) -> object:
 
 #: A non-empty, trimmed, single-line string.
 Text = Annotated[str, BeforeValidator(check_text)]
+#: The longest name on a button, with the icon and space before it: labels stay within 24.
+BUTTON_NAME_LIMIT = 22
+
+
+def _button_text(raw: object) -> str:
+    value = check_text(raw)
+    if len(value) > BUTTON_NAME_LIMIT:
+        fail(f"must be at most {BUTTON_NAME_LIMIT} characters (a button), got {value!r}")
+    return value
+
+
+#: A short English name shown on a button (the catalogs keep translations within the limit).
+ButtonText = Annotated[str, BeforeValidator(_button_text)]
 #: A field that must be given but may be null; otherwise a Text.
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 #: A lowercase identifier such as 'renewal' or 'government_service_center'.

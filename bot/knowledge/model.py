@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from bot.knowledge.fields import (
+    ButtonText,
     Day,
     Distinct,
     Flag,
@@ -201,6 +202,7 @@ class Office(Sourced):
     id: Slug
     main: Flag
     label: Text  # a short English name for lists, translated through the catalogs
+    short: ButtonText  # the name on its button (at most 22 characters, "📍 " before it)
     aliases: tuple[Text, ...]  # how people name it in questions, in any language
     name: Name
     address: Localized
@@ -257,6 +259,7 @@ class Pathway(Sourced):
     id: Slug
     ref: Annotated[str, BeforeValidator(matching(r"^P[0-9]+$", "must look like P4"))]
     title: Text
+    short: ButtonText  # the name on its button (at most 22 characters, "📄 " before it)
     summary: Text
     conditions: Annotated[tuple[Text, ...], Field(min_length=1)]
     documents: tuple[Text, ...]

@@ -96,3 +96,8 @@ def stop() -> str:
 def office_name(office: Office) -> str:
     """The short name of an office for lists, in the current language."""
     return _(office.label)
+
+
+def office_short(office: Office) -> str:
+    """The name of an office on its button, in the current language."""
+    return _(office.short)

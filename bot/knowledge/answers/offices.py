@@ -7,7 +7,15 @@ from urllib.parse import quote
 
 from bot.core.text import _
 from bot.core.types import Button, Outbound, Venue
-from bot.knowledge.answers.common import Context, colon, office_name, related, stop, with_footer
+from bot.knowledge.answers.common import (
+    Context,
+    colon,
+    office_name,
+    office_short,
+    related,
+    stop,
+    with_footer,
+)
 from bot.knowledge.answers.opening import describe_schedule, status_line
 from bot.knowledge.model import KnowledgeBase, Office, PrAcceptance, Service
 from bot.knowledge.query import offices_named
@@ -97,16 +105,14 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
     )
     text = with_footer("\n".join(lines), (o.provenance for o in offices))
     rows: list[tuple[Button, ...]] = [
-        (Button("📍 " + office_name(o), f"oc:{o.id}"),)
+        (Button("📍 " + office_short(o), f"oc:{o.id}"),)
         for o in offices
         if o.address.en or o.address.zh
     ]
     if wanted is Service.FIRST_APPLICATION:
         rows.append((Button(_("📋 All offices"), "of:"),))
     else:
-        rows.append(
-            (Button(_("🎯 Only offices taking first applications"), "of:first_application"),)
-        )
+        rows.append((Button(_("🎯 First applications"), "of:first_application"),))
     return Outbound(text=text, buttons=(*rows, *related("hours", "open_now")))
 
 

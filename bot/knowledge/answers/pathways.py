@@ -30,7 +30,7 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     provenances = [general.provenance] if general is not None else []
     text = with_footer("\n".join(lines), provenances)
     buttons = (
-        (Button(_("🧭 Which pathways may fit me?"), "elig"),),
+        (Button(_("🧭 Check my options"), "elig"),),
         (_all_pathways_button(),),
         *related("documents", "process"),
     )
@@ -62,7 +62,7 @@ def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
     pages = max((len(pathways) + size - 1) // size, 1)
     page = min(page, pages - 1)
     shown = pathways[page * size : (page + 1) * size]
-    rows: list[tuple[Button, ...]] = [(Button(_(p.title), f"pw:{p.id}"),) for p in shown]
+    rows: list[tuple[Button, ...]] = [(Button(_(p.short), f"pw:{p.id}"),) for p in shown]
     paging = []
     if page > 0:
         paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
@@ -70,7 +70,7 @@ def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
         paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
     if paging:
         rows.append(tuple(paging))
-    rows.append((Button(_("🧭 Which pathways may fit me?"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), "elig"),))
     text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
         page=page + 1, pages=pages
     )
@@ -122,7 +122,7 @@ def eligibility_result(
     ]
     text = with_footer("\n".join(lines), provenances)
     targets = shown or [by_id[r.pathway] for r in near]
-    rows = tuple((Button("📄 " + _(p.title), f"pw:{p.id}"),) for p in targets)
+    rows = tuple((Button("📄 " + _(p.short), f"pw:{p.id}"),) for p in targets)
     buttons = (*rows, (_all_pathways_button(),), (menu_button(),))
     return [Outbound(text=text, buttons=buttons)]
 

@@ -111,7 +111,7 @@ def reminder(context: Context, kind: str, subscription: Subscription) -> list[Ou
         ),
     }[ReminderKind(kind)].format(**dates)
     buttons = (
-        (Button(_("✅ I renewed: enter the new expiry date"), f"renewed:{subscription.id}"),),
+        (Button(_("✅ I renewed my card"), f"renewed:{subscription.id}"),),
         (Button(_("🔕 Stop these reminders"), f"unsub:{subscription.id}"),),
     )
     attachment = calendar_file(
