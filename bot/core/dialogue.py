@@ -158,12 +158,8 @@ async def show_office(turn: Turn) -> Reply:
 
 
 async def filter_offices(turn: Turn) -> Reply:
-    """The office list, filtered by what the user needs (or all of them).
-
-    The filter buttons belong to the list: pressing one replaces it where the channel edits.
-    """
-    listed = turn.services.answers.office_list(turn.argument or None)
-    return Reply((dataclasses.replace(listed, edit=True),))
+    """The office list, filtered by what the user needs (or all of them)."""
+    return Reply((turn.services.answers.office_list(turn.argument or None),))
 
 
 async def record_feedback(turn: Turn) -> Reply:
@@ -324,7 +320,7 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("t"), answer_topic, State.MAIN),
         Route(ButtonPress("fb"), record_feedback),
         Route(ButtonPress("oc"), show_office, State.MAIN),
-        Route(ButtonPress("of"), filter_offices, State.MAIN),
+        Route(ButtonPress("of"), filter_offices, State.MAIN, edits=True),
         Route(
             Command("remind"),
             remind.start_reminder,
@@ -363,11 +359,21 @@ def build_dialogue() -> Dialogue:
     states = {
         State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
         wizard.EVENT.value: (
-            Route(ButtonPress("ev"), remind.choose_event, goes_to=(wizard.WHOSE, State.MAIN)),
+            Route(
+                ButtonPress("ev"),
+                remind.choose_event,
+                goes_to=(wizard.WHOSE, State.MAIN),
+                edits=True,
+            ),
             Route(AnyText(), remind.event_reask),
         ),
         wizard.WHOSE.value: (
-            Route(ButtonPress("who"), remind.choose_whose, goes_to=(wizard.DATE, wizard.EVENT)),
+            Route(
+                ButtonPress("who"),
+                remind.choose_whose,
+                goes_to=(wizard.DATE, wizard.EVENT),
+                edits=True,
+            ),
             Route(AnyText(), remind.whose_reask),
         ),
         wizard.DATE.value: (
@@ -375,6 +381,7 @@ def build_dialogue() -> Dialogue:
                 ButtonPress("date"),
                 remind.pick_date,
                 goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN),
+                edits=True,
             ),
             Route(
                 AnyText(), remind.receive_date, goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN)
@@ -382,17 +389,25 @@ def build_dialogue() -> Dialogue:
         ),
         wizard.CONFIRM.value: (
             Route(
-                ButtonPress("rsave"), remind.save_subscription, goes_to=(State.MAIN, wizard.EVENT)
+                ButtonPress("rsave"),
+                remind.save_subscription,
+                goes_to=(State.MAIN, wizard.EVENT),
+                edits=True,
             ),
-            Route(ButtonPress("rdate"), remind.change_date, goes_to=(wizard.DATE, wizard.EVENT)),
+            Route(
+                ButtonPress("rdate"),
+                remind.change_date,
+                goes_to=(wizard.DATE, wizard.EVENT),
+                edits=True,
+            ),
             Route(AnyText(), remind.confirm_reask, goes_to=(wizard.EVENT,)),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,)),
+            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,), edits=True),
             Route(AnyText(), eligibility.reask),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,)),
+            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,), edits=True),
             Route(AnyText(), remind.erase_reask),
         ),
     }

@@ -59,17 +59,9 @@ async def start_check(turn: Turn) -> Reply:
 async def answer(turn: Turn) -> Reply:
     """Record an answer (or go back one question), then ask the next or show the result.
 
-    The next question (or the result) replaces the question answered, where the channel
-    edits, so the check stays one message that Back walks through.
+    The state table marks these presses `edits`: the next question (or the result) replaces
+    the question answered where the channel can edit, so Back walks through one message.
     """
-    reply = await _answer(turn)
-    if not reply.messages:
-        return reply
-    first, *rest = reply.messages
-    return Reply((dataclasses.replace(first, edit=True), *rest), reply.next_state, reply.erased)
-
-
-async def _answer(turn: Turn) -> Reply:
     data = turn.conversation.data
     raw_answers, raw_order = data.get("answers"), data.get("order")
     answers: dict[str, str] = dict(raw_answers) if isinstance(raw_answers, dict) else {}

@@ -193,6 +193,9 @@ class Route:
     next_state: str | None = None
     goes_to: tuple[str, ...] = ()
     personal: bool = False  # reminders and personal data: offered in a private chat only
+    # The press answers the message it was on (a wizard's next question, a filtered list):
+    # the reply's first message replaces it where the channel can edit messages.
+    edits: bool = False
 
     def targets(self, state: str) -> tuple[str, ...]:
         """Every state this route can lead to from `state`."""
@@ -335,6 +338,8 @@ class Engine:
             if conversation.state not in self._dialogue.states:
                 conversation.state = self._dialogue.initial
             messages = list(reply.messages)
+            if route.edits and messages:
+                messages[0] = dataclasses.replace(messages[0], edit=True)
             if resumed and await store.subscriptions(inbound.channel, inbound.chat_id):
                 messages.insert(0, Outbound(text=resumed_text()))
             parts, options = render(messages, caps, inbound.message_ref)

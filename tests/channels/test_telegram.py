@@ -540,3 +540,27 @@ async def test_the_eligibility_check_stays_one_message(telegram: Any) -> None:
     assert "Question 2:" in edits[0]["text"] and "Question 1:" in edits[1]["text"]
     assert "el:back" in _callback_data(edits[0]) and "el:back" not in _callback_data(edits[1])
     assert request.of("sendMessage") == []
+
+
+async def test_the_reminder_wizard_answers_each_press_in_its_message(telegram: Any) -> None:
+    application, request, _ = telegram
+    request.clear()
+    await feed(application, message_update("/remind"))
+    assert "What should I remind you about?" in sent_texts(request)[-1]
+    await feed(application, callback_update("ev:expiry", message_id=60))
+    await feed(application, callback_update("who:self", message_id=60))
+    edits = request.of("editMessageText")
+    assert [e["message_id"] for e in edits] == [60, 60]
+    assert "Whose card is it?" in edits[0]["text"]
+    assert "When does the card expire?" in edits[1]["text"]
+    assert _callback_data(edits[1]) == ["cancel"]
+    request.clear()
+    await feed(application, message_update("2027-06-15"))  # typed: the schedule is new
+    assert request.of("editMessageText") == []
+    assert "rsave" in _callback_data(request.of("sendMessage")[-1])
+    request.clear()
+    await feed(application, callback_update("rsave", message_id=61))
+    (saved,) = request.of("editMessageText")
+    assert saved["message_id"] == 61 and saved["text"].startswith("Saved.")
+    assert len(request.of("sendDocument")) == 1  # the calendar file follows as a new message
+    assert _callback_data(request.of("sendMessage")[-1]) == ["menu"]
