@@ -11,11 +11,11 @@ from enum import StrEnum
 
 from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
 from bot.core.engine import Reply, Turn
+from bot.core.languages import BEIJING
 from bot.core.menu import LANGUAGE_NAMES, TOPIC_LABELS, Topic, compact_menu
 from bot.core.ports import PlannedRow, Store, Subscription
 from bot.core.render import OPTIONS_KEY
 from bot.core.schedule import (
-    BEIJING,
     CardRules,
     EventKind,
     PlannedReminder,
