@@ -47,6 +47,7 @@ TRANSLATABLE_KEYS: frozenset[str] = frozenset(
     {
         "title",
         "label",
+        "short",
         "summary",
         "text",
         "conditions",

@@ -124,6 +124,7 @@ class Fee(Sourced):
 
     id: Slug
     title: Text  # English, translated through the catalogs
+    aliases: tuple[Text, ...] = ()  # words naming this fee in a question, in any language
     amount: WholeNumber
     currency: Annotated[
         str, BeforeValidator(matching(_CURRENCY, "must be a 3-letter code such as CNY"))
@@ -145,6 +146,7 @@ class Session(Record):
     opens: TimeOfDay
     closes: TimeOfDay
     weekdays: Weekdays = ()  # only on these days (0 = Monday); () = every schedule day
+    by_appointment: Flag = False  # only with an appointment made beforehand
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> Session:
@@ -160,8 +162,14 @@ class Schedule(Sourced):
     weekdays: Weekdays  # 0 = Monday ... 6 = Sunday
     sessions: Annotated[tuple[Session, ...], Field(min_length=1)]
     closed_on_statutory_holidays: Flag
+    # Open on statutory holidays except these (names as the holiday calendar gives them).
+    closed_on_holidays: tuple[Text, ...] = ()
     conflicts: tuple[Text, ...]  # English notes on what other sources say
     provenance: Provenance
+
+    def closed_for(self, holiday: str | None) -> bool:
+        """Whether the offices close on a statutory holiday of this name."""
+        return self.closed_on_statutory_holidays or holiday in self.closed_on_holidays
 
     def sessions_on(self, weekday: int) -> tuple[Session, ...]:
         """The sessions held on this weekday (0 = Monday); empty when closed that day."""
@@ -201,6 +209,7 @@ class Office(Sourced):
     id: Slug
     main: Flag
     label: Text  # a short English name for lists, translated through the catalogs
+    short: Text  # the shortest clear name (a place), for lines listing several offices
     aliases: tuple[Text, ...]  # how people name it in questions, in any language
     name: Name
     address: Localized
@@ -239,6 +248,7 @@ class Rule(Sourced):
 
     id: Slug
     text: Text  # English, translated through the catalogs
+    summary: OptionalText = None  # the rule in one short sentence, for a first answer
     values: Values = Field(default_factory=dict)
     provenance: Provenance
 
@@ -248,6 +258,7 @@ class Step(Sourced):
 
     id: Slug
     text: Text
+    summary: OptionalText = None  # the step in a few words, for the first answer
     provenance: Provenance
 
 

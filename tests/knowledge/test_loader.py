@@ -224,6 +224,7 @@ def test_prose_is_plain_single_line_and_short() -> None:
             {
                 "title",
                 "label",
+                "short",
                 "summary",
                 "text",
                 "conditions",

@@ -26,13 +26,13 @@ def line_for(text: str, office: str) -> str:
 async def test_weekday_morning(app: BotApp) -> None:
     text = await ask(app, beijing(2026, 11, 26, 10), "is it open now?")
     assert "Thursday November 26, 2026, 10:00" in text
-    assert "Open now, until 17:00" in line_for(text, "Main Exit-Entry Reception Hall")
+    assert "Open now, until 17:00" in line_for(text, "Andingmen (main hall)")
     assert "Source: http" in text
 
 
 async def test_sunday(app: BotApp) -> None:
     text = await ask(app, beijing(2026, 11, 29, 11), "is it open now?")
-    line = line_for(text, "Main Exit-Entry Reception Hall")
+    line = line_for(text, "Andingmen (main hall)")
     assert "closed on Sundays" in line
     assert "Next opening: Monday November 30, 2026, 09:00" in line
 
@@ -43,12 +43,12 @@ async def test_lunch_at_shijingshan(app: BotApp) -> None:
     assert "Closed now for lunch" in line
     assert "Next opening: Thursday November 26, 2026, 13:30" in line
     assert "Closed for lunch from 12:00 to 13:30" in text
-    assert "Main Exit-Entry" not in text  # the question named one office
+    assert "Andingmen" not in text  # the question named one office
 
 
 async def test_statutory_holiday(app: BotApp) -> None:
     text = await ask(app, beijing(2026, 10, 1, 10), "are they open now")
-    line = line_for(text, "Main Exit-Entry Reception Hall")
+    line = line_for(text, "Andingmen (main hall)")
     assert "statutory holiday" in line
     assert "Next opening: Thursday October 8, 2026, 09:00" in line
 
@@ -56,29 +56,29 @@ async def test_statutory_holiday(app: BotApp) -> None:
 async def test_adjusted_working_sunday_opens(app: BotApp) -> None:
     # Sunday 20 September 2026 is an official working day (调休) for National Day.
     text = await ask(app, beijing(2026, 9, 20, 10), "is it open today?")
-    assert "Open now, until 17:00" in line_for(text, "Main Exit-Entry Reception Hall")
+    assert "Open now, until 17:00" in line_for(text, "Andingmen (main hall)")
 
 
 async def test_adjusted_working_saturday_for_a_given_day(app: BotApp) -> None:
     text = await ask(app, beijing(2026, 10, 6, 10), "open on saturday?")
     assert "On Saturday October 10, 2026:" in text
-    assert "an official adjusted working day" in line_for(text, "Main Exit-Entry")
+    assert "an official adjusted working day" in line_for(text, "Andingmen (main hall)")
 
 
 async def test_new_years_eve_late_evening(app: BotApp) -> None:
     text = await ask(app, beijing(2026, 12, 31, 23, 30), "open now?")
-    line = line_for(text, "Main Exit-Entry Reception Hall")
+    line = line_for(text, "Andingmen (main hall)")
     assert "closed for the day" in line
     assert "not published yet" in line  # 1 January 2027 lies in a year without data
 
 
 async def test_a_year_without_holiday_data(app: BotApp) -> None:
     text = await ask(app, beijing(2027, 3, 10, 10), "is it open now?")
-    line = line_for(text, "Main Exit-Entry Reception Hall")
+    line = line_for(text, "Andingmen (main hall)")
     assert "holiday schedule for this year is not published" in line
     assert "Open now" not in line
     day = await ask(app, beijing(2027, 3, 10, 10), "open on saturday?")
-    assert "holiday schedule for 2027 is not published" in line_for(day, "Main Exit-Entry")
+    assert "holiday schedule for 2027 is not published" in line_for(day, "Andingmen (main hall)")
 
 
 @pytest.mark.parametrize(
