@@ -47,7 +47,7 @@ def sources_footer(provenances: Iterable[Provenance], *, full: bool = False) -> 
         if provenance.confidence is Confidence.OFFICIAL:
             secondary_only = False
         checked = provenance.checked if checked is None else min(checked, provenance.checked)
-        for url in provenance.sources[:1]:
+        for url in provenance.sources[: MAX_SOURCES if full else 1]:
             if url not in ordered:
                 ordered.append(url)
     if not ordered or checked is None:

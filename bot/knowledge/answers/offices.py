@@ -15,10 +15,11 @@ from bot.knowledge.answers.common import (
     more_button,
     office_name,
     related,
+    short_name,
     stop,
     with_footer,
 )
-from bot.knowledge.answers.opening import schedule_lines, status_line
+from bot.knowledge.answers.opening import calendar_caveat, office_status, schedule_lines
 from bot.knowledge.model import KnowledgeBase, Office, PrAcceptance, Service
 from bot.knowledge.query import offices_named
 
@@ -26,8 +27,8 @@ MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
 
 
 def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outbound]:
-    """One office in short: its names, the Chinese address for a taxi, hours, today, a map."""
-    lines = [office_name(office)]
+    """One office in short: its names, the address (in Chinese for a taxi), open or not, a map."""
+    lines = ["📍 " + short_name(office)]
     if office.name.zh:
         lines.append(office.name.zh)
     if office.address.zh:
@@ -36,12 +37,10 @@ def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outb
         lines.append(_("Address: {address}").format(address=office.address.en))
     else:
         lines.append(_("The address is not published. Call 12367 before you go."))
-    if office.schedule_id is not None:
-        schedule = context.knowledge.schedules[office.schedule_id]
-        lines.append("🟢 " + status_line(context, office, now))
-        lines += schedule_lines(schedule)
-    else:
-        lines.append(status_line(context, office, now))
+    status, known = office_status(context, office, now)
+    lines.append("🕘 " + status)
+    if not known:
+        lines.append(calendar_caveat())
     text = with_footer("\n".join(lines), (office.provenance,))
     rows: list[tuple[Button, ...]] = []
     map_button = _map_button(office)
@@ -69,7 +68,8 @@ def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outb
 
 
 def office_details(context: Context, now: dt.datetime, office_id: str) -> list[Outbound]:
-    """The rest of an office's card: full name, address, subway, phones, what it takes, notes."""
+    """The rest of an office's card: full name, address, subway, hours, phones, what it takes,
+    notes."""
     office = next((o for o in context.knowledge.offices if o.id == office_id), None)
     if office is None:
         return []
@@ -80,6 +80,8 @@ def office_details(context: Context, now: dt.datetime, office_id: str) -> list[O
         lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
     if office.subway:
         lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
+    if office.schedule_id is not None:
+        lines += schedule_lines(context.knowledge.schedules[office.schedule_id])
     if office.phones:
         lines.append(_("Phone: {phones}").format(phones=", ".join(office.phones)))
     lines.append(_pr_line(office))

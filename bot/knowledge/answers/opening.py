@@ -62,23 +62,23 @@ def _session_text(session: Session) -> str:
 def holiday_line(schedule: Schedule) -> str:
     """What the offices on this schedule do on statutory holidays and adjusted working days."""
     if schedule.closed_on_statutory_holidays:
-        return _("Closed on statutory holidays; open on officially adjusted working days (调休).")
+        return _("Closed on statutory holidays, open on adjusted working days (调休).")
     if schedule.closed_on_holidays:
         names = [_(HOLIDAY_NAMES.get(n, n)) for n in schedule.closed_on_holidays]
-        return _(
-            "Open on statutory holidays too, except during the {holidays} holidays; check "
-            "before you go."
-        ).format(holidays=current().format_list(names))
+        return _("Also open on public holidays, except the {holidays} break; check first.").format(
+            holidays=current().format_list(names)
+        )
     return _("Open on statutory holidays too; check before you go.")
 
 
-def schedule_lines(schedule: Schedule) -> list[str]:
-    """An office's hours as it is shown everywhere: the week, lunch, holidays."""
-    return [
-        _("Hours: {hours}").format(hours=describe_schedule(schedule)),
-        *lunch_lines(schedule),
-        holiday_line(schedule),
-    ]
+def schedule_lines(schedule: Schedule, *, usual_holidays: bool = True) -> list[str]:
+    """An office's hours as it is shown everywhere: the week, lunch, holidays. Without
+    `usual_holidays` the holiday rule is said only where it is an exception (an office that
+    opens on statutory holidays), for the shortest answers."""
+    lines = [_("Hours: {hours}").format(hours=describe_schedule(schedule)), *lunch_lines(schedule)]
+    if usual_holidays or not schedule.closed_on_statutory_holidays:
+        lines.append(holiday_line(schedule))
+    return lines
 
 
 def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
@@ -87,7 +87,8 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     if offices_named(query, knowledge.offices):
         return open_now(context, now, query)
     main = knowledge.main_office
-    lines = [f"{short_name(main)}{colon()}{status_line(context, main, now)}"]
+    status, known = office_status(context, main, now)
+    lines = [f"{short_name(main)}{colon()}{status}"]
     provenances: list[Provenance] = []
     if main.schedule_id is not None:
         schedule = knowledge.schedules[main.schedule_id]
@@ -104,14 +105,13 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     unknown = [o for o in knowledge.offices if o.schedule_id is None]
     if others or unknown:
         lines.append(
-            _(
-                "Different hours at {offices}, and {count} centres publish none: tap "
-                "“All offices”."
-            ).format(
+            _("Different hours at {offices}; {count} more centres publish none.").format(
                 offices=current().format_list([short_name(o) for o in others]),
                 count=len(unknown),
             )
         )
+    if not known:
+        lines.append(calendar_caveat())
     text = with_footer("\n".join(lines), provenances)
     buttons = (
         (
@@ -158,16 +158,42 @@ def hours_details(context: Context, now: dt.datetime, section: str) -> list[Outb
     )
 
 
-def status_line(context: Context, office: Office, now: dt.datetime) -> str:
-    """`Open now, until 17:00` or `Closed now. Opens Monday 09:00.` for one office."""
+def office_status(
+    context: Context, office: Office, now: dt.datetime, *, holiday_note: bool = True
+) -> tuple[str, bool]:
+    """An office's status in a sentence or two, and whether the holiday calendar it depends
+    on is published (if not, say :func:`calendar_caveat` once below the statuses).
+
+    Open on a statutory holiday, the status says so (`holiday_note`), unless the answer shows
+    the office's holiday rule next to it anyway."""
     if office.schedule_id is None:
-        return _("Opening hours not published: call 12367.")
+        return _("Opening hours not published: call 12367."), True
     schedule = context.knowledge.schedules[office.schedule_id]
     status = status_at(schedule, now, context.calendar)
-    text = _status_text(status)
+    text = _status_text(status, now.astimezone(BEIJING).date())
     if _session_at(schedule, status, now, context.calendar):
         text += gap() + _("By appointment only.")
-    return text
+    today = now.astimezone(BEIJING).date()
+    holiday = context.calendar.day_kind(today) is DayKind.HOLIDAY
+    if holiday_note and status.open_now and holiday:
+        text += gap() + _holiday_open(context.calendar.holiday_name(today))
+    return text, status.calendar_known
+
+
+def status_line(context: Context, office: Office, now: dt.datetime) -> str:
+    """`Open now, until 17:00` or `Closed now. Opens Monday 09:00.` for one office."""
+    text, known = office_status(context, office, now)
+    return text if known else text + gap() + calendar_caveat()
+
+
+def calendar_caveat() -> str:
+    """Said once under statuses that depend on a holiday calendar not yet published."""
+    return _("Holiday dates for this period are not out yet: call 12367 before you go.")
+
+
+def _holiday_open(name: str | None) -> str:
+    holiday = _(HOLIDAY_NAMES.get(name or "", name or ""))
+    return _("Today is a public holiday ({holiday}): check before you go.").format(holiday=holiday)
 
 
 def _session_at(
@@ -210,16 +236,17 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
         )
     provenances: list[Provenance] = []
     groups: dict[str, list[Office]] = {}
+    certain = True
     for office in offices:
-        if office.schedule_id is None:
-            groups.setdefault(status_line(context, office, now), []).append(office)
-            continue
-        schedule = knowledge.schedules[office.schedule_id]
-        provenances.append(schedule.provenance)
-        if day is not None and other_day:
-            status = day_line(context.calendar, schedule, day)
+        if office.schedule_id is not None:
+            provenances.append(knowledge.schedules[office.schedule_id].provenance)
+        if day is not None and other_day and office.schedule_id is not None:
+            status, known = day_status(
+                context.calendar, knowledge.schedules[office.schedule_id], day
+            )
         else:
-            status = status_line(context, office, now)
+            status, known = office_status(context, office, now)
+        certain = certain and known
         groups.setdefault(status, []).append(office)
     for status, members in groups.items():
         names = translator.format_list([short_name(o) for o in members])
@@ -228,13 +255,11 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
             if office.schedule_id is not None:
                 schedule = knowledge.schedules[office.schedule_id]
                 lines += ["  " + line for line in schedule_lines(schedule)]
+    if not certain:
+        lines.append(calendar_caveat())
     unknown = [o for o in knowledge.offices if o.schedule_id is None]
     if unknown and not named:
-        lines.append(
-            _("{count} centres do not publish their hours: tap “All offices”.").format(
-                count=len(unknown)
-            )
-        )
+        lines.append(_("{count} more centres publish no hours.").format(count=len(unknown)))
     text = with_footer("\n".join(lines), provenances)
     buttons = (
         (more_button(_("🏢 All offices"), "hours", "offices"),),
@@ -253,6 +278,18 @@ def unpublished_hours(knowledge: KnowledgeBase) -> list[str]:
             offices=current().format_list(unknown)
         )
     ]
+
+
+def day_status(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> tuple[str, bool]:
+    """Whether and when an office opens on a day, and whether the holiday calendar is known
+    (if not: the ordinary week's hours, and :func:`calendar_caveat` said once)."""
+    if opens_on(schedule, day, calendar) is not None:
+        return day_line(calendar, schedule, day), True
+    sessions = schedule.sessions_on(day.weekday())
+    if not sessions:
+        return _("Usually closed that day."), False
+    times = current().format_list([_session_text(s) for s in sessions])
+    return _("Usually open: {times}.").format(times=times), False
 
 
 def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str:
@@ -301,36 +338,39 @@ def _day_range(weekdays: Sequence[int]) -> str:
     return translator.format_list([translator.format_weekday(d) for d in days])
 
 
-def _status_text(status: OpeningStatus) -> str:
+def _status_text(status: OpeningStatus, today: dt.date) -> str:
+    """The status in words; the next opening by weekday within a week, by date beyond."""
     translator = current()
     if status.reason == "unknown" and status.closes_at is not None:
-        return _(
-            "On an ordinary week it is open now, until {time}, but the official holiday "
-            "schedule for this year is not published yet: check with 12367 before you go."
-        ).format(time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None)))
+        return _("Usually open at this time, until {time}.").format(
+            time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))
+        )
     if status.open_now and status.closes_at is not None:
         return _("Open now, until {time}.").format(
             time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))
         )
     reasons = {
         "lunch": _("Closed now for lunch."),
-        "before": _("Closed now: not open yet today."),
-        "after": _("Closed now: closed for the day."),
         "sunday": _("Closed now: closed on Sundays."),
         "holiday": _("Closed now: statutory holiday."),
         "day_off": _("Closed today."),
     }
     text = reasons.get(status.reason, _("Closed now."))
-    if status.next_opening is not None:
-        local = status.next_opening
-        text += gap() + _("Next opening: {weekday} {date}, {time}.").format(
+    local = status.next_opening
+    if local is None:
+        return text
+    time = translator.format_time(local.time())
+    ahead = (local.date() - today).days
+    if ahead == 0:
+        following = _("Opens today at {time}.").format(time=time)
+    elif ahead < 7:
+        following = _("Next opening: {weekday}, {time}.").format(
+            weekday=translator.format_weekday(local.weekday()), time=time
+        )
+    else:
+        following = _("Next opening: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
             date=translator.format_date(local.date()),
-            time=translator.format_time(local.time()),
+            time=time,
         )
-    if not status.calendar_known:
-        text += gap() + _(
-            "The official holiday schedule for that time is not published yet, "
-            "so check with 12367 before you go."
-        )
-    return text
+    return text + gap() + following
