@@ -68,7 +68,7 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
 DETAILS: Mapping[str, Details] = MappingProxyType(
     {
         Topic.HOURS: opening.hours_details,
-        Topic.OPEN_NOW: opening.hours_details,
+        Topic.OPEN_NOW: opening.open_now_details,
         "office": offices.office_details,
         Topic.RENEWAL: card.renewal_details,
         Topic.CHANGE: card.change_details,

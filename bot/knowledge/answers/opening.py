@@ -123,7 +123,14 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     return [Outbound(text=text, buttons=buttons)]
 
 
-def hours_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+def open_now_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+    """The hours details, reached from "open now?" and leading back to it."""
+    return hours_details(context, now, section, topic="open_now")
+
+
+def hours_details(
+    context: Context, now: dt.datetime, section: str, topic: str = "hours"
+) -> list[Outbound]:
     """Every schedule with its offices (`offices`), or what other sources say (`sources`)."""
     knowledge = context.knowledge
     used = [
@@ -153,8 +160,8 @@ def hours_details(context: Context, now: dt.datetime, section: str) -> list[Outb
     return details_reply(
         "\n".join(lines),
         (s.provenance for s in used),
-        "hours",
-        ((more_button(label, "hours", other),),),
+        topic,
+        ((more_button(label, topic, other),),),
     )
 
 
@@ -262,7 +269,7 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
         lines.append(_("{count} more centres publish no hours.").format(count=len(unknown)))
     text = with_footer("\n".join(lines), provenances)
     buttons = (
-        (more_button(_("🏢 All offices"), "hours", "offices"),),
+        (more_button(_("🏢 All offices"), "open_now", "offices"),),
         *related("hours", "address"),
     )
     return [Outbound(text=text, buttons=buttons)]
