@@ -124,7 +124,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
         lines = [_("Other exit-entry service centres:")]
     for office in offices:
         where = office.address.en or _("address not published")
-        lines.append(f"• {office_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
+        lines.append(f"• {short_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
     lines.append("")
     lines.append(
         _(
@@ -132,7 +132,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
             "address, call 12367."
         )
     )
-    text = with_footer("\n".join(lines), (o.provenance for o in offices))
+    text = with_footer("\n".join(lines), (o.provenance for o in offices), full=True)
     rows: list[tuple[Button, ...]] = [
         (Button("📍 " + office_name(o), f"oc:{o.id}"),)
         for o in offices

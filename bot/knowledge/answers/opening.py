@@ -277,7 +277,7 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
 
 def unpublished_hours(knowledge: KnowledgeBase) -> list[str]:
     """The line naming the offices whose hours no source gives (none if all are known)."""
-    unknown = [office_name(o) for o in knowledge.offices if o.schedule_id is None]
+    unknown = [short_name(o) for o in knowledge.offices if o.schedule_id is None]
     if not unknown:
         return []
     return [
