@@ -175,6 +175,9 @@ def test_the_government_service_center_exceptions_everywhere(
         for place, text in places.items():
             assert APPOINTMENT in text, place
             assert HOLIDAYS in text, place
+        thursday = saturday - dt.timedelta(days=2)
+        day = answers.topic("open_now", thursday, f"{NAME} open on saturday?")[0].text
+        assert status_in(day, NAME) == "Open: 08:30–12:30 (by appointment only)."
         # Its status on a Saturday morning, wherever it is given:
         status = "Open now, until 12:30. By appointment only."
         assert status_in(answers.topic("open_now", saturday)[0].text, NAME) == status
@@ -222,3 +225,19 @@ def test_no_office_is_said_to_keep_hours_that_are_not_published(
             assert translator.gettext(office.short) in unpublished
         else:
             assert translator.gettext(office.short) not in unpublished
+
+
+@pytest.mark.parametrize("language", ["zh", "ru", "ko", "ja", "fr", "de", "es", "ar"])
+def test_appointment_only_in_every_language(
+    resources: Resources, answers: KnowledgeAnswers, language: str
+) -> None:
+    saturday = dt.datetime(2026, 11, 28, 10, tzinfo=BEIJING)
+    translator = resources.translators[language]
+    appointment = translator.gettext("By appointment only.")
+    assert appointment != "By appointment only."
+    with use_translator(translator):
+        assert appointment in answers.topic("open_now", saturday)[0].text
+        assert appointment in answers.office("government_service_center", saturday)[0].text
+        listed = answers.details("hours", "offices", saturday)[0].text
+    times = translator.gettext("{times} (by appointment only)").format(times="08:30–12:30")
+    assert times in listed
