@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
+from bot.core.languages import BEIJING
 from bot.core.text import _, current
 from bot.core.types import Outbound
 from bot.knowledge.answers.common import (
@@ -20,7 +21,6 @@ from bot.knowledge.answers.common import (
     with_footer,
 )
 from bot.knowledge.hours import (
-    BEIJING,
     HOLIDAY_NAMES,
     DayKind,
     HolidayCalendar,
