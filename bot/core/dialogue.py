@@ -151,6 +151,13 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
     return Reply((*messages[:-1], rated))
 
 
+async def show_details(turn: Turn) -> Reply:
+    """One section of a topic's details, from a button under its short answer."""
+    topic, _sep, section = turn.argument.partition(":")
+    messages = turn.services.answers.details(topic, section, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
 async def show_office(turn: Turn) -> Reply:
     """One office's card, from the office list."""
     messages = turn.services.answers.office(turn.argument, turn.now)
@@ -319,6 +326,7 @@ def build_dialogue() -> Dialogue:
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
         Route(ButtonPress("t"), answer_topic, State.MAIN),
         Route(ButtonPress("fb"), record_feedback),
+        Route(ButtonPress("more"), show_details, State.MAIN),
         Route(ButtonPress("oc"), show_office, State.MAIN),
         Route(ButtonPress("of"), filter_offices, State.MAIN, edits=True),
         Route(

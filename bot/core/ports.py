@@ -105,6 +105,11 @@ class Answers(Protocol):
         """The answer to one topic; `query` is the question typed, if any."""
         ...
 
+    def details(self, topic: str, section: str, now: dt.datetime) -> list[Outbound]:
+        """One section of a topic's details (other offices, sources, documents...), as a reply
+        that replaces the short answer; empty if the topic has no such section."""
+        ...
+
     def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
         """The application window as an iCalendar (.ics) file for phone calendars."""
         ...

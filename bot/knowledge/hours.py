@@ -89,13 +89,15 @@ class OpeningStatus:
 def opens_on(schedule: Schedule, day: dt.date, calendar: HolidayCalendar) -> bool | None:
     """Whether the office opens on `day`; None when the holiday calendar is not published."""
     kind = calendar.day_kind(day)
-    if kind is DayKind.HOLIDAY and schedule.closed_on_statutory_holidays:
+    if kind is DayKind.HOLIDAY and schedule.closed_for(calendar.holiday_name(day)):
         return False
     if kind is DayKind.ADJUSTED_WORKDAY:
         return True
     if day.weekday() not in schedule.weekdays:
         return False
-    if kind is DayKind.UNKNOWN and schedule.closed_on_statutory_holidays:
+    if kind is DayKind.UNKNOWN and (
+        schedule.closed_on_statutory_holidays or schedule.closed_on_holidays
+    ):
         return None
     return True
 
@@ -129,7 +131,9 @@ def status_at(schedule: Schedule, moment: dt.datetime, calendar: HolidayCalendar
         first = dt.datetime.combine(today, today_sessions[0].opens, BEIJING)
         last = dt.datetime.combine(today, today_sessions[-1].closes, BEIJING)
         reason = "before" if local < first else "after" if local >= last else "lunch"
-    elif calendar.day_kind(today) is DayKind.HOLIDAY and schedule.closed_on_statutory_holidays:
+    elif calendar.day_kind(today) is DayKind.HOLIDAY and schedule.closed_for(
+        calendar.holiday_name(today)
+    ):
         reason = "holiday"
     elif today.weekday() == 6:
         reason = "sunday"

@@ -125,6 +125,7 @@ class Fee(Sourced):
 
     id: Slug
     title: Text  # English, translated through the catalogs
+    aliases: tuple[Text, ...] = ()  # words naming this fee in a question, in any language
     amount: WholeNumber
     currency: Annotated[
         str, BeforeValidator(matching(_CURRENCY, "must be a 3-letter code such as CNY"))
@@ -146,6 +147,7 @@ class Session(Record):
     opens: TimeOfDay
     closes: TimeOfDay
     weekdays: Weekdays = ()  # only on these days (0 = Monday); () = every schedule day
+    by_appointment: Flag = False  # only with an appointment made beforehand
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> Session:
@@ -161,8 +163,14 @@ class Schedule(Sourced):
     weekdays: Weekdays  # 0 = Monday ... 6 = Sunday
     sessions: Annotated[tuple[Session, ...], Field(min_length=1)]
     closed_on_statutory_holidays: Flag
+    # Open on statutory holidays except these (names as the holiday calendar gives them).
+    closed_on_holidays: tuple[Text, ...] = ()
     conflicts: tuple[Text, ...]  # English notes on what other sources say
     provenance: Provenance
+
+    def closed_for(self, holiday: str | None) -> bool:
+        """Whether the offices close on a statutory holiday of this name."""
+        return self.closed_on_statutory_holidays or holiday in self.closed_on_holidays
 
     def sessions_on(self, weekday: int) -> tuple[Session, ...]:
         """The sessions held on this weekday (0 = Monday); empty when closed that day."""
@@ -241,6 +249,7 @@ class Rule(Sourced):
 
     id: Slug
     text: Text  # English, translated through the catalogs
+    summary: OptionalText = None  # the rule in one short sentence, for a first answer
     values: Values = Field(default_factory=dict)
     provenance: Provenance
 
@@ -250,6 +259,7 @@ class Step(Sourced):
 
     id: Slug
     text: Text
+    summary: OptionalText = None  # the step in a few words, for the first answer
     provenance: Provenance
 
 

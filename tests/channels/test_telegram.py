@@ -115,8 +115,8 @@ async def test_fee_question_answered_with_source(telegram: Any) -> None:
     await feed(application, message_update("how much is the application fee"))
     text = sent_texts(request)[0]
     assert "1,500" in text
-    assert "english.beijing.gov.cn" in text
-    assert "12367" in text
+    assert "Source: http://english.beijing.gov.cn" in text
+    assert "checked November 26, 2026" in text
 
 
 async def test_button_press_is_acknowledged_and_answered(telegram: Any) -> None:

@@ -22,7 +22,7 @@ USERS = 100
 # Three messages per user, each known by a line only its answer has.
 SCRIPT = [
     ("/help", "Or use a command"),
-    ("/hours", "Opening hours (Beijing time)"),
+    ("/hours", "The same hours at: "),
     ("/lost", "If your card is lost or damaged:"),
 ]
 

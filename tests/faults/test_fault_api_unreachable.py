@@ -36,6 +36,6 @@ def test_the_bot_retries_until_the_bot_api_appears_then_answers(tmp_path: Path) 
         with PerChatBotApi(port=port) as api:
             api.push_update(text_update(620_001, "/fees"))
             wait_until(lambda: "620001" in texts_by_chat(api), 30, "the answer")
-            assert texts_by_chat(api)["620001"][0].startswith("Fees for")
+            assert texts_by_chat(api)["620001"][0].startswith("• Permanent residence application")
             assert bot.terminate() == 0, bot.stderr()
     assert traceback_free(bot.stderr()), bot.stderr()

@@ -20,9 +20,9 @@ USERS = 60
 # Each question with the start of its answer. ("how much is the renewal fee" gets the same
 # answer as /fees, so the free-text question here asks about renewing, to tell them apart.)
 QUESTIONS = (
-    ("/fees", "Fees for the Foreign Permanent Resident ID Card"),
-    ("how do I renew my card", "Renewing your card"),
-    ("/hours", "Opening hours"),
+    ("/fees", "• Permanent residence application fee"),
+    ("how do I renew my card", "💰 Fee: CN¥300 per card.\nRenewing your card"),
+    ("/hours", "Andingmen (main hall): "),
 )
 KILL_AFTER = 40  # replies sent before the kill (of 180)
 

@@ -62,7 +62,8 @@ def test_the_info_log_has_no_chat_ids_and_no_message_texts(tmp_path: Path) -> No
             def everyone_answered() -> bool:
                 replies = texts_by_chat(api)
                 return all(
-                    sum("Fees for" in t for t in replies.get(str(c), [])) >= 1 for c in answered
+                    any("• Permanent residence application" in t for t in replies.get(str(c), []))
+                    for c in answered
                 )
 
             wait_until(everyone_answered, 40, "every answer")

@@ -55,7 +55,7 @@ def test_500_and_429_delay_a_reply_without_losing_it_or_holding_up_others(
         CALM: 1,
     }
     for texts in attempts.values():
-        assert all(text.startswith("Fees for") for text in texts)
+        assert all(text.startswith("• Permanent residence application") for text in texts)
     delivered = [str(p["chat_id"]) for _method, p in sends(api)]
     # The last attempt of each chat is the one that got through.
     last = {chat: max(i for i, c in enumerate(delivered) if c == chat) for chat in attempts}

@@ -38,7 +38,7 @@ def test_a_second_process_on_the_same_file_refuses_and_the_first_goes_on(
 
         api.push_update(text_update(880_001, "/fees"))
         wait_until(lambda: "880001" in texts_by_chat(api), 20, "the first bot's answer")
-        assert texts_by_chat(api)["880001"][0].startswith("Fees for")
+        assert texts_by_chat(api)["880001"][0].startswith("• Permanent residence application")
         assert first.terminate() == 0, first.stderr()
 
 

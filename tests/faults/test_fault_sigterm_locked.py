@@ -39,5 +39,5 @@ def test_sigterm_while_the_database_is_locked_exits_0_within_10_s(tmp_path: Path
         # Nothing was confirmed while the lock was held: the question is answered after a restart.
         with running_bot(api.base_url, database, tmp_path, name="second") as again:
             wait_until(lambda: "610001" in texts_by_chat(api), 30, "the answer after the restart")
-            assert texts_by_chat(api)["610001"][0].startswith("Fees for")
+            assert texts_by_chat(api)["610001"][0].startswith("• Permanent residence application")
             assert again.terminate() == 0, again.stderr()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.app import Resources
@@ -20,7 +22,9 @@ def test_each_topic_answers_with_a_source(resources: Resources, topic: Topic) ->
     answers = KnowledgeAnswers(resources.knowledge, ChineseCalendar(), resources.lexicon)
     messages = answers.topic(topic.value, WORKDAY_MORNING)
     assert messages
-    assert "Source: http" in messages[0].text
+    # One short last line: the (first, official) source and the date checked.
+    footer = r"\n\nSource( \(not an official page\))?: http\S+, checked 2026-11-26$"
+    assert re.search(footer, messages[0].text)
 
 
 @pytest.mark.parametrize("name", ["nonsense", "renewal_text", "kb", "fee_line"])

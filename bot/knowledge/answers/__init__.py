@@ -19,6 +19,7 @@ from bot.knowledge.answers import card, fees, offices, opening, pathways, proces
 from bot.knowledge.answers.common import (
     MAX_SOURCES,
     Context,
+    Details,
     TopicAnswer,
     sources_footer,
 )
@@ -29,6 +30,7 @@ from bot.knowledge.model import KnowledgeBase, Office, Schedule
 from bot.knowledge.query import Lexicon
 
 __all__ = [
+    "DETAILS",
     "LABELS",
     "MAP_SEARCH",
     "MAX_SOURCES",
@@ -61,6 +63,25 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
 )
 
 
+#: The topics with details one tap away (`more:<topic>:<section>`), and the function showing
+#: a section; "office" shows the rest of an office's card (`more:office:<office id>`).
+DETAILS: Mapping[str, Details] = MappingProxyType(
+    {
+        Topic.HOURS: opening.hours_details,
+        Topic.OPEN_NOW: opening.open_now_details,
+        "office": offices.office_details,
+        Topic.RENEWAL: card.renewal_details,
+        Topic.CHANGE: card.change_details,
+        Topic.LOSS: card.loss_details,
+        Topic.COLLECTION: card.collection_details,
+        Topic.PROCESSING_TIME: card.processing_time_details,
+        Topic.PROCESS: process.process_details,
+        Topic.DOCUMENTS: process.documents_details,
+        Topic.CONTACT: offices.contact_details,
+    }
+)
+
+
 class KnowledgeAnswers:
     """Implements the core's Answers port over a loaded knowledge base."""
 
@@ -78,6 +99,11 @@ class KnowledgeAnswers:
     def topic(self, topic: str, now: dt.datetime, query: str = "") -> list[Outbound]:
         """The answer to one topic; `query` is the user's question, if they typed one."""
         return TOPICS[topic](self._context, now, query)
+
+    def details(self, topic: str, section: str, now: dt.datetime) -> list[Outbound]:
+        """One section of a topic's details; empty if there is no such topic or section."""
+        shown = DETAILS.get(topic)
+        return shown(self._context, now, section) if shown is not None else []
 
     # Reminders ---------------------------------------------------------------------------
 

@@ -1,89 +1,181 @@
-"""Card rules: renewal, change of details, loss or damage, collection and processing time."""
+"""Card rules: renewal, change of details, loss or damage, collection and processing time.
+
+Each first answer is short: the fee first, the rule in a sentence, where to go and the source.
+The full rules (with what other sources say) and the document list are one tap away.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.core.text import N_, _, current
-from bot.core.types import Outbound
+from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
     Context,
+    Details,
     TopicAnswer,
-    office_name,
+    details_reply,
+    more_button,
     related,
+    short_name,
     with_footer,
 )
-from bot.knowledge.answers.fees import fee_line
-from bot.knowledge.model import KnowledgeBase, Service
+from bot.knowledge.answers.fees import fee_first, fee_line
+from bot.knowledge.model import KnowledgeBase, Rule, Service
 
 
-def rule_answer(
-    knowledge: KnowledgeBase,
-    heading: str,
-    rule_ids: Sequence[str],
-    fee_ids: Sequence[str],
-    topics: Sequence[str],
-) -> list[Outbound]:
-    """A heading, the rules as bullets, the fees, where to go (for renewal) and the sources."""
-    rules = [knowledge.rules[r] for r in rule_ids if r in knowledge.rules]
-    lines = [heading, ""]
-    lines += [f"• {_(rule.text)}" for rule in rules]
-    if fee_ids:
-        lines.append("")
-        lines += [f"• {fee_line(knowledge, f)}" for f in fee_ids]
-    offices = [o for o in knowledge.offices if Service.RENEWAL in o.services]
-    if "renewal" in topics and offices:
-        lines.append("")
+@dataclass(frozen=True, slots=True)
+class CardTopic:
+    """What one card topic says first, and what its details hold."""
+
+    topic: str
+    heading: str  # English, marked with N_
+    fee: str | None  # the fee the answer starts with
+    first: tuple[str, ...]  # the rules of the first answer (each as its summary, if it has one)
+    more: tuple[str, ...]  # the rules in full, in the details
+    documents: tuple[str, ...] = ()  # the rules on documents, in the details
+    where: Service | None = None  # the offices named in the first answer
+    topics: tuple[str, ...] = ()  # related topics
+
+
+CARD_TOPICS: Mapping[str, CardTopic] = {
+    t.topic: t
+    for t in (
+        CardTopic(
+            "renewal",
+            N_("Renewing your card:"),
+            "renewal",
+            ("renewal_window", "validity"),
+            ("renewal_window", "validity", "minor_card"),
+            ("renewal_documents",),
+            Service.RENEWAL,
+            ("address", "hours"),
+        ),
+        CardTopic(
+            "change",
+            N_("Changing details on your card:"),
+            "renewal",
+            ("change_window",),
+            ("change_window", "change_items", "new_passport"),
+            ("renewal_documents",),
+            Service.RENEWAL,
+            ("address", "hours"),
+        ),
+        CardTopic(
+            "loss",
+            N_("If your card is lost or damaged:"),
+            "replacement",
+            ("loss_damage",),
+            ("loss_damage", "loss_procedure"),
+            ("renewal_documents",),
+            Service.REPLACEMENT,
+            ("address", "hours"),
+        ),
+        CardTopic(
+            "collection",
+            N_("Collecting your card:"),
+            "issuance",
+            ("collection",),
+            ("collection", "collection_abroad", "issuing_authority"),
+            (),
+            None,
+            ("process", "address"),
+        ),
+        CardTopic(
+            "processing_time",
+            N_("How long it takes:"),
+            None,
+            ("processing_time",),
+            ("processing_time",),
+            (),
+            None,
+            ("process", "contact"),
+        ),
+    )
+}
+
+
+def _rules(knowledge: KnowledgeBase, ids: Sequence[str]) -> list[Rule]:
+    return [knowledge.rules[r] for r in ids if r in knowledge.rules]
+
+
+def card_answer(context: Context, spec: CardTopic) -> list[Outbound]:
+    """The fee first, each rule in a sentence, where to go and the source; details behind."""
+    knowledge = context.knowledge
+    rules = _rules(knowledge, spec.first)
+    lines = [fee_first(knowledge, spec.fee)] if spec.fee else []
+    lines.append(_(spec.heading))
+    lines += [f"• {_(rule.summary or rule.text)}" for rule in rules]
+    offices = [o for o in knowledge.offices if spec.where is not None and spec.where in o.services]
+    if offices:
         lines.append(
-            _("Where: {offices}.").format(
-                offices=current().format_list([office_name(o) for o in offices])
+            "📍 "
+            + _("Where: {offices}.").format(
+                offices=current().format_list([short_name(o) for o in offices])
             )
         )
     provenances = [r.provenance for r in rules]
-    provenances += [knowledge.fee(f).provenance for f in fee_ids]
+    if spec.fee:
+        provenances.insert(0, knowledge.fee(spec.fee).provenance)
     text = with_footer("\n".join(lines), provenances)
-    return [Outbound(text=text, buttons=related(*topics))]
+    row: list[Button] = []
+    if spec.documents:
+        row.append(more_button(_("📄 Documents"), spec.topic, "documents"))
+    row.append(more_button(_("ℹ️ More details"), spec.topic, "more"))
+    return [Outbound(text=text, buttons=(tuple(row), *related(*spec.topics)))]
 
 
-def _rule_topic(
-    heading: str, rule_ids: Sequence[str], fee_ids: Sequence[str], topics: Sequence[str]
-) -> TopicAnswer:
-    """A topic answered by `rule_answer` with these rules, fees and related topics."""
+def card_details(context: Context, now: dt.datetime, topic: str, section: str) -> list[Outbound]:
+    """A card topic's full rules (`more`) or its documents (`documents`)."""
+    spec = CARD_TOPICS.get(topic)
+    if spec is None:
+        return []
+    knowledge = context.knowledge
+    if section == "more":
+        rules = _rules(knowledge, spec.more)
+        lines = [_(spec.heading), ""]
+        lines += [f"• {_(rule.text)}" for rule in rules]
+        if spec.fee:
+            lines += ["", f"• {fee_line(knowledge, spec.fee)}"]
+        other = "documents" if spec.documents else None
+    elif section == "documents" and spec.documents:
+        rules = _rules(knowledge, spec.documents)
+        lines = [_("Documents to bring:"), ""]
+        lines += [f"• {_(rule.text)}" for rule in rules]
+        other = "more"
+    else:
+        return []
+    extra: tuple[tuple[Button, ...], ...] = ()
+    if other == "documents":
+        extra = ((more_button(_("📄 Documents"), topic, other),),)
+    elif other == "more":
+        extra = ((more_button(_("ℹ️ More details"), topic, other),),)
+    return details_reply("\n".join(lines), (r.provenance for r in rules), topic, extra)
 
+
+def _answer(topic: str) -> TopicAnswer:
     def answer(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-        return rule_answer(context.knowledge, _(heading), rule_ids, fee_ids, topics)
+        return card_answer(context, CARD_TOPICS[topic])
 
     return answer
 
 
-renewal = _rule_topic(
-    N_("Renewing your card:"),
-    ("renewal_window", "validity", "minor_card", "renewal_documents"),
-    ("renewal",),
-    ("renewal", "documents", "address", "hours"),
-)
-change = _rule_topic(
-    N_("Changing details on your card:"),
-    ("change_window", "change_items", "renewal_documents"),
-    ("renewal",),
-    ("renewal", "address", "hours"),
-)
-loss = _rule_topic(
-    N_("If your card is lost or damaged:"),
-    ("loss_damage", "loss_procedure", "renewal_documents"),
-    ("replacement",),
-    ("renewal", "address", "hours"),
-)
-collection = _rule_topic(
-    N_("Collecting your card:"),
-    ("collection", "collection_abroad", "issuing_authority"),
-    ("issuance",),
-    ("process", "address"),
-)
-processing_time = _rule_topic(
-    N_("How long it takes:"),
-    ("processing_time",),
-    (),
-    ("process", "contact"),
-)
+def _details(topic: str) -> Details:
+    def details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+        return card_details(context, now, topic, section)
+
+    return details
+
+
+renewal = _answer("renewal")
+change = _answer("change")
+loss = _answer("loss")
+collection = _answer("collection")
+processing_time = _answer("processing_time")
+renewal_details = _details("renewal")
+change_details = _details("change")
+loss_details = _details("loss")
+collection_details = _details("collection")
+processing_time_details = _details("processing_time")

@@ -31,9 +31,16 @@ class Context:
 #: A topic's answer: the context, the moment asked, and the question typed ("" for a button).
 TopicAnswer = Callable[[Context, dt.datetime, str], list[Outbound]]
 
+#: A topic's details: the context, the moment asked and the section; [] for no such section.
+Details = Callable[[Context, dt.datetime, str], list[Outbound]]
 
-def sources_footer(provenances: Iterable[Provenance]) -> str:
-    """The closing lines of a factual answer: official source first, the date checked."""
+
+def sources_footer(provenances: Iterable[Provenance], *, full: bool = False) -> str:
+    """A factual answer's source line: the official source first and the date checked.
+
+    One short line (one source) under a first answer; `full` (details) names up to
+    :data:`MAX_SOURCES` sources and adds "information, not legal advice" with the hotline.
+    """
     ordered: list[str] = []
     checked: dt.date | None = None
     secondary_only = True
@@ -41,24 +48,51 @@ def sources_footer(provenances: Iterable[Provenance]) -> str:
         if provenance.confidence is Confidence.OFFICIAL:
             secondary_only = False
         checked = provenance.checked if checked is None else min(checked, provenance.checked)
-        for url in provenance.sources[:1]:
+        for url in provenance.sources[: MAX_SOURCES if full else 1]:
             if url not in ordered:
                 ordered.append(url)
     if not ordered or checked is None:
         return ""
-    translator = current()
-    lines = [_("Source:") + gap() + ", ".join(ordered[:MAX_SOURCES])]
+    date = current().format_date(checked)
+    urls = ", ".join(ordered[: MAX_SOURCES if full else 1])
     if secondary_only:
-        lines[0] += " " + _("(not an official page)")
-    lines.append(_("Checked on {date}.").format(date=translator.format_date(checked)))
-    lines.append(_("Information, not legal advice. For your own case: hotline 12367."))
-    return "\n".join(lines)
+        line = _("Source (not an official page): {source}, checked {date}").format(
+            source=urls, date=date
+        )
+    else:
+        line = _("Source: {source}, checked {date}").format(source=urls, date=date)
+    if full:
+        line += "\n" + _("Information, not legal advice. For your own case: hotline 12367.")
+    return line
 
 
-def with_footer(text: str, provenances: Iterable[Provenance]) -> str:
-    """The text, a blank line and its sources footer (if any source is given)."""
-    footer = sources_footer(provenances)
+def with_footer(text: str, provenances: Iterable[Provenance], *, full: bool = False) -> str:
+    """The text, a blank line and its source line (if any source is given)."""
+    footer = sources_footer(provenances, full=full)
     return f"{text}\n\n{footer}" if footer else text
+
+
+def more_button(label: str, topic: str, section: str) -> Button:
+    """A button to one section of a topic's details (`more:<topic>:<section>`)."""
+    return Button(label, f"more:{topic}:{section}")
+
+
+def back_button(payload: str) -> Button:
+    """The button from details back to the short answer (`t:renewal`, `oc:main`)."""
+    return Button(_("↩ Back"), payload)
+
+
+def details_reply(
+    text: str,
+    provenances: Iterable[Provenance],
+    topic: str,
+    extra: Iterable[tuple[Button, ...]] = (),
+    back: str | None = None,
+) -> list[Outbound]:
+    """A details message: full sources and the disclaimer, replacing the short answer it
+    came from, with the way back to it (`back`, else the topic) and to the menu."""
+    buttons = (*extra, (back_button(back or f"t:{topic}"), menu_button()))
+    return [Outbound(text=with_footer(text, provenances, full=True), buttons=buttons, edit=True)]
 
 
 def related(*topics: str) -> tuple[tuple[Button, ...], ...]:
@@ -95,10 +129,14 @@ def stop() -> str:
 
 
 def office_name(office: Office) -> str:
-    """The short name of an office for lists, in the current language."""
+    """The name of an office for lists, in the current language."""
     return _(office.label)
 
 
 def office_short(office: Office) -> str:
     """The name of an office on its button, in the current language."""
     return _(office.short)
+
+
+#: The office's short name in lines that list several offices: the same as on its button.
+short_name = office_short

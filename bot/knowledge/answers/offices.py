@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from urllib.parse import quote
 
@@ -10,13 +11,16 @@ from bot.core.types import Button, Outbound, Venue
 from bot.knowledge.answers.common import (
     Context,
     colon,
+    details_reply,
+    more_button,
     office_name,
     office_short,
     related,
+    short_name,
     stop,
     with_footer,
 )
-from bot.knowledge.answers.opening import describe_schedule, status_line
+from bot.knowledge.answers.opening import calendar_caveat, office_status, schedule_lines
 from bot.knowledge.model import KnowledgeBase, Office, PrAcceptance, Service
 from bot.knowledge.query import offices_named
 
@@ -24,36 +28,32 @@ MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
 
 
 def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outbound]:
-    """One office: names, the Chinese address for a taxi, hours, phone, map."""
-    lines = [office_name(office)]
+    """One office in short: its names, the address (in Chinese for a taxi), open or not, a map."""
+    lines = ["📍 " + short_name(office)]
     if office.name.zh:
         lines.append(office.name.zh)
-    if office.address.en:
-        lines.append(_("Address: {address}").format(address=office.address.en))
     if office.address.zh:
-        lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
-    if not office.address.en and not office.address.zh:
+        lines.append("🚕 " + _("For the taxi driver: {address}").format(address=office.address.zh))
+    elif office.address.en:
+        lines.append(_("Address: {address}").format(address=office.address.en))
+    else:
         lines.append(_("The address is not published. Call 12367 before you go."))
-    if office.subway:
-        lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
-    if office.schedule_id is not None:
-        lines.append(
-            _("Hours: {hours}").format(
-                hours=describe_schedule(context.knowledge.schedules[office.schedule_id])
-            )
-        )
-        lines.append(status_line(context, office, now))
-    if office.phones:
-        lines.append(_("Phone: {phones}").format(phones=", ".join(office.phones)))
-    lines.append(_pr_line(office))
-    lines += [_(note) for note in office.notes]
+    status, known = office_status(context, office, now)
+    lines.append("🕘 " + status)
+    if not known:
+        lines.append(calendar_caveat())
     text = with_footer("\n".join(lines), (office.provenance,))
-    messages = []
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    query = office.address.zh or office.address.en
-    if office.coordinates is None and query:
-        buttons = ((Button(_("🗺 Open in map"), url=MAP_SEARCH.format(query=quote(query))),),)
-    messages.append(Outbound(text=text, buttons=buttons))
+    rows: list[tuple[Button, ...]] = []
+    map_button = _map_button(office)
+    if map_button is not None:
+        rows.append((map_button,))
+    rows.append(
+        (
+            more_button(_("ℹ️ More details"), "office", office.id),
+            Button(_("🏢 All offices"), "of:"),
+        )
+    )
+    messages = [Outbound(text=text, buttons=tuple(rows))]
     if office.coordinates is not None:
         messages.append(
             Outbound(
@@ -68,16 +68,46 @@ def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outb
     return messages
 
 
+def office_details(context: Context, now: dt.datetime, office_id: str) -> list[Outbound]:
+    """The rest of an office's card: full name, address, subway, hours, phones, what it takes,
+    notes."""
+    office = next((o for o in context.knowledge.offices if o.id == office_id), None)
+    if office is None:
+        return []
+    lines = [office.name.en or office_name(office)]
+    if office.address.en:
+        lines.append(_("Address: {address}").format(address=office.address.en))
+    if office.address.zh:
+        lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
+    if office.subway:
+        lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
+    if office.schedule_id is not None:
+        lines += schedule_lines(context.knowledge.schedules[office.schedule_id])
+    if office.phones:
+        lines.append(_("Phone: {phones}").format(phones=", ".join(office.phones)))
+    lines.append(_pr_line(office))
+    lines += [f"• {_(note)}" for note in office.notes]
+    map_button = _map_button(office)
+    extra = ((map_button,),) if map_button is not None else ()
+    return details_reply(
+        "\n".join(lines), (office.provenance,), "address", extra, back=f"oc:{office.id}"
+    )
+
+
+def _map_button(office: Office) -> Button | None:
+    query = office.address.zh or office.address.en
+    if office.coordinates is not None or not query:
+        return None
+    return Button(_("🗺 Open in map"), url=MAP_SEARCH.format(query=quote(query)))
+
+
 def address(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The offices a question names, or the main office's card and the list of the others."""
+    """The offices a question names, or the main office's card (the others one tap away)."""
     knowledge = context.knowledge
     named = offices_named(query, knowledge.offices)
     if named:
         return [m for office in named for m in office_card(context, office, now)]
-    main = knowledge.main_office
-    messages = office_card(context, main, now)
-    messages.append(office_list(knowledge, None))
-    return messages
+    return office_card(context, knowledge.main_office, now)
 
 
 def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
@@ -95,7 +125,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
         lines = [_("Other exit-entry service centres:")]
     for office in offices:
         where = office.address.en or _("address not published")
-        lines.append(f"• {office_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
+        lines.append(f"• {short_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
     lines.append("")
     lines.append(
         _(
@@ -103,7 +133,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
             "address, call 12367."
         )
     )
-    text = with_footer("\n".join(lines), (o.provenance for o in offices))
+    text = with_footer("\n".join(lines), (o.provenance for o in offices), full=True)
     rows: list[tuple[Button, ...]] = [
         (Button("📍 " + office_short(o), f"oc:{o.id}"),)
         for o in offices
@@ -113,24 +143,41 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
         rows.append((Button(_("📋 All offices"), "of:"),))
     else:
         rows.append((Button(_("🎯 First applications"), "of:first_application"),))
-    return Outbound(text=text, buttons=(*rows, *related("hours", "open_now")))
+    return Outbound(text=text, buttons=(*rows, *related("hours", "open_now")), edit=True)
 
 
 def office(context: Context, office_id: str, now: dt.datetime) -> list[Outbound]:
     """One office's card; empty if there is no such office."""
     found = next((o for o in context.knowledge.offices if o.id == office_id), None)
-    return office_card(context, found, now) if found is not None else []
+    if found is None:
+        return []
+    first, *rest = office_card(context, found, now)
+    return [dataclasses.replace(first, edit=True), *rest]
 
 
 def contact(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The hotline, phone, official account and websites, each with what it is for."""
+    """The hotline first, then each official channel in a line; what each is for one tap away."""
+    contacts = list(context.knowledge.contacts.values())
+    lines = [_("Official contacts:")]
+    lines += [f"• {_(item.title)}{colon()}{item.value}" for item in contacts]
+    text = with_footer("\n".join(lines), (c.provenance for c in contacts[:1]))
+    buttons = (
+        (more_button(_("ℹ️ More details"), "contact", "more"),),
+        *related("address", "hours"),
+    )
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def contact_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+    """Each official contact with what it is for."""
+    if section != "more":
+        return []
     contacts = context.knowledge.contacts.values()
     lines = [_("Official contacts:"), ""]
     for item in contacts:
         lines.append(f"• {_(item.title)}{colon()}{item.value}")
         lines.append(f"  {_(item.text)}")
-    text = with_footer("\n".join(lines), (c.provenance for c in contacts))
-    return [Outbound(text=text, buttons=related("address", "hours"))]
+    return details_reply("\n".join(lines), (c.provenance for c in contacts), "contact")
 
 
 def _pr_line(office: Office) -> str:

@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from bot.core.languages import BEIJING
 from bot.core.text import _, current
 from bot.core.types import Outbound
-from bot.knowledge.answers.common import Context, colon, gap, office_name, related, with_footer
+from bot.knowledge.answers.common import (
+    Context,
+    colon,
+    details_reply,
+    gap,
+    more_button,
+    office_name,
+    related,
+    short_name,
+    with_footer,
+)
 from bot.knowledge.hours import (
     HOLIDAY_NAMES,
     DayKind,
@@ -35,49 +45,177 @@ def describe_schedule(schedule: Schedule) -> str:
             groups.append(([weekday], sessions))
     parts = []
     for days, sessions in groups:
-        times = _(" and ").join(
-            f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
-            for s in sessions
-        )
+        times = _(" and ").join(_session_text(s) for s in sessions)
         parts.append(_("{days}, {times}").format(days=_day_range(days), times=times))
     return translator.format_list(parts)
 
 
+def _session_text(session: Session) -> str:
+    """`09:00–17:00`, or `08:30–12:30 (by appointment only)`."""
+    translator = current()
+    times = f"{translator.format_time(session.opens)}–{translator.format_time(session.closes)}"
+    if session.by_appointment:
+        return _("{times} (by appointment only)").format(times=times)
+    return times
+
+
+def holiday_line(schedule: Schedule) -> str:
+    """What the offices on this schedule do on statutory holidays and adjusted working days."""
+    if schedule.closed_on_statutory_holidays:
+        return _("Closed on statutory holidays, open on adjusted working days (调休).")
+    if schedule.closed_on_holidays:
+        names = [_(HOLIDAY_NAMES.get(n, n)) for n in schedule.closed_on_holidays]
+        return _("Also open on public holidays, except the {holidays} break; check first.").format(
+            holidays=current().format_list(names)
+        )
+    return _("Open on statutory holidays too; check before you go.")
+
+
+def schedule_lines(schedule: Schedule, *, usual_holidays: bool = True) -> list[str]:
+    """An office's hours as it is shown everywhere: the week, lunch, holidays. Without
+    `usual_holidays` the holiday rule is said only where it is an exception (an office that
+    opens on statutory holidays), for the shortest answers."""
+    lines = [_("Hours: {hours}").format(hours=describe_schedule(schedule)), *lunch_lines(schedule)]
+    if usual_holidays or not schedule.closed_on_statutory_holidays:
+        lines.append(holiday_line(schedule))
+    return lines
+
+
 def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """Every schedule with its offices and lunch breaks; a named office gets its status."""
+    """The main hall today and its hours, which centres share them; the rest one tap away."""
     knowledge = context.knowledge
     if offices_named(query, knowledge.offices):
         return open_now(context, now, query)
-    lines = [_("Opening hours (Beijing time):")]
-    used: list[Schedule] = []
-    for schedule in knowledge.schedules.values():
-        offices = [o for o in knowledge.offices if o.schedule_id == schedule.id]
-        if not offices:
-            continue
-        used.append(schedule)
-        lines.append("")
-        lines.append(f"• {describe_schedule(schedule)}{colon().rstrip()}")
-        lines += [f"  – {office_name(o)}" for o in offices]
-        lines += ["  " + line for line in lunch_lines(schedule)]
-        lines += [f"  {_(note)}" for note in schedule.conflicts]
-    lines.append("")
-    lines.append(
-        _(
-            "All centres are closed on Sundays and on Chinese statutory holidays; on "
-            "an officially adjusted working day (调休) they open."
+    main = knowledge.main_office
+    status, known = office_status(context, main, now)
+    lines = [f"{short_name(main)}{colon()}{status}"]
+    provenances: list[Provenance] = []
+    if main.schedule_id is not None:
+        schedule = knowledge.schedules[main.schedule_id]
+        provenances.append(schedule.provenance)
+        lines += schedule_lines(schedule)
+        same = [o for o in knowledge.offices if o is not main and o.schedule_id == schedule.id]
+        if same:
+            lines.append(
+                _("The same hours at: {offices}.").format(
+                    offices=current().format_list([short_name(o) for o in same])
+                )
+            )
+    others = [o for o in knowledge.offices if o.schedule_id not in (None, main.schedule_id)]
+    unknown = [o for o in knowledge.offices if o.schedule_id is None]
+    if others or unknown:
+        lines.append(
+            _("Different hours at {offices}; {count} more centres publish none.").format(
+                offices=current().format_list([short_name(o) for o in others]),
+                count=len(unknown),
+            )
         )
+    if not known:
+        lines.append(calendar_caveat())
+    text = with_footer("\n".join(lines), provenances)
+    buttons = (
+        (
+            more_button(_("🏢 All offices"), "hours", "offices"),
+            more_button(_("📚 Sources differ"), "hours", "sources"),
+        ),
+        *related("open_now", "address"),
     )
-    lines += unpublished_hours(knowledge)
-    text = with_footer("\n".join(lines), (s.provenance for s in used))
-    return [Outbound(text=text, buttons=related("open_now", "address"))]
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def open_now_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+    """The hours details, reached from "open now?" and leading back to it."""
+    return hours_details(context, now, section, topic="open_now")
+
+
+def hours_details(
+    context: Context, now: dt.datetime, section: str, topic: str = "hours"
+) -> list[Outbound]:
+    """Every schedule with its offices (`offices`), or what other sources say (`sources`)."""
+    knowledge = context.knowledge
+    used = [
+        s
+        for s in knowledge.schedules.values()
+        if any(o.schedule_id == s.id for o in knowledge.offices)
+    ]
+    lines: list[str] = []
+    if section == "offices":
+        lines.append(_("Opening hours (Beijing time):"))
+        for schedule in used:
+            offices = [o for o in knowledge.offices if o.schedule_id == schedule.id]
+            lines.append("")
+            lines += [f"• {office_name(o)}" for o in offices]
+            lines += ["  " + line for line in schedule_lines(schedule)]
+        unpublished = unpublished_hours(knowledge)
+        if unpublished:
+            lines += ["", *unpublished]
+    elif section == "sources":
+        lines.append(_("What the sources say about opening hours:"))
+        for schedule in used:
+            lines += [f"• {_(note)}" for note in schedule.conflicts]
+    else:
+        return []
+    other = "sources" if section == "offices" else "offices"
+    label = _("📚 Sources differ") if other == "sources" else _("🏢 All offices")
+    return details_reply(
+        "\n".join(lines),
+        (s.provenance for s in used),
+        topic,
+        ((more_button(label, topic, other),),),
+    )
+
+
+def office_status(
+    context: Context, office: Office, now: dt.datetime, *, holiday_note: bool = True
+) -> tuple[str, bool]:
+    """An office's status in a sentence or two, and whether the holiday calendar it depends
+    on is published (if not, say :func:`calendar_caveat` once below the statuses).
+
+    Open on a statutory holiday, the status says so (`holiday_note`), unless the answer shows
+    the office's holiday rule next to it anyway."""
+    if office.schedule_id is None:
+        return _("Opening hours not published: call 12367."), True
+    schedule = context.knowledge.schedules[office.schedule_id]
+    status = status_at(schedule, now, context.calendar)
+    text = _status_text(status, now.astimezone(BEIJING).date())
+    if _session_at(schedule, status, now, context.calendar):
+        text += gap() + _("By appointment only.")
+    today = now.astimezone(BEIJING).date()
+    holiday = context.calendar.day_kind(today) is DayKind.HOLIDAY
+    if holiday_note and status.open_now and holiday:
+        text += gap() + _holiday_open(context.calendar.holiday_name(today))
+    return text, status.calendar_known
 
 
 def status_line(context: Context, office: Office, now: dt.datetime) -> str:
     """`Open now, until 17:00` or `Closed now. Opens Monday 09:00.` for one office."""
-    if office.schedule_id is None:
-        return _("Opening hours not published: call 12367.")
-    schedule = context.knowledge.schedules[office.schedule_id]
-    return _status_text(status_at(schedule, now, context.calendar))
+    text, known = office_status(context, office, now)
+    return text if known else text + gap() + calendar_caveat()
+
+
+def calendar_caveat() -> str:
+    """Said once under statuses that depend on a holiday calendar not yet published."""
+    return _("Holiday dates for this period are not out yet: call 12367 before you go.")
+
+
+def _holiday_open(name: str | None) -> str:
+    holiday = _(HOLIDAY_NAMES.get(name or "", name or ""))
+    return _("Today is a public holiday ({holiday}): check before you go.").format(holiday=holiday)
+
+
+def _session_at(
+    schedule: Schedule, status: OpeningStatus, now: dt.datetime, calendar: HolidayCalendar
+) -> bool:
+    """Whether the session the status speaks of (the current or the next) needs an appointment."""
+    moment = now.astimezone(BEIJING) if status.open_now else status.next_opening
+    if moment is None:
+        return False
+    for session in sessions_on(schedule, moment.date(), calendar):
+        start = dt.datetime.combine(moment.date(), session.opens, BEIJING)
+        end = dt.datetime.combine(moment.date(), session.closes, BEIJING)
+        if start <= moment < end:
+            return session.by_appointment
+    return False
 
 
 def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
@@ -88,47 +226,58 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     named = offices_named(query, knowledge.offices)
     offices = named or [o for o in knowledge.offices if o.schedule_id is not None]
     day = context.lexicon.day(query, local.date()) if query else None
+    other_day = day is not None and day != local.date()
     lines = [
         _("Now in Beijing: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
             date=translator.format_date(local.date()),
             time=translator.format_time(local.time()),
-        ),
-        "",
+        )
     ]
-    if day is not None and day != local.date():
-        lines += [
+    if day is not None and other_day:
+        lines.append(
             _("On {weekday} {date}:").format(
                 weekday=translator.format_weekday(day.weekday()),
                 date=translator.format_date(day),
-            ),
-            "",
-        ]
+            )
+        )
     provenances: list[Provenance] = []
+    groups: dict[str, list[Office]] = {}
+    certain = True
     for office in offices:
-        if office.schedule_id is None:
-            lines.append(f"• {office_name(office)}{colon()}{status_line(context, office, now)}")
-            continue
-        schedule = knowledge.schedules[office.schedule_id]
-        provenances.append(schedule.provenance)
-        if day is not None and day != local.date():
-            status = day_line(context.calendar, schedule, day)
+        if office.schedule_id is not None:
+            provenances.append(knowledge.schedules[office.schedule_id].provenance)
+        if day is not None and other_day and office.schedule_id is not None:
+            status, known = day_status(
+                context.calendar, knowledge.schedules[office.schedule_id], day
+            )
         else:
-            status = status_line(context, office, now)
-        lines.append(f"• {office_name(office)}{colon()}{status}")
-        if named:
-            lines.append("  " + _("Hours: {hours}").format(hours=describe_schedule(schedule)))
-            lines += ["  " + line for line in lunch_lines(schedule)]
-    unpublished = [] if named else unpublished_hours(knowledge)
-    if unpublished:
-        lines += ["", *unpublished]
+            status, known = office_status(context, office, now)
+        certain = certain and known
+        groups.setdefault(status, []).append(office)
+    for status, members in groups.items():
+        names = translator.format_list([short_name(o) for o in members])
+        lines.append(f"• {names}{colon()}{status}")
+        for office in members if named else ():
+            if office.schedule_id is not None:
+                schedule = knowledge.schedules[office.schedule_id]
+                lines += ["  " + line for line in schedule_lines(schedule)]
+    if not certain:
+        lines.append(calendar_caveat())
+    unknown = [o for o in knowledge.offices if o.schedule_id is None]
+    if unknown and not named:
+        lines.append(_("{count} more centres publish no hours.").format(count=len(unknown)))
     text = with_footer("\n".join(lines), provenances)
-    return [Outbound(text=text, buttons=related("hours", "address"))]
+    buttons = (
+        (more_button(_("🏢 All offices"), "open_now", "offices"),),
+        *related("hours", "address"),
+    )
+    return [Outbound(text=text, buttons=buttons)]
 
 
 def unpublished_hours(knowledge: KnowledgeBase) -> list[str]:
     """The line naming the offices whose hours no source gives (none if all are known)."""
-    unknown = [office_name(o) for o in knowledge.offices if o.schedule_id is None]
+    unknown = [short_name(o) for o in knowledge.offices if o.schedule_id is None]
     if not unknown:
         return []
     return [
@@ -136,6 +285,18 @@ def unpublished_hours(knowledge: KnowledgeBase) -> list[str]:
             offices=current().format_list(unknown)
         )
     ]
+
+
+def day_status(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> tuple[str, bool]:
+    """Whether and when an office opens on a day, and whether the holiday calendar is known
+    (if not: the ordinary week's hours, and :func:`calendar_caveat` said once)."""
+    if opens_on(schedule, day, calendar) is not None:
+        return day_line(calendar, schedule, day), True
+    sessions = schedule.sessions_on(day.weekday())
+    if not sessions:
+        return _("Usually closed that day."), False
+    times = current().format_list([_session_text(s) for s in sessions])
+    return _("Usually open: {times}.").format(times=times), False
 
 
 def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str:
@@ -155,12 +316,7 @@ def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str
             )
         return _("Closed that day.")
     sessions = sessions_on(schedule, day, calendar)
-    times = translator.format_list(
-        [
-            f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
-            for s in sessions
-        ]
-    )
+    times = translator.format_list([_session_text(s) for s in sessions])
     if calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
         return _("Open: {times} (an official adjusted working day).").format(times=times)
     return _("Open: {times}.").format(times=times)
@@ -189,36 +345,39 @@ def _day_range(weekdays: Sequence[int]) -> str:
     return translator.format_list([translator.format_weekday(d) for d in days])
 
 
-def _status_text(status: OpeningStatus) -> str:
+def _status_text(status: OpeningStatus, today: dt.date) -> str:
+    """The status in words; the next opening by weekday within a week, by date beyond."""
     translator = current()
     if status.reason == "unknown" and status.closes_at is not None:
-        return _(
-            "On an ordinary week it is open now, until {time}, but the official holiday "
-            "schedule for this year is not published yet: check with 12367 before you go."
-        ).format(time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None)))
+        return _("Usually open at this time, until {time}.").format(
+            time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))
+        )
     if status.open_now and status.closes_at is not None:
         return _("Open now, until {time}.").format(
             time=translator.format_time(status.closes_at.timetz().replace(tzinfo=None))
         )
     reasons = {
         "lunch": _("Closed now for lunch."),
-        "before": _("Closed now: not open yet today."),
-        "after": _("Closed now: closed for the day."),
         "sunday": _("Closed now: closed on Sundays."),
         "holiday": _("Closed now: statutory holiday."),
         "day_off": _("Closed today."),
     }
     text = reasons.get(status.reason, _("Closed now."))
-    if status.next_opening is not None:
-        local = status.next_opening
-        text += gap() + _("Next opening: {weekday} {date}, {time}.").format(
+    local = status.next_opening
+    if local is None:
+        return text
+    time = translator.format_time(local.time())
+    ahead = (local.date() - today).days
+    if ahead == 0:
+        following = _("Opens today at {time}.").format(time=time)
+    elif ahead < 7:
+        following = _("Next opening: {weekday}, {time}.").format(
+            weekday=translator.format_weekday(local.weekday()), time=time
+        )
+    else:
+        following = _("Next opening: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
             date=translator.format_date(local.date()),
-            time=translator.format_time(local.time()),
+            time=time,
         )
-    if not status.calendar_known:
-        text += gap() + _(
-            "The official holiday schedule for that time is not published yet, "
-            "so check with 12367 before you go."
-        )
-    return text
+    return text + gap() + following

@@ -15,18 +15,15 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     """The general conditions, how many pathways there are, and the way into the check."""
     pathways = context.knowledge.pathways
     general = _general(pathways)
-    lines = [_("Who can get permanent residence in Beijing:"), ""]
+    lines = [_("Who can get permanent residence in Beijing:")]
     if general is not None:
         lines.append(_(general.summary))
-        lines += [f"• {_(c)}" for c in general.conditions]
-        lines.append("")
     lines.append(
         _(
             "There are {count} pathways, for example through family, work, talent, "
             "investment or Chinese origin."
         ).format(count=len(pathways) - 1)
     )
-    lines.append(_authorities_decide())
     provenances = [general.provenance] if general is not None else []
     text = with_footer("\n".join(lines), provenances)
     buttons = (

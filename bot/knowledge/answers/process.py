@@ -1,4 +1,7 @@
-"""Applying: the steps of the application and the documents every application needs."""
+"""Applying: the steps of the application and the documents every application needs.
+
+The first answer gives each step (or document) in a few words; the full text is one tap away.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +9,69 @@ import datetime as dt
 
 from bot.core.text import _
 from bot.core.types import Outbound
-from bot.knowledge.answers.common import Context, related, with_footer
+from bot.knowledge.answers.common import (
+    Context,
+    details_reply,
+    more_button,
+    related,
+    with_footer,
+)
 from bot.knowledge.answers.fees import fee_line
 
 
 def process(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The application, step by step, with the fees paid along the way."""
+    """The application in six short steps; the steps in full and the fees one tap away."""
+    knowledge = context.knowledge
+    lines = [_("How to apply, step by step:")]
+    lines += [
+        f"{n}. {_(step.summary or step.text)}" for n, step in enumerate(knowledge.steps, start=1)
+    ]
+    provenances = [s.provenance for s in knowledge.steps]
+    text = with_footer("\n".join(lines), provenances)
+    buttons = (
+        (more_button(_("ℹ️ More details"), "process", "more"),),
+        *related("eligibility", "documents", "fees", "address"),
+    )
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def process_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+    """Every step in full, with the fees paid along the way."""
+    if section != "more":
+        return []
     knowledge = context.knowledge
     lines = [_("How to apply, step by step:"), ""]
     lines += [f"{n}. {_(step.text)}" for n, step in enumerate(knowledge.steps, start=1)]
     lines.append("")
     lines += [f"• {fee_line(knowledge, f)}" for f in ("application", "issuance")]
     provenances = [s.provenance for s in knowledge.steps]
-    text = with_footer("\n".join(lines), provenances)
-    return [Outbound(text=text, buttons=related("eligibility", "documents", "address"))]
+    provenances += [knowledge.fee(f).provenance for f in ("application", "issuance")]
+    return details_reply("\n".join(lines), provenances, "process")
 
 
 def documents(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The documents every application needs (each pathway adds its own)."""
+    """The main documents every application needs, in a few words; the rest one tap away."""
+    knowledge = context.knowledge
+    shown = [rule for rule in knowledge.documents if rule.summary]
+    lines = [_("Documents that every application needs:")]
+    lines += [f"• {_(rule.summary or rule.text)}" for rule in shown]
+    text = with_footer("\n".join(lines), (r.provenance for r in shown))
+    buttons = (
+        (more_button(_("ℹ️ More details"), "documents", "more"),),
+        *related("eligibility", "process"),
+    )
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def documents_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
+    """Every document rule in full, and where each pathway's own list is."""
+    if section != "more":
+        return []
     knowledge = context.knowledge
     lines = [_("Documents that every application needs:"), ""]
     lines += [f"• {_(rule.text)}" for rule in knowledge.documents]
     lines.append("")
     lines.append(_("Each pathway has its own list: see “Who can apply”."))
-    text = with_footer("\n".join(lines), (r.provenance for r in knowledge.documents))
-    return [Outbound(text=text, buttons=related("eligibility", "process"))]
+    return details_reply(
+        "\n".join(lines), (r.provenance for r in knowledge.documents), "documents"
+    )
