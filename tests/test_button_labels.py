@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # each checked below from what it is built of.
 KNOWN_BUILT = {
     "bot/core/menu.py": {"_(TOPIC_LABELS[topic])"},
-    "bot/knowledge/answers/common.py": {"_(TOPIC_LABELS[Topic(t)])"},
+    # more_button(label, ...): its callers' labels are read below like Button's
+    "bot/knowledge/answers/common.py": {"_(TOPIC_LABELS[Topic(t)])", "label"},
     "bot/core/dialogue.py": {
         "LANGUAGE_NAMES.get(code, code)",
         "_(_INTENT_LABELS[g])",
@@ -51,7 +52,10 @@ def _button_labels() -> Iterator[tuple[str, ast.expr, str]]:
     for path in sorted((ROOT / "bot").rglob("*.py")):
         source = path.read_text("utf-8")
         for node in ast.walk(ast.parse(source)):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Button"):
+            if not (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("Button", "more_button")
+            ):
                 continue
             label = (
                 node.args[0]

@@ -156,13 +156,11 @@ def hours_details(
     else:
         return []
     other = "sources" if section == "offices" else "offices"
-    label = _("📚 Sources differ") if other == "sources" else _("🏢 All offices")
-    return details_reply(
-        "\n".join(lines),
-        (s.provenance for s in used),
-        topic,
-        ((more_button(label, topic, other),),),
-    )
+    if other == "sources":
+        button = more_button(_("📚 Sources differ"), topic, other)
+    else:
+        button = more_button(_("🏢 All offices"), topic, other)
+    return details_reply("\n".join(lines), (s.provenance for s in used), topic, ((button,),))
 
 
 def office_status(
