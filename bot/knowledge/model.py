@@ -274,6 +274,37 @@ class Contact(Sourced):
     provenance: Provenance
 
 
+class CounterTemplates(Record):
+    """The Chinese sentences of the counter text; {date}, {items}, {name}, {address} filled in."""
+
+    expiry: Text
+    change: Text
+    bring: Text
+    joiner: Text
+    ask: Text
+    office: Text
+
+
+class CounterKind(Sourced):
+    """One errand shown at the counter: what the person wants, what they bring (Chinese)."""
+
+    id: Annotated[str, BeforeValidator(one_of("renewal", "change", "loss", "first_application"))]
+    rule: OptionalText  # the rule in rules.yaml the list follows, if any
+    purpose: Text
+    bring: Annotated[tuple[Text, ...], Distinct, Field(min_length=1)]
+    dates: Annotated[
+        tuple[Annotated[str, BeforeValidator(one_of("expiry", "change"))], ...], Distinct
+    ]
+    provenance: Provenance
+
+
+class CounterFile(Record):
+    """data/counter.yaml: the templates and one record per kind."""
+
+    templates: CounterTemplates
+    kinds: Annotated[tuple[CounterKind, ...], Field(min_length=1)]
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     """Everything in data/, validated."""
@@ -286,6 +317,7 @@ class KnowledgeBase:
     pathways: tuple[Pathway, ...]
     contacts: dict[str, Contact]
     documents: tuple[Rule, ...]
+    counter: CounterFile | None = None  # data/counter.yaml
 
     def fee(self, fee_id: str) -> Fee:
         """The fee with this id."""
