@@ -8,6 +8,7 @@ records and files (duplicate ids, the one main office) are the loader's.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass
@@ -303,6 +304,60 @@ class CounterFile(Record):
 
     templates: CounterTemplates
     kinds: Annotated[tuple[CounterKind, ...], Field(min_length=1)]
+
+
+class HolidayRange(Record):
+    """Days off in a row for one holiday (both ends included)."""
+
+    name: Text  # the chinese-calendar package's English name, e.g. "National Day"
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _in_order(self) -> HolidayRange:
+        if self.end < self.start:
+            fail(f"must not be before start ({self.end} < {self.start})", "end")
+        return self
+
+
+class HolidayYear(Sourced):
+    """One year's statutory holidays and adjusted working days, from the State Council."""
+
+    year: WholeNumber
+    notice: Text  # the notice's title
+    issued: Day
+    holidays: Annotated[tuple[HolidayRange, ...], Field(min_length=1)]
+    workdays: Annotated[tuple[Day, ...], Distinct]  # weekend days made working days (调休)
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _days_fit_the_year(self) -> HolidayYear:
+        days_off: set[dt.date] = set()
+        for index, holiday in enumerate(self.holidays):
+            if holiday.start.year != self.year or holiday.end.year != self.year:
+                fail(f"must lie in {self.year}", f"holidays[{index}]")
+            span = (holiday.end - holiday.start).days + 1
+            days = {holiday.start + dt.timedelta(days=n) for n in range(span)}
+            if days & days_off:
+                fail("overlaps an earlier holiday", f"holidays[{index}]")
+            days_off |= days
+        for index, day in enumerate(self.workdays):
+            if day.year != self.year:
+                fail(f"must lie in {self.year}", f"workdays[{index}]")
+            if day.weekday() < 5:
+                fail(
+                    f"is a weekday ({day}); only a weekend day can be made a working day",
+                    f"workdays[{index}]",
+                )
+            if day in days_off:
+                fail(f"is also a holiday ({day})", f"workdays[{index}]")
+        return self
+
+
+class HolidaysFile(Record):
+    """data/holidays.yaml: the years whose notices we have."""
+
+    years: Annotated[tuple[HolidayYear, ...], Field(min_length=1)]
 
 
 @dataclass(frozen=True, slots=True)
