@@ -107,11 +107,44 @@ class Sourced(Record):
         return {**flat, "provenance": {k: data[k] for k in _PROVENANCE_FIELDS if k in data}}
 
 
+#: Languages an office's name may have an official form in, besides English and Chinese.
+OFFICIAL_LANGUAGES = ("de", "fr", "es", "ru", "ja", "ko", "ar")
+
+
 class Localized(Record):
-    """A text given in English and, where a source has it, in Chinese (both keys required)."""
+    """A text given in English and, where a source has it, in Chinese (both keys required).
+
+    `pinyin` spells the Chinese in Hanyu Pinyin, word by word; the other languages hold an
+    official translation, only where a beijing.gov.cn page in that language gives one.
+    """
 
     en: OptionalText
     zh: OptionalText
+    pinyin: OptionalText = None
+    de: OptionalText = None
+    fr: OptionalText = None
+    es: OptionalText = None
+    ru: OptionalText = None
+    ja: OptionalText = None
+    ko: OptionalText = None
+    ar: OptionalText = None
+
+    def official(self, language: str) -> str | None:
+        """The official form in `language` (en, zh or one of OFFICIAL_LANGUAGES), if any."""
+        if language == "en":
+            return self.en
+        if language == "zh":
+            return self.zh
+        if language in OFFICIAL_LANGUAGES:
+            value: str | None = getattr(self, language)
+            return value
+        return None
+
+    @model_validator(mode="after")
+    def _pinyin_spells_the_chinese(self) -> Localized:
+        if self.pinyin is not None and self.zh is None:
+            fail("is given but there is no Chinese ('zh') to spell", "pinyin")
+        return self
 
 
 class Name(Localized):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bot.knowledge.loader import load_knowledge
-from bot.knowledge.model import KnowledgeBase, Provenance
+from bot.knowledge.model import OFFICIAL_LANGUAGES, KnowledgeBase, Provenance
 
 REPO = Path(__file__).resolve().parents[2]
 FACTS = Path(__file__).resolve().parents[2].parent / "shared" / "facts" / "beijing-pr.yaml"
@@ -97,6 +97,21 @@ def test_office_names_and_addresses_come_from_the_facts(
             assert any(office.address.en in a for a in addresses_en), office.id
         if office.address.zh is not None:
             assert any(office.address.zh in a for a in addresses_zh), office.id
+
+
+def test_official_names_in_other_languages_come_from_the_facts(
+    facts: dict[str, Any], kb: KnowledgeBase
+) -> None:
+    terms = {t["lang"]: "\n".join(_strings(t)) for t in facts["translations"]["terms"]}
+    found = 0
+    for office in kb.offices:
+        for text in (office.name, office.address):
+            for language in OFFICIAL_LANGUAGES:
+                value = getattr(text, language)
+                if value is not None:
+                    assert value in terms.get(language, ""), f"{office.id}: {language} {value}"
+                    found += 1
+    assert found >= 1
 
 
 def test_office_phones_come_from_the_facts(facts: dict[str, Any], kb: KnowledgeBase) -> None:

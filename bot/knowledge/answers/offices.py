@@ -8,6 +8,7 @@ from urllib.parse import quote
 from bot.core.text import _
 from bot.core.types import Button, Outbound, Venue
 from bot.knowledge.answers.common import Context, colon, office_name, related, stop, with_footer
+from bot.knowledge.answers.names import address_text, name_lines, taxi_address
 from bot.knowledge.answers.opening import describe_schedule, status_line
 from bot.knowledge.model import KnowledgeBase, Office, PrAcceptance, Service
 from bot.knowledge.query import offices_named
@@ -17,14 +18,14 @@ MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
 
 def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outbound]:
     """One office: names, the Chinese address for a taxi, hours, phone, map."""
-    lines = [office_name(office)]
-    if office.name.zh:
-        lines.append(office.name.zh)
-    if office.address.en:
-        lines.append(_("Address: {address}").format(address=office.address.en))
-    if office.address.zh:
-        lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
-    if not office.address.en and not office.address.zh:
+    lines = [office_name(office), *name_lines(office)]
+    shown = address_text(office)
+    if shown:
+        lines.append(_("Address: {address}").format(address=shown))
+    taxi = taxi_address(office, shown)
+    if taxi:
+        lines.append(_("For the taxi driver: {address}").format(address=taxi))
+    if shown is None:
         lines.append(_("The address is not published. Call 12367 before you go."))
     if office.subway:
         lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
@@ -86,7 +87,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
         offices = [o for o in knowledge.offices if o is not main]
         lines = [_("Other exit-entry service centres:")]
     for office in offices:
-        where = office.address.en or _("address not published")
+        where = address_text(office) or _("address not published")
         lines.append(f"• {office_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
     lines.append("")
     lines.append(
