@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
+from bot.core.languages import BEIJING
 from bot.core.text import N_
 from bot.knowledge.files import DataFile
 from bot.knowledge.model import HolidaysFile, HolidayYear, Schedule, Session
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 # The names chinese_calendar gives, marked for translation.
 HOLIDAY_NAMES: dict[str, str] = {
