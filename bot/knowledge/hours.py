@@ -151,6 +151,16 @@ class ChineseCalendar:
         return name if on_holiday and name is not None else None
 
 
+def unpublished_years(calendar: HolidayCalendar, today: dt.date) -> list[int]:
+    """The years whose holiday schedule is not published, among the next LOOKAHEAD_DAYS."""
+    years: list[int] = []
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = today + dt.timedelta(days=offset)
+        if day.year not in years and calendar.day_kind(day) is DayKind.UNKNOWN:
+            years.append(day.year)
+    return years
+
+
 @dataclass(frozen=True, slots=True)
 class OpeningStatus:
     """Whether an office is open at a moment and what comes next."""

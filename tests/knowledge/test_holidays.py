@@ -151,3 +151,16 @@ def test_a_broken_holiday_file_is_reported(tmp_path: Path, change: Change, probl
     with pytest.raises(KnowledgeError, match=r"holidays\.yaml") as raised:
         PublishedYears.load(path)
     assert problem in str(raised.value)
+
+
+async def test_the_hours_answer_names_a_year_without_a_schedule(app: BotApp) -> None:
+    clock = app.engine.services.clock
+    # 20 December 2026: the next two weeks reach into 2027, which has no record.
+    clock.current = dt.datetime(2026, 12, 20, 10, tzinfo=BEIJING)  # type: ignore[attr-defined]
+    text = text_of(await Chat(app).say("/hours"))
+    assert "The official holiday schedule for 2027 is not published yet" in text
+    assert "for 2026 is not published" not in text
+    ru = text_of(await Chat(app, language="ru").say("/hours"))
+    assert "график праздников на 2027 год ещё не опубликован" in ru
+    clock.current = dt.datetime(2026, 11, 26, 10, tzinfo=BEIJING)  # type: ignore[attr-defined]
+    assert "is not published yet" not in text_of(await Chat(app).say("/hours"))

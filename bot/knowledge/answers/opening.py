@@ -18,6 +18,7 @@ from bot.knowledge.hours import (
     opens_on,
     sessions_on,
     status_at,
+    unpublished_years,
 )
 from bot.knowledge.model import KnowledgeBase, Office, Provenance, Schedule, Session
 from bot.knowledge.query import offices_named
@@ -67,6 +68,13 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
             "an officially adjusted working day (调休) they open."
         )
     )
+    for year in unpublished_years(context.calendar, now.astimezone(BEIJING).date()):
+        lines.append(
+            _(
+                "The official holiday schedule for {year} is not published yet, so the days "
+                "around a holiday are uncertain: check with 12367 before you go."
+            ).format(year=year)
+        )
     lines += unpublished_hours(knowledge)
     text = with_footer("\n".join(lines), (s.provenance for s in used))
     return [Outbound(text=text, buttons=related("open_now", "address"))]
@@ -156,10 +164,7 @@ def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str
         return _("Closed that day.")
     sessions = sessions_on(schedule, day, calendar)
     times = translator.format_list(
-        [
-            f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
-            for s in sessions
-        ]
+        [f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}" for s in sessions]
     )
     if calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
         return _("Open: {times} (an official adjusted working day).").format(times=times)
