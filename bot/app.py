@@ -18,7 +18,7 @@ from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
 from bot.knowledge.checkfile import load_check
 from bot.knowledge.examples import check_examples, matcher_tables
-from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
+from bot.knowledge.hours import ChineseCalendar, HolidayCalendar, PublishedYears
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.query import Lexicon
@@ -98,6 +98,7 @@ class Resources:
     lexicon: Lexicon
     eligibility: EligibilityCheck
     pathways: Matcher
+    holidays: PublishedYears = field(default_factory=PublishedYears)
 
 
 def load_resources(settings: Settings) -> Resources:
@@ -112,6 +113,7 @@ def load_resources(settings: Settings) -> Resources:
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
         pathways=Matcher(*matcher_tables(check_examples(settings.data_dir / "pathway_intents"))),
+        holidays=PublishedYears.load(settings.data_dir / "holidays.yaml"),
     )
 
 
@@ -139,7 +141,7 @@ def build_app(
     store = store if store is not None else open_store(settings)
     metrics = metrics or Metrics()
     answers = KnowledgeAnswers(
-        resources.knowledge, calendar or ChineseCalendar(), resources.lexicon
+        resources.knowledge, calendar or ChineseCalendar(resources.holidays), resources.lexicon
     )
     services = Services(
         answers=answers,

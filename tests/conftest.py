@@ -12,6 +12,7 @@ import pytest
 from bot.app import BotApp, Resources, build_app, load_resources
 from bot.config import PROJECT_ROOT, Settings
 from bot.core.types import Inbound, InboundKind, Outbound
+from bot.knowledge.hours import ChineseCalendar, HolidayCalendar
 from tests.pg_server import PostgresServer, PostgresUnavailable, give_up
 
 # Thursday 26 November 2026, 10:00 in Beijing: a working morning.
@@ -108,10 +109,25 @@ def resources() -> Resources:
     return load_resources(make_settings(Path("unused.sqlite3")))
 
 
+def no_package(day: dt.date) -> tuple[bool, str | None]:
+    """A chinese-calendar package that covers no year: only data/holidays.yaml answers."""
+    raise NotImplementedError(f"no data for {day.year}")
+
+
 @pytest.fixture
-async def app(database: Path, clock: FakeClock, resources: Resources) -> AsyncIterator[BotApp]:
+def calendar(resources: Resources) -> HolidayCalendar:
+    """The holidays of data/holidays.yaml alone, so a new package release changes no test."""
+    return ChineseCalendar(resources.holidays, detail=no_package)
+
+
+@pytest.fixture
+async def app(
+    database: Path, clock: FakeClock, resources: Resources, calendar: HolidayCalendar
+) -> AsyncIterator[BotApp]:
     """The real app (real data, catalogs, matcher and SQLite file), started and stopped."""
-    bot_app = build_app(make_settings(database), resources=resources, clock=clock)
+    bot_app = build_app(
+        make_settings(database), resources=resources, clock=clock, calendar=calendar
+    )
     await bot_app.start()
     try:
         yield bot_app

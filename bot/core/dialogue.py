@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from enum import StrEnum
 
 from bot.core import eligibility, remind
@@ -161,6 +162,17 @@ async def show_details(turn: Turn) -> Reply:
 async def show_office(turn: Turn) -> Reply:
     """One office's card, from the office list."""
     messages = turn.services.answers.office(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
+async def show_counter(turn: Turn) -> Reply:
+    """The Chinese text to show at the counter, with the dates the chat's own reminders know."""
+    inbound = turn.inbound
+    dates: dict[str, dt.date] = {}
+    for sub in await turn.services.store.subscriptions(inbound.channel, inbound.chat_id):
+        if sub.label == "self":  # the user's own card; the newest date of each kind wins
+            dates[sub.event_kind] = max(sub.event_date, dates.get(sub.event_kind, sub.event_date))
+    messages = turn.services.answers.counter(turn.argument, dates)
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
@@ -329,6 +341,7 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("more"), show_details, State.MAIN),
         Route(ButtonPress("oc"), show_office, State.MAIN),
         Route(ButtonPress("of"), filter_offices, State.MAIN, edits=True),
+        Route(ButtonPress("counter"), show_counter, State.MAIN),
         Route(
             Command("remind"),
             remind.start_reminder,

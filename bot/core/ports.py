@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -116,6 +117,12 @@ class Answers(Protocol):
 
     def reminder(self, kind: str, subscription: Subscription, now: dt.datetime) -> list[Outbound]:
         """A reminder message: what to do, where, when, the fee and the source."""
+        ...
+
+    def counter(self, kind: str, dates: Mapping[str, dt.date]) -> list[Outbound]:
+        """The Chinese text to show at the counter for an errand (renewal, change, loss,
+        first_application), with the dates a reminder knows ("expiry", "change"); empty for
+        an unknown errand."""
         ...
 
     def office_list(self, service: str | None) -> Outbound:

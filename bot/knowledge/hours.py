@@ -1,15 +1,22 @@
-"""Opening hours in Beijing time: is an office open at a moment, and when does it open next."""
+"""Opening hours in Beijing time: is an office open at a moment, and when does it open next.
+
+Holidays come from the `chinese-calendar` package and, for a year it does not cover yet, from
+data/holidays.yaml (the State Council's notice, copied by hand with its source).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 from bot.core.languages import BEIJING
 from bot.core.text import N_
-from bot.knowledge.model import Schedule, Session
+from bot.knowledge.files import DataFile
+from bot.knowledge.model import HolidaysFile, HolidayYear, Schedule, Session
 
 # The names chinese_calendar gives, marked for translation.
 HOLIDAY_NAMES: dict[str, str] = {
@@ -46,17 +53,89 @@ class HolidayCalendar(Protocol):
         ...
 
 
-class ChineseCalendar:
-    """The `chinese_calendar` package: the State Council's yearly holiday arrangements."""
+#: What the package gives for a day: (on holiday or weekend, the holiday's name or None);
+#: raises NotImplementedError for a year it does not cover.
+HolidayDetail = Callable[[dt.date], tuple[bool, str | None]]
+
+
+def _package_detail(day: dt.date) -> tuple[bool, str | None]:
+    import chinese_calendar
+
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    return bool(on_holiday), None if name is None else str(name)
+
+
+class PublishedYears:
+    """The years of data/holidays.yaml: each State Council notice, copied by hand."""
+
+    def __init__(self, years: Iterable[HolidayYear] = ()) -> None:
+        self._years = {year.year: year for year in years}
+        self._holidays: dict[dt.date, str] = {}
+        self._workdays: set[dt.date] = set()
+        for year in self._years.values():
+            for holiday in year.holidays:
+                span = (holiday.end - holiday.start).days + 1
+                for n in range(span):
+                    self._holidays[holiday.start + dt.timedelta(days=n)] = holiday.name
+            self._workdays |= set(year.workdays)
+
+    @classmethod
+    def load(cls, path: Path) -> PublishedYears:
+        """Read and validate data/holidays.yaml (a holiday must have a name we translate)."""
+        file = DataFile(path, "years", "year")
+        published = file.validate(HolidaysFile, {"years": ("year", "year")})
+        seen: set[int] = set()
+        for year in published.years:
+            if year.year in seen:
+                file.fail(f"year {year.year}: listed twice")
+            seen.add(year.year)
+            for holiday in year.holidays:
+                if holiday.name not in HOLIDAY_NAMES:
+                    known = ", ".join(sorted(HOLIDAY_NAMES))
+                    file.fail(
+                        f"year {year.year}: unknown holiday name {holiday.name!r} (known: {known})"
+                    )
+        return cls(published.years)
+
+    @property
+    def years(self) -> frozenset[int]:
+        """The years this file covers."""
+        return frozenset(self._years)
 
     def day_kind(self, day: dt.date) -> DayKind:
-        """Classify a date; UNKNOWN for years the package does not cover yet."""
-        import chinese_calendar
-
-        try:
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
+        """Classify a date; UNKNOWN for a year without a notice here."""
+        if day.year not in self._years:
             return DayKind.UNKNOWN
+        if day in self._holidays:
+            return DayKind.HOLIDAY
+        if day in self._workdays:
+            return DayKind.ADJUSTED_WORKDAY
+        return DayKind.ORDINARY
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """The holiday's English name (the package's wording), if `day` is one."""
+        return self._holidays.get(day)
+
+
+class ChineseCalendar:
+    """The `chinese_calendar` package, then data/holidays.yaml for a year the package lacks.
+
+    `detail` stands for the package's `get_holiday_detail` (tests pass a fake, so that a new
+    release of the package cannot change what they see).
+    """
+
+    def __init__(
+        self, published: PublishedYears | None = None, detail: HolidayDetail | None = None
+    ) -> None:
+        self._published = published or PublishedYears()
+        self._detail = detail or _package_detail
+
+    def day_kind(self, day: dt.date) -> DayKind:
+        """Classify a date; UNKNOWN for years neither the package nor the file covers."""
+        try:
+            on_holiday, name = self._detail(day)
+        except NotImplementedError:
+            return self._published.day_kind(day)
         if on_holiday and name is not None:
             return DayKind.HOLIDAY
         if not on_holiday and day.weekday() >= 5:
@@ -65,13 +144,21 @@ class ChineseCalendar:
 
     def holiday_name(self, day: dt.date) -> str | None:
         """The holiday's English name as the package gives it (e.g. "National Day")."""
-        import chinese_calendar
-
         try:
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            on_holiday, name = self._detail(day)
         except NotImplementedError:
-            return None
-        return str(name) if on_holiday and name is not None else None
+            return self._published.holiday_name(day)
+        return name if on_holiday and name is not None else None
+
+
+def unpublished_years(calendar: HolidayCalendar, today: dt.date) -> list[int]:
+    """The years whose holiday schedule is not published, among the next LOOKAHEAD_DAYS."""
+    years: list[int] = []
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = today + dt.timedelta(days=offset)
+        if day.year not in years and calendar.day_kind(day) is DayKind.UNKNOWN:
+            years.append(day.year)
+    return years
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from bot.knowledge.fields import WEEKDAYS
 from bot.knowledge.files import DataFile, KnowledgeError
 from bot.knowledge.model import (
     Contact,
+    CounterFile,
     Fee,
     KnowledgeBase,
     Office,
@@ -160,6 +161,7 @@ def load_knowledge(data_dir: Path) -> KnowledgeBase:
     contacts_file, contacts = _read(data_dir, "contacts.yaml", "contacts", "contact", Contact)
     _check_required(contacts_file, [c.id for c in contacts], REQUIRED_CONTACT_IDS)
     _, documents = _read(data_dir, "documents.yaml", "documents", "document", Rule)
+    counter = _read_counter(data_dir, {r.id for r in rules})
     return KnowledgeBase(
         fees=tuple(fees),
         schedules={s.id: s for s in schedules},
@@ -169,4 +171,25 @@ def load_knowledge(data_dir: Path) -> KnowledgeBase:
         pathways=tuple(pathways),
         contacts={c.id: c for c in contacts},
         documents=tuple(documents),
+        counter=counter,
     )
+
+
+def _read_counter(data_dir: Path, rule_ids: set[str]) -> CounterFile:
+    """data/counter.yaml: every kind once, each rule it follows known, templates well formed."""
+    file = DataFile(data_dir / "counter.yaml", None, "counter")
+    counter = file.validate(CounterFile, {"kinds": ("kind", "id")})
+    seen: set[str] = set()
+    for kind in counter.kinds:
+        if kind.id in seen:
+            file.fail(f"kind '{kind.id}': repeats an id")
+        seen.add(kind.id)
+        if kind.rule is not None and kind.rule not in rule_ids:
+            file.fail(f"kind '{kind.id}': field 'rule' names unknown rule {kind.rule!r}")
+    templates = counter.templates
+    for field, needed in (("expiry", "{date}"), ("change", "{date}"), ("bring", "{items}")):
+        if needed not in getattr(templates, field):
+            file.fail(f"templates: field '{field}' must contain {needed}")
+    if "{name}" not in templates.office or "{address}" not in templates.office:
+        file.fail("templates: field 'office' must contain {name} and {address}")
+    return counter

@@ -8,6 +8,7 @@ records and files (duplicate ids, the one main office) are the loader's.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass
@@ -107,11 +108,44 @@ class Sourced(Record):
         return {**flat, "provenance": {k: data[k] for k in _PROVENANCE_FIELDS if k in data}}
 
 
+#: Languages an office's name may have an official form in, besides English and Chinese.
+OFFICIAL_LANGUAGES = ("de", "fr", "es", "ru", "ja", "ko", "ar")
+
+
 class Localized(Record):
-    """A text given in English and, where a source has it, in Chinese (both keys required)."""
+    """A text given in English and, where a source has it, in Chinese (both keys required).
+
+    `pinyin` spells the Chinese in Hanyu Pinyin, word by word; the other languages hold an
+    official translation, only where a beijing.gov.cn page in that language gives one.
+    """
 
     en: OptionalText
     zh: OptionalText
+    pinyin: OptionalText = None
+    de: OptionalText = None
+    fr: OptionalText = None
+    es: OptionalText = None
+    ru: OptionalText = None
+    ja: OptionalText = None
+    ko: OptionalText = None
+    ar: OptionalText = None
+
+    def official(self, language: str) -> str | None:
+        """The official form in `language` (en, zh or one of OFFICIAL_LANGUAGES), if any."""
+        if language == "en":
+            return self.en
+        if language == "zh":
+            return self.zh
+        if language in OFFICIAL_LANGUAGES:
+            value: str | None = getattr(self, language)
+            return value
+        return None
+
+    @model_validator(mode="after")
+    def _pinyin_spells_the_chinese(self) -> Localized:
+        if self.pinyin is not None and self.zh is None:
+            fail("is given but there is no Chinese ('zh') to spell", "pinyin")
+        return self
 
 
 class Name(Localized):
@@ -287,6 +321,91 @@ class Contact(Sourced):
     provenance: Provenance
 
 
+class CounterTemplates(Record):
+    """The Chinese sentences of the counter text; {date}, {items}, {name}, {address} filled in."""
+
+    expiry: Text
+    change: Text
+    bring: Text
+    joiner: Text
+    ask: Text
+    office: Text
+
+
+class CounterKind(Sourced):
+    """One errand shown at the counter: what the person wants, what they bring (Chinese)."""
+
+    id: Annotated[str, BeforeValidator(one_of("renewal", "change", "loss", "first_application"))]
+    rule: OptionalText  # the rule in rules.yaml the list follows, if any
+    purpose: Text
+    bring: Annotated[tuple[Text, ...], Distinct, Field(min_length=1)]
+    dates: Annotated[
+        tuple[Annotated[str, BeforeValidator(one_of("expiry", "change"))], ...], Distinct
+    ]
+    provenance: Provenance
+
+
+class CounterFile(Record):
+    """data/counter.yaml: the templates and one record per kind."""
+
+    templates: CounterTemplates
+    kinds: Annotated[tuple[CounterKind, ...], Field(min_length=1)]
+
+
+class HolidayRange(Record):
+    """Days off in a row for one holiday (both ends included)."""
+
+    name: Text  # the chinese-calendar package's English name, e.g. "National Day"
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _in_order(self) -> HolidayRange:
+        if self.end < self.start:
+            fail(f"must not be before start ({self.end} < {self.start})", "end")
+        return self
+
+
+class HolidayYear(Sourced):
+    """One year's statutory holidays and adjusted working days, from the State Council."""
+
+    year: WholeNumber
+    notice: Text  # the notice's title
+    issued: Day
+    holidays: Annotated[tuple[HolidayRange, ...], Field(min_length=1)]
+    workdays: Annotated[tuple[Day, ...], Distinct]  # weekend days made working days (调休)
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _days_fit_the_year(self) -> HolidayYear:
+        days_off: set[dt.date] = set()
+        for index, holiday in enumerate(self.holidays):
+            if holiday.start.year != self.year or holiday.end.year != self.year:
+                fail(f"must lie in {self.year}", f"holidays[{index}]")
+            span = (holiday.end - holiday.start).days + 1
+            days = {holiday.start + dt.timedelta(days=n) for n in range(span)}
+            if days & days_off:
+                fail("overlaps an earlier holiday", f"holidays[{index}]")
+            days_off |= days
+        for index, day in enumerate(self.workdays):
+            if day.year != self.year:
+                fail(f"must lie in {self.year}", f"workdays[{index}]")
+            if day.weekday() < 5:
+                fail(
+                    f"is a weekday ({day}); only a weekend day can be made a working day",
+                    f"workdays[{index}]",
+                )
+            if day in days_off:
+                fail(f"is also a holiday ({day})", f"workdays[{index}]")
+        return self
+
+
+class HolidaysFile(Record):
+    """data/holidays.yaml: the years whose notices we have."""
+
+    years: Annotated[tuple[HolidayYear, ...], Field(min_length=1)]
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     """Everything in data/, validated."""
@@ -299,6 +418,7 @@ class KnowledgeBase:
     pathways: tuple[Pathway, ...]
     contacts: dict[str, Contact]
     documents: tuple[Rule, ...]
+    counter: CounterFile | None = None  # data/counter.yaml
 
     def fee(self, fee_id: str) -> Fee:
         """The fee with this id."""

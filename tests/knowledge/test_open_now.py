@@ -1,13 +1,32 @@
-"""'Is it open now?' at fixed instants in Beijing, with the real holiday calendar."""
+"""'Is it open now?' at fixed instants in Beijing, with 2026's official holiday calendar.
+
+The calendar is pinned: 2026 as data/holidays.yaml has it, copied to tmp, and no other year
+(neither the package nor a year added to the data later changes what these tests see).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.app import BotApp
-from tests.conftest import Chat, text_of
+from bot.knowledge.hours import ChineseCalendar, HolidayCalendar, PublishedYears
+from tests.conftest import Chat, no_package, text_of
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+@pytest.fixture
+def calendar(tmp_path: Path) -> HolidayCalendar:
+    """Only 2026, from a copy of its record in data/holidays.yaml."""
+    content = yaml.safe_load((DATA / "holidays.yaml").read_text(encoding="utf-8"))
+    content["years"] = [y for y in content["years"] if y["year"] == 2026]
+    path = tmp_path / "holidays.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return ChineseCalendar(PublishedYears.load(path), detail=no_package)
 
 
 def beijing(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -70,18 +89,18 @@ async def test_new_years_eve_late_evening(app: BotApp) -> None:
     line = line_for(text, "Andingmen (main hall)")
     assert "Closed now. Next opening: Friday, 09:00." in line
     # 1 January 2027 lies in a year without data: said once, under the statuses
-    assert text.count("Holiday dates for this period are not out yet: call 12367") == 1
+    assert text.count("The official holiday schedule for 2027 is not published yet") == 1
 
 
 async def test_a_year_without_holiday_data(app: BotApp) -> None:
     text = await ask(app, beijing(2027, 3, 10, 10), "is it open now?")
     line = line_for(text, "Andingmen (main hall)")
     assert "Usually open at this time, until 17:00." in line
-    assert "Holiday dates for this period are not out yet" in text
+    assert "The official holiday schedule for 2027 is not published yet" in text
     assert "Open now" not in line
     day = await ask(app, beijing(2027, 3, 10, 10), "open on saturday?")
     assert "Usually open: 09:00–17:00." in line_for(day, "Andingmen (main hall)")
-    assert "Holiday dates for this period are not out yet" in day
+    assert "The official holiday schedule for 2027 is not published yet" in day
 
 
 @pytest.mark.parametrize(

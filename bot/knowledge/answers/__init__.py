@@ -15,7 +15,16 @@ from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
 from bot.core.types import Attachment, Outbound
-from bot.knowledge.answers import card, fees, offices, opening, pathways, process, reminders
+from bot.knowledge.answers import (
+    card,
+    counter,
+    fees,
+    offices,
+    opening,
+    pathways,
+    process,
+    reminders,
+)
 from bot.knowledge.answers.common import (
     MAX_SOURCES,
     Context,
@@ -51,10 +60,10 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
         Topic.OPEN_NOW: opening.open_now,
         Topic.ADDRESS: offices.address,
         Topic.ELIGIBILITY: pathways.eligibility,
-        Topic.RENEWAL: card.renewal,
-        Topic.CHANGE: card.change,
-        Topic.LOSS: card.loss,
-        Topic.PROCESS: process.process,
+        Topic.RENEWAL: counter.with_counter(card.renewal, "renewal"),
+        Topic.CHANGE: counter.with_counter(card.change, "change"),
+        Topic.LOSS: counter.with_counter(card.loss, "loss"),
+        Topic.PROCESS: counter.with_counter(process.process, "first_application"),
         Topic.COLLECTION: card.collection,
         Topic.DOCUMENTS: process.documents,
         Topic.PROCESSING_TIME: card.processing_time,
@@ -120,6 +129,10 @@ class KnowledgeAnswers:
     ) -> list[Outbound]:
         """The deadline is near or past: go now, with where, when, the fee and 12367."""
         return reminders.renewal_now(self._context, event_kind, event_date, now)
+
+    def counter(self, kind: str, dates: Mapping[str, dt.date]) -> list[Outbound]:
+        """The Chinese text to show at the counter; empty for an unknown kind."""
+        return counter.counter_card(self._context, kind, dates)
 
     # Fees and hours ----------------------------------------------------------------------
 

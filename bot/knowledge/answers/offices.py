@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from urllib.parse import quote
 
-from bot.core.text import _
+from bot.core.text import _, current
 from bot.core.types import Button, Outbound, Venue
 from bot.knowledge.answers.common import (
     Context,
@@ -20,6 +20,7 @@ from bot.knowledge.answers.common import (
     stop,
     with_footer,
 )
+from bot.knowledge.answers.names import address_text, brief_pinyin, name_lines, taxi_address
 from bot.knowledge.answers.opening import calendar_caveat, office_status, schedule_lines
 from bot.knowledge.model import KnowledgeBase, Office, PrAcceptance, Service
 from bot.knowledge.query import offices_named
@@ -28,15 +29,17 @@ MAP_SEARCH = "https://uri.amap.com/search?keyword={query}&city=010"
 
 
 def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outbound]:
-    """One office in short: its names, the address (in Chinese for a taxi), open or not, a map."""
-    lines = ["📍 " + short_name(office)]
-    if office.name.zh:
-        lines.append(office.name.zh)
-    if office.address.zh:
-        lines.append("🚕 " + _("For the taxi driver: {address}").format(address=office.address.zh))
-    elif office.address.en:
-        lines.append(_("Address: {address}").format(address=office.address.en))
-    else:
+    """One office in short: its names in the reader's language, the address, the Chinese
+    address for a taxi, open or not, a map."""
+    lines = ["📍 " + short_name(office), *name_lines(office, pinyin=brief_pinyin())]
+    shown = address_text(office, pinyin=brief_pinyin())
+    # English readers get the Chinese for the taxi first; the English address is in the details.
+    if shown and not (current().language == "en" and office.address.zh):
+        lines.append(_("Address: {address}").format(address=shown))
+    taxi = taxi_address(office, shown)
+    if taxi:
+        lines.append("🚕 " + _("For the taxi driver: {address}").format(address=taxi))
+    if shown is None:
         lines.append(_("The address is not published. Call 12367 before you go."))
     status, known = office_status(context, office, now)
     lines.append("🕘 " + status)
@@ -124,7 +127,7 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
         offices = [o for o in knowledge.offices if o is not main]
         lines = [_("Other exit-entry service centres:")]
     for office in offices:
-        where = office.address.en or _("address not published")
+        where = address_text(office) or _("address not published")
         lines.append(f"• {short_name(office)}{colon()}{where}{stop()}{_pr_line(office)}")
     lines.append("")
     lines.append(

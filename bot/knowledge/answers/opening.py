@@ -28,6 +28,7 @@ from bot.knowledge.hours import (
     opens_on,
     sessions_on,
     status_at,
+    unpublished_years,
 )
 from bot.knowledge.model import KnowledgeBase, Office, Provenance, Schedule, Session
 from bot.knowledge.query import offices_named
@@ -110,8 +111,9 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
                 count=len(unknown),
             )
         )
-    if not known:
-        lines.append(calendar_caveat())
+    years = unpublished_years(context.calendar, now.astimezone(BEIJING).date())
+    if years or not known:
+        lines.append(year_caveat(years))
     text = with_footer("\n".join(lines), provenances)
     buttons = (
         (
@@ -191,6 +193,15 @@ def status_line(context: Context, office: Office, now: dt.datetime) -> str:
     return text if known else text + gap() + calendar_caveat()
 
 
+def year_caveat(years: Sequence[int]) -> str:
+    """The caveat naming the first year whose holiday schedule is not out, if one is known."""
+    if not years:
+        return calendar_caveat()
+    return _(
+        "The official holiday schedule for {year} is not published yet: call 12367 before you go."
+    ).format(year=years[0])
+
+
 def calendar_caveat() -> str:
     """Said once under statuses that depend on a holiday calendar not yet published."""
     return _("Holiday dates for this period are not out yet: call 12367 before you go.")
@@ -261,7 +272,8 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
                 schedule = knowledge.schedules[office.schedule_id]
                 lines += ["  " + line for line in schedule_lines(schedule)]
     if not certain:
-        lines.append(calendar_caveat())
+        asked = day if day is not None and other_day else now.astimezone(BEIJING).date()
+        lines.append(year_caveat(unpublished_years(context.calendar, asked)))
     unknown = [o for o in knowledge.offices if o.schedule_id is None]
     if unknown and not named:
         lines.append(_("{count} more centres publish no hours.").format(count=len(unknown)))
