@@ -248,6 +248,8 @@ class Match:
     intent: str | None
     language: str | None
     ranked: tuple[IntentScore, ...]
+    out_of_scope: bool = False  # about something the bot does not cover (visas, weather...)
+    out_score: float = 0.0  # how near the question is to the out-of-scope examples
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -271,7 +273,10 @@ _KEYWORD_WEIGHT = 0.15  # bonus of an intent whose keyword the question contains
 _PINYIN = 0.5  # weight of a pinyin bigram against a character bigram
 _JAPANESE_LEAD = 0.1  # how much better Japanese examples must fit a Han-only question
 _OUT_MARGIN = 0.08  # how far an intent must beat the nearest out-of-scope example (unstretched)
+OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out of scope...
+OUT_LEAD = -0.05  # ...when it is also at least this far above the best intent's score
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
+_SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +348,8 @@ class Matcher:
         out_of_scope: Mapping[str, Iterable[str]] | None = None,
         readings: Mapping[str, str] | None = None,
         strong_keywords: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+        out_of_scope_keywords: Mapping[str, Iterable[str]] | None = None,
+        subject: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """`examples[language][intent]` and `keywords[language][intent]` are phrasings.
 
@@ -351,6 +358,10 @@ class Matcher:
         pinyin syllable to the Han characters read so, to forgive homophone typos in Chinese.
         `strong_keywords` name requests that decide the intent whatever the topic ("remind me"
         about a renewal is a reminder): they bring twice the bonus of a keyword.
+        `out_of_scope_keywords[language]` name other matters ("tourist visa", "weather"):
+        they bring the out-of-scope examples the bonus of a keyword. `subject[language]` are
+        the words naming what the bot is about ("permanent residence", "绿卡"): a question
+        containing one is never declared out of scope.
         """
         self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
         raw: list[tuple[str, str, dict[str, float]]] = []
@@ -400,6 +411,9 @@ class Matcher:
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
         self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
+        rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
+        self._add_keywords(rejected_words, _KEYWORD_WEIGHT, vocabulary)
+        self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
         self._corrections: dict[str, str] = {}
@@ -474,6 +488,8 @@ class Matcher:
         examples: dict[str, dict[str, list[str]]] = {}
         keywords: dict[str, dict[str, list[str]]] = {}
         out_of_scope: dict[str, list[str]] = {}
+        out_keywords: dict[str, list[str]] = {}
+        subject: dict[str, list[str]] = {}
         readings: dict[str, str] = {}
         strong: dict[str, dict[str, list[str]]] = {}
         for path in sorted(directory.glob("*.yaml")):
@@ -481,6 +497,9 @@ class Matcher:
             language = str(document["language"])
             rejected = (document.get("out_of_scope") or {}).get("examples") or ()
             out_of_scope[language] = [str(e) for e in rejected]
+            words = (document.get("out_of_scope") or {}).get("keywords") or ()
+            out_keywords[language] = [str(k) for k in words]
+            subject[language] = [str(k) for k in document.get("subject") or ()]
             readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
             for intent, spec in document["intents"].items():
                 examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
@@ -492,7 +511,7 @@ class Matcher:
                 ]
         if not examples:
             raise FileNotFoundError(f"no intent files in {directory}")
-        return cls(examples, keywords, out_of_scope, readings, strong)
+        return cls(examples, keywords, out_of_scope, readings, strong, out_keywords, subject)
 
     def _weigh(self, counts: Mapping[str, float], language: str) -> dict[str, float]:
         """Unit-length TF-IDF weights, with the document frequencies of one language."""
@@ -598,6 +617,9 @@ class Matcher:
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._keywords_in(text, allowed):
             keyword = self._keywords[index]
+            if keyword.intent == _SUBJECT:
+                scores[_SUBJECT] = 1.0
+                continue
             extra = keyword.weight
             if keyword.intent not in bonus:
                 by_language[keyword.language] += 0.05
@@ -609,7 +631,10 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
+        subject = scores.pop(_SUBJECT, 0.0)
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
+        if subject:
+            scores[_SUBJECT] = subject
         return scores, languages, by_language
 
     def rank(self, text: str) -> list[IntentScore]:
@@ -619,6 +644,7 @@ class Matcher:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
         scores.pop(_OUT, None)
+        scores.pop(_SUBJECT, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
@@ -630,16 +656,21 @@ class Matcher:
             return Match(None, detect_script_language(text), ())
         scores, languages, by_language = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
+        if scores.pop(_SUBJECT, 0.0):
+            rejected = 0.0  # a question naming permanent residence is never out of scope
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         language = self._language(text, repaired, allowed, ranked, by_language)
+        best = ranked[0].score if ranked else 0.0
+        if rejected >= OUT_SURE and rejected >= best + OUT_LEAD:
+            return Match(None, language, tuple(ranked), True, rejected)
         if not ranked:
-            return Match(None, language, ())
+            return Match(None, language, (), False, rejected)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
         confident = confident and _unstretch(top.score) > _unstretch(rejected) + _OUT_MARGIN
-        return Match(top.intent if confident else None, language, tuple(ranked))
+        return Match(top.intent if confident else None, language, tuple(ranked), False, rejected)
 
     def _language(
         self,

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
+from bot.core.text import _
 from bot.core.types import Attachment, Outbound
 from bot.knowledge.answers import card, fees, offices, opening, pathways, process, reminders
 from bot.knowledge.answers.common import (
@@ -21,6 +22,7 @@ from bot.knowledge.answers.common import (
     Context,
     TopicAnswer,
     sources_footer,
+    with_footer,
 )
 from bot.knowledge.answers.offices import MAP_SEARCH
 from bot.knowledge.answers.reminders import LABELS, card_rules, label_text
@@ -79,6 +81,11 @@ class KnowledgeAnswers:
         """The answer to one topic; `query` is the user's question, if they typed one."""
         return TOPICS[topic](self._context, now, query)
 
+    def elsewhere(self) -> str:
+        """Where to ask about visas and residence permits, with its sources."""
+        rule = self.knowledge.rules["other_matters"]
+        return with_footer(_(rule.text), (rule.provenance,))
+
     # Reminders ---------------------------------------------------------------------------
 
     def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
@@ -132,6 +139,10 @@ class KnowledgeAnswers:
     def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
         """One pathway in full: summary, conditions, documents, notes and sources."""
         return pathways.pathway(self.knowledge, pathway_id)
+
+    def pathway_choice(self, pathway_ids: list[str]) -> Outbound:
+        """A question to decide between pathways a message may describe, as their buttons."""
+        return pathways.pathway_choice(self.knowledge, pathway_ids)
 
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of pathway buttons with previous and next."""

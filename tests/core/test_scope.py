@@ -1,0 +1,116 @@
+"""Out of scope and general-versus-specific questions, through the real engine and catalogs.
+
+A question about a visa, a work permit or the weather gets a plain "outside what I know",
+where to ask (12367, from data/rules.yaml) and no permanent-residence answer; a general
+question about permanent residence gets the overview of who can apply; a described situation
+gets its pathway, or the two closest with a question to decide.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import BotApp
+from bot.core.text import use_translator
+from tests.conftest import WORKDAY_MORNING, Chat, payloads_of, text_of
+
+OUTSIDE = (
+    "That is outside what I know: I only answer questions about the Beijing foreign "
+    "permanent resident ID card (permanent residence)."
+)
+
+# Written for this test, not taken from the examples or any test set.
+OUT_OF_SCOPE = [
+    ("en", "could you tell me how to extend my tourist visa by another month"),
+    ("en", "what will the weather be like tomorrow in beijing"),
+    ("en", "my employer needs to renew my work permit, what papers"),
+    ("zh", "我的旅游签证想再延一个月怎么弄"),
+    ("zh", "明天北京天气好吗"),
+    ("ru", "как мне продлить туристическую визу еще на месяц"),
+    ("de", "wie wird das wetter morgen in peking"),
+    ("es", "como puedo extender mi visa de turista otro mes"),
+    ("fr", "comment prolonger mon visa touristique d'un mois"),
+    ("ar", "كيف امدد الفيزا السياحية شهر ثاني"),
+]
+
+
+def _topic_first_lines(app: BotApp, language: str) -> list[str]:
+    lines = []
+    with use_translator(app.translators[language]):
+        for topic in ("renewal", "eligibility", "hours", "open_now", "fees", "process"):
+            answer = app.engine.services.answers.topic(topic, WORKDAY_MORNING)
+            lines.append(answer[0].text.splitlines()[0])
+    return lines
+
+
+@pytest.mark.parametrize(("language", "text"), OUT_OF_SCOPE)
+async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
+    app: BotApp, language: str, text: str
+) -> None:
+    replies = await Chat(app, language=language).say(text)
+    said = text_of(replies)
+    translator = app.translators[language]
+    assert translator.gettext(OUTSIDE) in said
+    rule = app.knowledge.rules["other_matters"]
+    assert translator.gettext(rule.text) in said
+    assert "12367" in said
+    if language != "en":
+        assert translator.gettext(OUTSIDE) != OUTSIDE
+    for first_line in _topic_first_lines(app, language):
+        assert first_line not in said, f"{text!r} got a permanent-residence answer"
+
+
+async def test_out_of_scope_may_offer_a_plausible_card_topic(app: BotApp) -> None:
+    replies = await Chat(app).say("how do I extend my tourist visa")
+    assert OUTSIDE in text_of(replies)
+    assert "t:renewal" in payloads_of(replies)  # "did you mean": card renewal, as a button
+    assert "Card renewal" not in replies[0].text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "how do I get PR"),
+        ("en", "who can get a Chinese green card"),
+        ("zh", "绿卡怎么拿啊"),
+        ("ru", "как получить ПМЖ"),
+        ("ko", "영주권 어떻게 받아요"),
+        ("ja", "永住権を取るには"),
+        ("fr", "comment obtenir la résidence permanente"),
+        ("de", "wie bekomme ich einen Daueraufenthalt"),
+        ("es", "cómo obtener la residencia permanente"),
+        ("ar", "كيف احصل على الإقامة الدائمة"),
+    ],
+)
+async def test_general_question_gets_the_overview(app: BotApp, language: str, text: str) -> None:
+    replies = await Chat(app, language=language).say(text)
+    overview = app.translators[language].gettext("Who can get permanent residence in Beijing:")
+    assert overview in text_of(replies)
+    assert not any(p.startswith("pw:") for p in payloads_of(replies))
+
+
+@pytest.mark.parametrize(
+    ("text", "pathway"),
+    [
+        ("my husband is Chinese", "spouse"),
+        ("I have invested in Beijing", "investment"),
+        ("I am the deputy general manager of a foreign company", "senior_employment"),
+        ("can my wife get PR", "spouse"),
+    ],
+)
+async def test_described_situation_gets_its_pathway(app: BotApp, text: str, pathway: str) -> None:
+    replies = await Chat(app).say(text)
+    title = next(p.title for p in app.knowledge.pathways if p.id == pathway)
+    assert title in text_of(replies)
+    assert "Who can get permanent residence in Beijing:" not in text_of(replies)
+
+
+async def test_two_close_pathways_are_offered_with_a_question(app: BotApp) -> None:
+    replies = await Chat(app).say("can my husband get a green card")
+    text = text_of(replies)
+    assert "Which of these describes you better?" in text
+    offered = [p for p in payloads_of(replies) if p.startswith("pw:")]
+    assert "pw:spouse" in offered and len(offered) == 2
+    chosen = await Chat(app).press("pw:spouse")
+    title = next(p.title for p in app.knowledge.pathways if p.id == "spouse")
+    assert title in text_of(chosen)
