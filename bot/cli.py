@@ -136,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             report = evaluate(services.pathways, load_cases(args.tests / "pathways.yaml"))
             folder = "pathway_intents"
         else:
-            report = evaluate(services.matcher, load_cases(args.tests))
+            report = evaluate(services.matcher, load_cases(args.tests), services.pathways)
             folder = "intents"
         folds = None
         if args.folds > 1:
             tables = matcher_tables(check_examples(settings.data_dir / folder))
-            folds = cross_validate(tables, args.folds)
+            second = None if args.pathways else services.pathways
+            folds = cross_validate(tables, args.folds, pathways=second)
         print(format_report(report, show_misses=args.misses, folds=folds))
         return 0
     if mode == "check":

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.dialogue import placed_intent
 from bot.core.intents import Matcher
 from bot.knowledge.examples import MatcherTables
 
@@ -85,12 +86,16 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
-    """Run every case through the matcher."""
+def evaluate(matcher: Matcher, cases: list[Case], pathways: Matcher | None = None) -> Report:
+    """Run every case through the matcher.
+
+    With `pathways`, a question the matcher cannot place but that describes a pathway counts
+    as `eligibility`, as in the bot (`bot.core.dialogue.placed_intent`).
+    """
     report = Report()
     for case in cases:
         match = matcher.match(case.text)
-        got = match.intent or NONE
+        got = placed_intent(match, case.text, pathways) or NONE
         if match.out_of_scope:
             report.rejected[(case.language, case.intent != NONE)] += 1
         report.total[case.language] += 1
@@ -109,6 +114,7 @@ def cross_validate(
     folds: int = 5,
     seed: int = 7,
     build: Callable[..., Matcher] = Matcher,
+    pathways: Matcher | None = None,
 ) -> Report:
     """k-fold cross-validation over the examples (out-of-scope examples included as `none`).
 
@@ -138,7 +144,7 @@ def cross_validate(
             else:
                 train[case.language][case.intent].append(case.text)
         matcher = build(train, keywords, train_rejected, readings, strong, rejected_words, subject)
-        part = evaluate(matcher, held)
+        part = evaluate(matcher, held, pathways)
         for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):
             getattr(report, name).update(getattr(part, name))
         report.rejected.update(part.rejected)

@@ -193,10 +193,7 @@ async def answer_free_text(turn: Turn) -> Reply:
             with use_translator(turn.services.translators[written_in]):
                 return _outside(turn, match)
         return _outside(turn, match)
-    intent = match.intent
-    pathways = turn.services.pathways
-    if intent is None and pathways is not None and _pathways_in(pathways, turn.argument):
-        intent = "eligibility"
+    intent = placed_intent(match, turn.argument, turn.services.pathways)
     if intent is not None and written_in is not None:
         return await answer_in_language(turn, intent, written_in)
     if intent is not None:
@@ -215,6 +212,15 @@ async def answer_free_text(turn: Turn) -> Reply:
     else:
         messages.append(menu_message(text + " " + _("Please choose a topic:")))
     return Reply(tuple(messages))
+
+
+def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | None:
+    """The intent a question gets: the matcher's, else eligibility for a described pathway."""
+    if match.intent is not None or match.out_of_scope:
+        return match.intent
+    if pathways is not None and _pathways_in(pathways, text):
+        return "eligibility"
+    return None
 
 
 def _outside(turn: Turn, match: Match) -> Reply:
