@@ -296,32 +296,56 @@ class _Keyword:
 
 
 class _PostingsBuilder:
-    """Collects (feature, example, weight) triples compactly while the index is built."""
+    """Collects one language's (feature, example, count) triples compactly, then weighs them.
+
+    The TF-IDF weights, the examples' vector lengths and the postings are computed in a few
+    array operations at the end instead of a dictionary per example.
+    """
 
     def __init__(self) -> None:
         self.features: dict[str, int] = {}
         self.feature_of = array("i")
         self.doc_of = array("i")
-        self.weight_of = array("d")
+        self.count_of = array("d")
+        self.size = 0
 
-    def add(self, feature: str, doc: int, weight: float) -> None:
-        """One example has the feature with this weight."""
-        k = self.features.setdefault(sys.intern(feature), len(self.features))
-        self.feature_of.append(k)
-        self.doc_of.append(doc)
-        self.weight_of.append(weight)
+    def add(self, doc: int, counts: Mapping[str, float]) -> None:
+        """One example (number `doc` of all) has these features this many times."""
+        numbers = self.features
+        for feature in counts:
+            if feature not in numbers:
+                numbers[sys.intern(feature)] = len(numbers)
+        self.feature_of.extend([numbers[f] for f in counts])
+        self.doc_of.extend([doc] * len(counts))
+        self.count_of.extend(counts.values())
+        self.size += 1
 
-    def build(self) -> _Postings:
-        """The triples sorted by feature, as two arrays and the bounds of each feature's run."""
+    def build(self, documents: int) -> tuple[_Postings, dict[str, float]]:
+        """The postings (unit-length TF-IDF weights, by feature) and the features' IDF.
+
+        The IDF uses this language's document frequencies. Features in over 30 % of the
+        language's examples (and 20 of them) weigh little but cost the most time: they count
+        in the vectors' lengths, but get no postings.
+        """
         features = np.frombuffer(self.feature_of, dtype=np.int32)
+        docs = np.frombuffer(self.doc_of, dtype=np.int32)
+        counts = np.frombuffer(self.count_of, dtype=np.float64)
+        df = np.bincount(features, minlength=len(self.features))
+        idf = np.log((1 + self.size) / (1 + df)) + 1.0
+        tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
+        weights = tf * idf[features]
+        lengths = np.sqrt(np.bincount(docs, weights=weights * weights, minlength=documents))
+        lengths[lengths == 0.0] = 1.0
+        weights = weights / lengths[docs]
+        common = df > max(_COMMON * self.size, 20)
+        keep = ~common[features]
+        features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(self.features) + 1))
-        return _Postings(
-            self.features,
-            bounds.tolist(),
-            np.frombuffer(self.doc_of, dtype=np.int32)[order],
-            np.frombuffer(self.weight_of, dtype=np.float64)[order],
-        )
+        flags = common.tolist()
+        indexed = {f: k for f, k in self.features.items() if not flags[k]}
+        postings = _Postings(indexed, bounds.tolist(), docs[order], weights[order])
+        return postings, dict(zip(self.features, idf.tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,35 +402,20 @@ class Matcher:
                     for word in text.split():
                         if _HANGUL_WORD.fullmatch(word):
                             vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
-        frequency: dict[str, Counter[str]] = defaultdict(Counter)
-        sizes: Counter[str] = Counter()
-        for _, language, counts in raw:
-            sizes[language] += 1
-            frequency[language].update(counts.keys())
         # each language weighs features by its own document frequencies: a word common in
         # Spanish examples is weak evidence even though other languages never use it
-        self._idf: dict[str, dict[str, float]] = {
-            language: {f: math.log((1 + sizes[language]) / (1 + n)) + 1.0 for f, n in df.items()}
-            for language, df in frequency.items()
-        }
-        self._default_idf = {lang: math.log(1 + size) + 1.0 for lang, size in sizes.items()}
         self._docs: list[_Doc] = []
-        # features in over 30 % of a language's examples (and 20 of them) weigh little but cost
-        # the most time; they still count in the vectors' lengths, only their products are skipped
-        common = {
-            language: {f for f, n in df.items() if n > max(_COMMON * sizes[language], 20)}
-            for language, df in frequency.items()
-        }
         building: dict[str, _PostingsBuilder] = defaultdict(_PostingsBuilder)
         for intent, language, counts in raw:
-            index = len(self._docs)
+            building[language].add(len(self._docs), counts)
             self._docs.append(_Doc(intent, language))
-            builder = building[language]
-            skipped = common[language]
-            for feature, weight in self._weigh(counts, language).items():
-                if feature not in skipped:
-                    builder.add(feature, index, weight)
-        self._postings = {language: b.build() for language, b in building.items()}
+        self._postings: dict[str, _Postings] = {}
+        self._idf: dict[str, dict[str, float]] = {}
+        for language, builder in building.items():
+            self._postings[language], self._idf[language] = builder.build(len(self._docs))
+        self._default_idf = {
+            language: math.log(1 + builder.size) + 1.0 for language, builder in building.items()
+        }
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
