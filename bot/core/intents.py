@@ -25,9 +25,7 @@ the best-fitting examples and keywords, stop words and accented letters.
 
 from __future__ import annotations
 
-import heapq
 import math
-import operator
 import re
 import sys
 import unicodedata
@@ -268,6 +266,7 @@ _NEIGHBOURS = (1.0, 0.7, 0.5, 0.35, 0.25)  # weights of the best examples of an 
 _COMMON = 0.3  # share of a language's examples above which a feature is not indexed
 _FLOOR = 0.05  # examples less similar than this are ignored
 _K, _K_SUM = len(_NEIGHBOURS), math.fsum(_NEIGHBOURS)
+_NEIGHBOUR_WEIGHTS = np.array(_NEIGHBOURS)
 _STRETCH = 2.5  # scores are 1 - (1 - mean similarity) ** _STRETCH
 _KEYWORD_WEIGHT = 0.15  # bonus of an intent whose keyword the question contains
 _PINYIN = 0.5  # weight of a pinyin bigram against a character bigram
@@ -409,6 +408,12 @@ class Matcher:
         for intent, language, counts in raw:
             building[language].add(len(self._docs), counts)
             self._docs.append(_Doc(intent, language))
+        self._intent_names = sorted({d.intent for d in self._docs})
+        self._language_names = sorted({d.language for d in self._docs})
+        intent_codes = {name: code for code, name in enumerate(self._intent_names)}
+        language_codes = {name: code for code, name in enumerate(self._language_names)}
+        self._doc_intent = np.array([intent_codes[d.intent] for d in self._docs], np.int32)
+        self._doc_language = np.array([language_codes[d.language] for d in self._docs], np.int32)
         self._postings: dict[str, _Postings] = {}
         self._idf: dict[str, dict[str, float]] = {}
         for language, builder in building.items():
@@ -598,31 +603,16 @@ class Matcher:
                     start, end = bounds[k], bounds[k + 1]
                     indices.append(postings.docs[start:end])
                     products.append(postings.weights[start:end] * weight)
-        hits: list[tuple[int, float]] = []
+        scores: dict[str, float] = {}
+        languages: dict[str, str] = {}
+        by_language: dict[str, float] = defaultdict(float)
         if indices:
             dot = np.bincount(
                 np.concatenate(indices),
                 weights=np.concatenate(products),
                 minlength=len(self._docs),
             )
-            close = np.flatnonzero(dot >= _FLOOR)
-            hits = list(zip(close.tolist(), dot[close].tolist(), strict=True))
-        similarities: dict[str, list[float]] = defaultdict(list)
-        languages: dict[str, str] = {}
-        best: dict[str, float] = defaultdict(float)
-        by_language: dict[str, float] = defaultdict(float)
-        for index, similarity in hits:
-            doc = self._docs[index]
-            similarities[doc.intent].append(similarity)
-            if similarity > best[doc.intent]:
-                best[doc.intent] = similarity
-                languages[doc.intent] = doc.language
-            if similarity > by_language[doc.language]:
-                by_language[doc.language] = similarity
-        scores = {
-            intent: math.fsum(map(operator.mul, _NEIGHBOURS, heapq.nlargest(_K, found))) / _K_SUM
-            for intent, found in similarities.items()
-        }
+            self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._keywords_in(text, allowed):
             keyword = self._keywords[index]
@@ -645,6 +635,41 @@ class Matcher:
         if subject:
             scores[_SUBJECT] = subject
         return scores, languages, by_language
+
+    def _aggregate(
+        self,
+        dot: np.ndarray,
+        scores: dict[str, float],
+        languages: dict[str, str],
+        by_language: dict[str, float],
+    ) -> None:
+        """Per intent, the weighted mean of its best similarities and its best example's
+        language; per language, its best similarity. In array operations: a question meets
+        hundreds of examples."""
+        close = np.flatnonzero(dot >= _FLOOR)
+        if not len(close):
+            return
+        similarity = dot[close]
+        intent = self._doc_intent[close]
+        order = np.lexsort((-similarity, intent))  # by intent, best first, ties by example
+        close, similarity, intent = close[order], similarity[order], intent[order]
+        starts = np.flatnonzero(np.r_[True, intent[1:] != intent[:-1]])
+        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.r_[starts, len(intent)]))
+        kept = rank < _K
+        sums = np.bincount(
+            intent[kept],
+            weights=similarity[kept] * _NEIGHBOUR_WEIGHTS[rank[kept]],
+            minlength=len(self._intent_names),
+        )
+        for start, code in zip(starts.tolist(), intent[starts].tolist(), strict=True):
+            name = self._intent_names[code]
+            scores[name] = float(sums[code]) / _K_SUM
+            languages[name] = self._docs[int(close[start])].language
+        language = self._doc_language[close]
+        best = np.zeros(len(self._language_names))
+        np.maximum.at(best, language, similarity)
+        for code in np.unique(language).tolist():
+            by_language[self._language_names[code]] = float(best[code])
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
