@@ -273,7 +273,7 @@ _PINYIN = 0.5  # weight of a pinyin bigram against a character bigram
 _JAPANESE_LEAD = 0.1  # how much better Japanese examples must fit a Han-only question
 _OUT_MARGIN = 0.08  # how far an intent must beat the nearest out-of-scope example (unstretched)
 OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out of scope...
-OUT_LEAD = -0.05  # ...when it is also at least this far above the best intent's score
+OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's score
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 
