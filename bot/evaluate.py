@@ -122,7 +122,7 @@ def cross_validate(
     fixed seed and dealt into `folds` folds; each fold is matched by a matcher built from the
     rest. Keywords, readings and strong keywords stay in every matcher.
     """
-    examples, keywords, rejected, readings, strong, rejected_words, subject = tables
+    examples, keywords, rejected, readings, strong, rejected_words, subject, permits = tables
     rng = random.Random(seed)
     dealt: list[tuple[int, Case]] = []
     for language in sorted(examples):
@@ -143,7 +143,9 @@ def cross_validate(
                 train_rejected[case.language].append(case.text)
             else:
                 train[case.language][case.intent].append(case.text)
-        matcher = build(train, keywords, train_rejected, readings, strong, rejected_words, subject)
+        matcher = build(
+            train, keywords, train_rejected, readings, strong, rejected_words, subject, permits
+        )
         part = evaluate(matcher, held, pathways)
         for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):
             getattr(report, name).update(getattr(part, name))

@@ -225,14 +225,12 @@ def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | No
 
 def _outside(turn: Turn, match: Match) -> Reply:
     """Say plainly that the question is outside what the bot knows, and where to ask."""
-    text = (
-        _(
-            "That is outside what I know: I only answer questions about the Beijing foreign "
-            "permanent resident ID card (permanent residence)."
-        )
-        + "\n\n"
-        + turn.services.answers.elsewhere()
+    text = _(
+        "That is outside what I know: I only answer questions about the Beijing foreign "
+        "permanent resident ID card (permanent residence)."
     )
+    if match.immigration:  # a visa or permit: the data names who handles those
+        text += "\n\n" + turn.services.answers.elsewhere()
     guesses = [g for g in match.guesses(2) if g in _INTENT_LABELS]
     if guesses:
         rows = tuple((Button(_(_INTENT_LABELS[g]), _intent_payload(g)),) for g in guesses)

@@ -248,6 +248,7 @@ class Match:
     ranked: tuple[IntentScore, ...]
     out_of_scope: bool = False  # about something the bot does not cover (visas, weather...)
     out_score: float = 0.0  # how near the question is to the out-of-scope examples
+    immigration: bool = False  # it names a visa or permit (the exit-entry administration's)
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -276,6 +277,7 @@ OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out o
 OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's score
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
+_IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +375,7 @@ class Matcher:
         strong_keywords: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
         out_of_scope_keywords: Mapping[str, Iterable[str]] | None = None,
         subject: Mapping[str, Iterable[str]] | None = None,
+        immigration: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """`examples[language][intent]` and `keywords[language][intent]` are phrasings.
 
@@ -384,7 +387,9 @@ class Matcher:
         `out_of_scope_keywords[language]` name other matters ("tourist visa", "weather"):
         they bring the out-of-scope examples the bonus of a keyword. `subject[language]` are
         the words naming what the bot is about ("permanent residence", "绿卡"): a question
-        containing one is never declared out of scope.
+        containing one is never declared out of scope. `immigration[language]` are words
+        naming visas and permits: an out-of-scope question naming one is the exit-entry
+        administration's, and the bot says so.
         """
         self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
         raw: list[tuple[str, str, dict[str, float]]] = []
@@ -428,6 +433,8 @@ class Matcher:
         rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
         self._add_keywords(rejected_words, _KEYWORD_WEIGHT, vocabulary)
         self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
+        permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
+        self._add_keywords(permits, 0.0, vocabulary)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
         self._corrections: dict[str, str] = {}
@@ -504,6 +511,7 @@ class Matcher:
         out_of_scope: dict[str, list[str]] = {}
         out_keywords: dict[str, list[str]] = {}
         subject: dict[str, list[str]] = {}
+        permits: dict[str, list[str]] = {}
         readings: dict[str, str] = {}
         strong: dict[str, dict[str, list[str]]] = {}
         for path in sorted(directory.glob("*.yaml")):
@@ -514,6 +522,8 @@ class Matcher:
             words = (document.get("out_of_scope") or {}).get("keywords") or ()
             out_keywords[language] = [str(k) for k in words]
             subject[language] = [str(k) for k in document.get("subject") or ()]
+            named = (document.get("out_of_scope") or {}).get("immigration") or ()
+            permits[language] = [str(k) for k in named]
             readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
             for intent, spec in document["intents"].items():
                 examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
@@ -525,7 +535,9 @@ class Matcher:
                 ]
         if not examples:
             raise FileNotFoundError(f"no intent files in {directory}")
-        return cls(examples, keywords, out_of_scope, readings, strong, out_keywords, subject)
+        return cls(
+            examples, keywords, out_of_scope, readings, strong, out_keywords, subject, permits
+        )
 
     def _weigh(self, counts: Mapping[str, float], language: str) -> dict[str, float]:
         """Unit-length TF-IDF weights, with the document frequencies of one language."""
@@ -616,8 +628,8 @@ class Matcher:
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._keywords_in(text, allowed):
             keyword = self._keywords[index]
-            if keyword.intent == _SUBJECT:
-                scores[_SUBJECT] = 1.0
+            if keyword.intent in (_SUBJECT, _IMMIGRATION):
+                scores[keyword.intent] = 1.0
                 continue
             extra = keyword.weight
             if keyword.intent not in bonus:
@@ -630,10 +642,9 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
-        subject = scores.pop(_SUBJECT, 0.0)
+        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION) if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
-        if subject:
-            scores[_SUBJECT] = subject
+        scores.update(flags)
         return scores, languages, by_language
 
     def _aggregate(
@@ -677,8 +688,8 @@ class Matcher:
         if not repaired:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
-        scores.pop(_OUT, None)
-        scores.pop(_SUBJECT, None)
+        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION):
+            scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
@@ -692,12 +703,13 @@ class Matcher:
         rejected = scores.pop(_OUT, 0.0)
         if scores.pop(_SUBJECT, 0.0):
             rejected = 0.0  # a question naming permanent residence is never out of scope
+        permit = bool(scores.pop(_IMMIGRATION, 0.0))
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
         if rejected >= OUT_SURE and rejected >= best + OUT_LEAD:
-            return Match(None, language, tuple(ranked), True, rejected)
+            return Match(None, language, tuple(ranked), True, rejected, permit)
         if not ranked:
             return Match(None, language, (), False, rejected)
         top = ranked[0]

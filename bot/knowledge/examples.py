@@ -31,6 +31,7 @@ class OutOfScope(Record):
 
     examples: Phrases | None = None
     keywords: Phrases | None = None
+    immigration: Phrases | None = None  # words naming visas and permits
 
 
 class ExampleFile(Record):
@@ -65,6 +66,7 @@ MatcherTables = tuple[
     dict[str, dict[str, list[str]]],  # strong_keywords[language][intent]
     dict[str, list[str]],  # out_of_scope keywords[language]
     dict[str, list[str]],  # subject[language]
+    dict[str, list[str]],  # immigration words[language]
 ]
 
 
@@ -76,6 +78,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     rejected: dict[str, list[str]] = {}
     rejected_words: dict[str, list[str]] = {}
     subject: dict[str, list[str]] = {}
+    permits: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
@@ -84,8 +87,11 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         )
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())
+        permits[language] = list(
+            (document.out_of_scope and document.out_of_scope.immigration) or ()
+        )
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
             strong.setdefault(language, {})[intent] = list(spec.strong_keywords or ())
-    return examples, keywords, rejected, readings, strong, rejected_words, subject
+    return examples, keywords, rejected, readings, strong, rejected_words, subject, permits

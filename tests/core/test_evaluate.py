@@ -45,7 +45,7 @@ def test_false_rejection_of_an_in_scope_question() -> None:
 
 
 def test_cross_validation_holds_out_every_example_once() -> None:
-    tables = (EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {})
+    tables = (EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {})
     folds = cross_validate(tables, folds=2)
     assert folds.total["en"] == 12  # 8 examples and 4 out-of-scope ones, each held out once
     assert folds.by_intent_total[("en", "none")] == 4

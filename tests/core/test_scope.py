@@ -19,18 +19,21 @@ OUTSIDE = (
     "permanent resident ID card (permanent residence)."
 )
 
-# Written for this test, not taken from the examples or any test set.
+# Written for this test, not taken from the examples or any test set. The last field: the
+# question names a visa or permit, so the reply says who handles those (data/rules.yaml).
 OUT_OF_SCOPE = [
-    ("en", "could you tell me how to extend my tourist visa by another month"),
-    ("en", "what will the weather be like tomorrow in beijing"),
-    ("en", "my employer needs to renew my work permit, what papers"),
-    ("zh", "我的旅游签证想再延一个月怎么弄"),
-    ("zh", "明天北京天气好吗"),
-    ("ru", "как мне продлить туристическую визу еще на месяц"),
-    ("de", "wie wird das wetter morgen in peking"),
-    ("es", "como puedo extender mi visa de turista otro mes"),
-    ("fr", "comment prolonger mon visa touristique d'un mois"),
-    ("ar", "كيف امدد الفيزا السياحية شهر ثاني"),
+    ("en", "could you tell me how to extend my tourist visa by another month", True),
+    ("en", "what will the weather be like tomorrow in beijing", False),
+    ("en", "my employer needs to renew my work permit, what papers", True),
+    ("zh", "我的旅游签证想再延一个月怎么弄", True),
+    ("zh", "明天北京天气好吗", False),
+    ("ru", "как мне продлить туристическую визу еще на месяц", True),
+    ("de", "wie wird das wetter morgen in peking", False),
+    ("es", "como puedo extender mi visa de turista otro mes", True),
+    ("fr", "comment prolonger mon visa touristique d'un mois", True),
+    ("ar", "كيف امدد الفيزا السياحية شهر ثاني", True),
+    ("ja", "観光ビザをもう1か月延ばしたい", True),
+    ("ko", "관광비자 한달 더 연장하고 싶어요", True),
 ]
 
 
@@ -43,17 +46,16 @@ def _topic_first_lines(app: BotApp, language: str) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize(("language", "text"), OUT_OF_SCOPE)
+@pytest.mark.parametrize(("language", "text", "permit"), OUT_OF_SCOPE)
 async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
-    app: BotApp, language: str, text: str
+    app: BotApp, language: str, text: str, permit: bool
 ) -> None:
     replies = await Chat(app, language=language).say(text)
     said = text_of(replies)
     translator = app.translators[language]
     assert translator.gettext(OUTSIDE) in said
     rule = app.knowledge.rules["other_matters"]
-    assert translator.gettext(rule.text) in said
-    assert "12367" in said
+    assert (translator.gettext(rule.text) in said) is permit
     if language != "en":
         assert translator.gettext(OUTSIDE) != OUTSIDE
     for first_line in _topic_first_lines(app, language):
