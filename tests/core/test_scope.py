@@ -116,3 +116,9 @@ async def test_two_close_pathways_are_offered_with_a_question(app: BotApp) -> No
     chosen = await Chat(app).press("pw:spouse")
     title = next(p.title for p in app.knowledge.pathways if p.id == "spouse")
     assert title in text_of(chosen)
+
+
+async def test_habitual_weekday_gets_that_days_hours(app: BotApp) -> None:
+    """ "samstags" (on Saturdays) is Saturday, not today: the Thursday test clock's next one."""
+    replies = await Chat(app, language="de").say("Habt ihr samstags offen?")
+    assert "28. November 2026" in text_of(replies)
