@@ -44,6 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     evaluate.add_argument("--tests", type=Path, default=PROJECT_ROOT / "tests" / "nlu")
     evaluate.add_argument("--misses", action="store_true", help="list every miss")
     evaluate.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="k of the k-fold cross-validation over the examples (0: none)",
+    )
+    evaluate.add_argument(
         "--pathways",
         action="store_true",
         help="measure the pathway matcher on tests/nlu/pathways.yaml instead",
@@ -122,14 +128,22 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(format_stats(store, args.unplaced)))
         return 0
     if mode == "evaluate":
-        from bot.evaluate import evaluate, format_report, load_cases
+        from bot.evaluate import cross_validate, evaluate, format_report, load_cases
+        from bot.knowledge.examples import check_examples, matcher_tables
 
         services = app.engine.services
         if args.pathways and services.pathways is not None:
             report = evaluate(services.pathways, load_cases(args.tests / "pathways.yaml"))
+            folder = "pathway_intents"
         else:
-            report = evaluate(services.matcher, load_cases(args.tests))
-        print(format_report(report, show_misses=args.misses))
+            report = evaluate(services.matcher, load_cases(args.tests), services.pathways)
+            folder = "intents"
+        folds = None
+        if args.folds > 1:
+            tables = matcher_tables(check_examples(settings.data_dir / folder))
+            second = None if args.pathways else services.pathways
+            folds = cross_validate(tables, args.folds, pathways=second)
+        print(format_report(report, show_misses=args.misses, folds=folds))
         return 0
     if mode == "check":
         print(f"ok: {len(app.knowledge.offices)} offices, languages {', '.join(app.translators)}")

@@ -1,20 +1,28 @@
-"""Measure the intent matcher on the labelled test set: accuracy per language and topic.
+"""Measure the intent matcher: accuracy per language and topic, and out-of-scope handling.
 
-    prbot evaluate [--tests tests/nlu] [--confusion]
+    prbot evaluate [--tests tests/nlu] [--misses] [--folds 5]
 
-A case labelled `none` is right when the matcher is not confident (the bot then offers its
-guesses and the menu instead of answering the wrong question).
+A case labelled `none` (out of scope) is right when the matcher gives no confident intent;
+it is *rejected* when the matcher declares it out of scope (the bot then says so and names
+where to ask). An in-scope case declared out of scope is a false rejection. Besides the test
+set, the examples themselves are cross-validated: each of k folds is matched by a matcher
+built from the other folds' examples (keywords kept), so the figure shows how the matcher
+does on phrasings it has not learned.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from bot.core.dialogue import placed_intent
 from bot.core.intents import Matcher
+from bot.knowledge.examples import MatcherTables
 
 NONE = "none"
 
@@ -38,6 +46,17 @@ class Report:
     by_intent_right: Counter[tuple[str, str]] = field(default_factory=Counter)
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     misses: list[tuple[Case, str]] = field(default_factory=list)
+    rejected: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (language, in scope)
+
+    def rejection(self, language: str) -> float:
+        """Share of the out-of-scope cases declared out of scope."""
+        total = self.by_intent_total[(language, NONE)]
+        return self.rejected[(language, False)] / total if total else 0.0
+
+    def false_rejection(self, language: str) -> float:
+        """Share of the in-scope cases wrongly declared out of scope."""
+        total = self.total[language] - self.by_intent_total[(language, NONE)]
+        return self.rejected[(language, True)] / total if total else 0.0
 
     def accuracy(self, language: str) -> float:
         """Share of right answers in one language."""
@@ -67,11 +86,18 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
-    """Run every case through the matcher."""
+def evaluate(matcher: Matcher, cases: list[Case], pathways: Matcher | None = None) -> Report:
+    """Run every case through the matcher.
+
+    With `pathways`, a question the matcher cannot place but that describes a pathway counts
+    as `eligibility`, as in the bot (`bot.core.dialogue.placed_intent`).
+    """
     report = Report()
     for case in cases:
-        got = matcher.match(case.text).intent or NONE
+        match = matcher.match(case.text)
+        got = placed_intent(match, case.text, pathways) or NONE
+        if match.out_of_scope:
+            report.rejected[(case.language, case.intent != NONE)] += 1
         report.total[case.language] += 1
         report.by_intent_total[(case.language, case.intent)] += 1
         if got == case.intent:
@@ -83,16 +109,87 @@ def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
     return report
 
 
-def format_report(report: Report, show_misses: bool = False) -> str:
-    """A plain-text table for the terminal and the docs."""
+def cross_validate(
+    tables: MatcherTables,
+    folds: int = 5,
+    seed: int = 7,
+    build: Callable[..., Matcher] = Matcher,
+    pathways: Matcher | None = None,
+) -> Report:
+    """k-fold cross-validation over the examples (out-of-scope examples included as `none`).
+
+    Every intent's examples (and the out-of-scope ones) of every language are shuffled with a
+    fixed seed and dealt into `folds` folds; each fold is matched by a matcher built from the
+    rest. Keywords, readings and strong keywords stay in every matcher.
+    """
+    examples, keywords, rejected, readings, strong, rejected_words, subject, permits = tables
+    rng = random.Random(seed)
+    dealt: list[tuple[int, Case]] = []
+    for language in sorted(examples):
+        groups = {**examples[language], NONE: rejected.get(language, [])}
+        for intent in sorted(groups):
+            phrases = list(groups[intent])
+            rng.shuffle(phrases)
+            dealt += [(i % folds, Case(language, p, intent)) for i, p in enumerate(phrases)]
+    report = Report()
+    for fold in range(folds):
+        train: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        train_rejected: dict[str, list[str]] = defaultdict(list)
+        held: list[Case] = []
+        for k, case in dealt:
+            if k == fold:
+                held.append(case)
+            elif case.intent == NONE:
+                train_rejected[case.language].append(case.text)
+            else:
+                train[case.language][case.intent].append(case.text)
+        matcher = build(
+            train, keywords, train_rejected, readings, strong, rejected_words, subject, permits
+        )
+        part = evaluate(matcher, held, pathways)
+        for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):
+            getattr(report, name).update(getattr(part, name))
+        report.rejected.update(part.rejected)
+        report.misses += part.misses
+    return report
+
+
+def format_report(report: Report, show_misses: bool = False, folds: Report | None = None) -> str:
+    """A plain-text table for the terminal and the docs.
+
+    Per language: cases and accuracy of the test set, its out-of-scope rejection and in-scope
+    false rejection, and with `folds` the cross-validated accuracy and rejection.
+    """
     languages = sorted(report.total)
     intents = sorted({intent for _, intent in report.by_intent_total})
-    lines = ["language  cases  accuracy"]
+    head = "language  cases  accuracy  oos-rejected  false-rejected"
+    if folds is not None:
+        head += "  k-fold  k-fold-oos"
+    lines = [head]
+
+    def row(name: str, part: Report, language: str | None) -> str:
+        if language is None:
+            total = sum(part.total.values())
+            accuracy = part.overall
+            none = sum(n for (_, i), n in part.by_intent_total.items() if i == NONE)
+            rejected = sum(n for (_, inside), n in part.rejected.items() if not inside)
+            wrongly = sum(n for (_, inside), n in part.rejected.items() if inside)
+            rejection = rejected / none if none else 0.0
+            false = wrongly / (total - none) if total - none else 0.0
+        else:
+            total, accuracy = part.total[language], part.accuracy(language)
+            rejection, false = part.rejection(language), part.false_rejection(language)
+        line = f"{name:<8}  {total:>5}  {accuracy:>7.1%}  {rejection:>12.1%}  {false:>14.1%}"
+        if folds is not None:
+            if language is None:
+                line += f"  {folds.overall:>6.1%}  {_all_rejection(folds):>10.1%}"
+            else:
+                line += f"  {folds.accuracy(language):>6.1%}  {folds.rejection(language):>10.1%}"
+        return line
+
     for language in languages:
-        lines.append(
-            f"{language:<8}  {report.total[language]:>5}  {report.accuracy(language):>7.1%}"
-        )
-    lines.append(f"{'all':<8}  {sum(report.total.values()):>5}  {report.overall:>7.1%}")
+        lines.append(row(language, report, language))
+    lines.append(row("all", report, None))
     lines += ["", "intent" + " " * 12 + "  ".join(f"{lang:>5}" for lang in languages)]
     for intent in intents:
         cells = []
@@ -112,3 +209,9 @@ def format_report(report: Report, show_misses: bool = False) -> str:
         for language in languages:
             lines += by_language[language]
     return "\n".join(lines)
+
+
+def _all_rejection(report: Report) -> float:
+    none = sum(n for (_, i), n in report.by_intent_total.items() if i == NONE)
+    rejected = sum(n for (_, inside), n in report.rejected.items() if not inside)
+    return rejected / none if none else 0.0

@@ -43,7 +43,11 @@ KNOWN_BUILT = {
     },
     "bot/core/eligibility.py": {"_(o.label)"},
     "bot/knowledge/answers/offices.py": {'"📍 " + office_short(o)'},
-    "bot/knowledge/answers/pathways.py": {"_(p.short)", '"📄 " + _(p.short)'},
+    "bot/knowledge/answers/pathways.py": {
+        "_(p.short)",
+        '"📄 " + _(p.short)',
+        "_(by_id[i].short)",
+    },
     "bot/core/render.py": {'b["label"]'},  # decoding the outbox: labels made elsewhere
 }
 

@@ -19,7 +19,7 @@ from bot.core.engine import (
     Turn,
     Unsupported,
 )
-from bot.core.intents import Matcher
+from bot.core.intents import Match, Matcher
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -201,13 +201,25 @@ async def record_feedback(turn: Turn) -> Reply:
 
 
 async def answer_free_text(turn: Turn) -> Reply:
-    """Place a question in a topic; if unsure, apologise and offer the best guesses."""
+    """Place a question in a topic; if unsure, apologise and offer the best guesses.
+
+    A question about something the bot does not cover (a visa, a work permit, the weather)
+    gets a plain "outside what I know", where to ask when the data names it, and no
+    permanent-residence answer; a described situation the pathway matcher recognises ("my
+    husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    """
     match = turn.services.matcher.match(turn.argument)
     written_in = _other_language(turn, match.language)
-    if match.intent is not None and written_in is not None:
-        return await answer_in_language(turn, match.intent, written_in)
-    if match.intent is not None:
-        return await answer_intent(turn, match.intent)
+    if match.out_of_scope:
+        if written_in is not None:
+            with use_translator(turn.services.translators[written_in]):
+                return _outside(turn, match)
+        return _outside(turn, match)
+    intent = placed_intent(match, turn.argument, turn.services.pathways)
+    if intent is not None and written_in is not None:
+        return await answer_in_language(turn, intent, written_in)
+    if intent is not None:
+        return await answer_intent(turn, intent)
     await turn.services.store.record_unplaced(
         redact(turn.argument), match.language or turn.conversation.language, turn.now
     )
@@ -219,6 +231,36 @@ async def answer_free_text(turn: Turn) -> Reply:
         return Reply((compact_menu(text, *rows),))
     text += " " + _("Please try other words, or open the menu:")
     return Reply((compact_menu(text),))
+
+
+def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | None:
+    """The intent a question gets: the matcher's, else eligibility for a described pathway."""
+    if match.intent is not None or match.out_of_scope:
+        return match.intent
+    if pathways is not None and _pathways_in(pathways, text):
+        return "eligibility"
+    return None
+
+
+def _outside(turn: Turn, match: Match) -> Reply:
+    """Say plainly that the question is outside what the bot knows, and where to ask."""
+    text = _(
+        "That is outside what I know: I only answer questions about the Beijing foreign "
+        "permanent resident ID card (permanent residence)."
+    )
+    if match.immigration:  # a visa or permit: the data names who handles those
+        text += "\n\n" + turn.services.answers.elsewhere()
+    guesses = [g for g in match.guesses(2) if g in _INTENT_LABELS]
+    if guesses:
+        rows = tuple((Button(_(_INTENT_LABELS[g]), _intent_payload(g)),) for g in guesses)
+        return Reply(
+            (
+                Outbound(text=text),
+                Outbound(text=_("Or did you mean one of these?"), buttons=rows),
+                menu_message(_("Or choose a topic:")),
+            )
+        )
+    return Reply((Outbound(text=text), menu_message(_("Please choose a topic:"))))
 
 
 def _other_language(turn: Turn, detected: str | None) -> str | None:
@@ -282,28 +324,44 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
     except ValueError:
         return await show_help(turn)
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
-        found = _pathway_in(turn.services.pathways, turn.argument)
-        details = turn.services.answers.pathway(found, turn.now) if found else []
+        found = _pathways_in(turn.services.pathways, turn.argument)
+        if len(found) == 1:
+            details = turn.services.answers.pathway(found[0], turn.now)
+        elif found:
+            details = [turn.services.answers.pathway_choice(found)]
+        else:
+            details = []
         if details:
             await turn.services.store.count_topic(topic.value)
             return Reply(tuple(details))
     return await answer(turn, topic, turn.argument)
 
 
-# A situation ("my wife is Chinese", "I invested 2 million") must clearly point to one pathway;
-# a general question ("who can apply?") gets the overview instead. Set on tests/nlu/pathways.
+# A situation ("my wife is Chinese", "I invested 2 million") must clearly point to one pathway,
+# or to two close ones (the user then chooses); a general question ("who can apply?", "how do
+# I get a green card") is out of the pathway matcher's scope and gets the overview instead.
+# Set by cross-validation over data/pathway_intents/ and on tests/nlu/pathways.yaml.
 PATHWAY_SURE = 0.5
 PATHWAY_MARGIN = 0.1
+PATHWAY_NEAR = 0.45
+PATHWAY_GENERAL_LEAD = 0.05  # how far the general examples must beat the best pathway
 
 
-def _pathway_in(matcher: Matcher, text: str) -> str | None:
-    """The pathway a question clearly describes, if any."""
-    ranked = matcher.rank(text)
-    if not ranked or ranked[0].score < PATHWAY_SURE:
-        return None
-    if len(ranked) > 1 and ranked[0].score - ranked[1].score < PATHWAY_MARGIN:
-        return None
-    return ranked[0].intent
+def _pathways_in(matcher: Matcher, text: str) -> list[str]:
+    """The pathway a question clearly describes, the two it may describe, or none."""
+    match = matcher.match(text)
+    ranked = match.ranked
+    if not ranked or ranked[0].score < PATHWAY_NEAR:
+        return []
+    top = ranked[0]
+    if match.out_score >= top.score + PATHWAY_GENERAL_LEAD:
+        return []
+    second = ranked[1] if len(ranked) > 1 else None
+    if second is None or top.score - second.score >= PATHWAY_MARGIN:
+        return [top.intent] if top.score >= PATHWAY_SURE else []
+    if second.score >= PATHWAY_NEAR:
+        return [top.intent, second.intent]
+    return [top.intent] if top.score >= PATHWAY_SURE else []
 
 
 async def unknown_command(turn: Turn) -> Reply:

@@ -25,9 +25,7 @@ the best-fitting examples and keywords, stop words and accented letters.
 
 from __future__ import annotations
 
-import heapq
 import math
-import operator
 import re
 import sys
 import unicodedata
@@ -248,6 +246,9 @@ class Match:
     intent: str | None
     language: str | None
     ranked: tuple[IntentScore, ...]
+    out_of_scope: bool = False  # about something the bot does not cover (visas, weather...)
+    out_score: float = 0.0  # how near the question is to the out-of-scope examples
+    immigration: bool = False  # it names a visa or permit (the exit-entry administration's)
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -266,12 +267,17 @@ _NEIGHBOURS = (1.0, 0.7, 0.5, 0.35, 0.25)  # weights of the best examples of an 
 _COMMON = 0.3  # share of a language's examples above which a feature is not indexed
 _FLOOR = 0.05  # examples less similar than this are ignored
 _K, _K_SUM = len(_NEIGHBOURS), math.fsum(_NEIGHBOURS)
+_NEIGHBOUR_WEIGHTS = np.array(_NEIGHBOURS)
 _STRETCH = 2.5  # scores are 1 - (1 - mean similarity) ** _STRETCH
 _KEYWORD_WEIGHT = 0.15  # bonus of an intent whose keyword the question contains
 _PINYIN = 0.5  # weight of a pinyin bigram against a character bigram
 _JAPANESE_LEAD = 0.1  # how much better Japanese examples must fit a Han-only question
 _OUT_MARGIN = 0.08  # how far an intent must beat the nearest out-of-scope example (unstretched)
+OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out of scope...
+OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's score
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
+_SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
+_IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,32 +297,56 @@ class _Keyword:
 
 
 class _PostingsBuilder:
-    """Collects (feature, example, weight) triples compactly while the index is built."""
+    """Collects one language's (feature, example, count) triples compactly, then weighs them.
+
+    The TF-IDF weights, the examples' vector lengths and the postings are computed in a few
+    array operations at the end instead of a dictionary per example.
+    """
 
     def __init__(self) -> None:
         self.features: dict[str, int] = {}
         self.feature_of = array("i")
         self.doc_of = array("i")
-        self.weight_of = array("d")
+        self.count_of = array("d")
+        self.size = 0
 
-    def add(self, feature: str, doc: int, weight: float) -> None:
-        """One example has the feature with this weight."""
-        k = self.features.setdefault(sys.intern(feature), len(self.features))
-        self.feature_of.append(k)
-        self.doc_of.append(doc)
-        self.weight_of.append(weight)
+    def add(self, doc: int, counts: Mapping[str, float]) -> None:
+        """One example (number `doc` of all) has these features this many times."""
+        numbers = self.features
+        for feature in counts:
+            if feature not in numbers:
+                numbers[sys.intern(feature)] = len(numbers)
+        self.feature_of.extend([numbers[f] for f in counts])
+        self.doc_of.extend([doc] * len(counts))
+        self.count_of.extend(counts.values())
+        self.size += 1
 
-    def build(self) -> _Postings:
-        """The triples sorted by feature, as two arrays and the bounds of each feature's run."""
+    def build(self, documents: int) -> tuple[_Postings, dict[str, float]]:
+        """The postings (unit-length TF-IDF weights, by feature) and the features' IDF.
+
+        The IDF uses this language's document frequencies. Features in over 30 % of the
+        language's examples (and 20 of them) weigh little but cost the most time: they count
+        in the vectors' lengths, but get no postings.
+        """
         features = np.frombuffer(self.feature_of, dtype=np.int32)
+        docs = np.frombuffer(self.doc_of, dtype=np.int32)
+        counts = np.frombuffer(self.count_of, dtype=np.float64)
+        df = np.bincount(features, minlength=len(self.features))
+        idf = np.log((1 + self.size) / (1 + df)) + 1.0
+        tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
+        weights = tf * idf[features]
+        lengths = np.sqrt(np.bincount(docs, weights=weights * weights, minlength=documents))
+        lengths[lengths == 0.0] = 1.0
+        weights = weights / lengths[docs]
+        common = df > max(_COMMON * self.size, 20)
+        keep = ~common[features]
+        features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(self.features) + 1))
-        return _Postings(
-            self.features,
-            bounds.tolist(),
-            np.frombuffer(self.doc_of, dtype=np.int32)[order],
-            np.frombuffer(self.weight_of, dtype=np.float64)[order],
-        )
+        flags = common.tolist()
+        indexed = {f: k for f, k in self.features.items() if not flags[k]}
+        postings = _Postings(indexed, bounds.tolist(), docs[order], weights[order])
+        return postings, dict(zip(self.features, idf.tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +373,9 @@ class Matcher:
         out_of_scope: Mapping[str, Iterable[str]] | None = None,
         readings: Mapping[str, str] | None = None,
         strong_keywords: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+        out_of_scope_keywords: Mapping[str, Iterable[str]] | None = None,
+        subject: Mapping[str, Iterable[str]] | None = None,
+        immigration: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """`examples[language][intent]` and `keywords[language][intent]` are phrasings.
 
@@ -351,6 +384,12 @@ class Matcher:
         pinyin syllable to the Han characters read so, to forgive homophone typos in Chinese.
         `strong_keywords` name requests that decide the intent whatever the topic ("remind me"
         about a renewal is a reminder): they bring twice the bonus of a keyword.
+        `out_of_scope_keywords[language]` name other matters ("tourist visa", "weather"):
+        they bring the out-of-scope examples the bonus of a keyword. `subject[language]` are
+        the words naming what the bot is about ("permanent residence", "绿卡"): a question
+        containing one is never declared out of scope. `immigration[language]` are words
+        naming visas and permits: an out-of-scope question naming one is the exit-entry
+        administration's, and the bot says so.
         """
         self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
         raw: list[tuple[str, str, dict[str, float]]] = []
@@ -367,39 +406,35 @@ class Matcher:
                     for word in text.split():
                         if _HANGUL_WORD.fullmatch(word):
                             vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
-        frequency: dict[str, Counter[str]] = defaultdict(Counter)
-        sizes: Counter[str] = Counter()
-        for _, language, counts in raw:
-            sizes[language] += 1
-            frequency[language].update(counts.keys())
         # each language weighs features by its own document frequencies: a word common in
         # Spanish examples is weak evidence even though other languages never use it
-        self._idf: dict[str, dict[str, float]] = {
-            language: {f: math.log((1 + sizes[language]) / (1 + n)) + 1.0 for f, n in df.items()}
-            for language, df in frequency.items()
-        }
-        self._default_idf = {lang: math.log(1 + size) + 1.0 for lang, size in sizes.items()}
         self._docs: list[_Doc] = []
-        # features in over 30 % of a language's examples (and 20 of them) weigh little but cost
-        # the most time; they still count in the vectors' lengths, only their products are skipped
-        common = {
-            language: {f for f, n in df.items() if n > max(_COMMON * sizes[language], 20)}
-            for language, df in frequency.items()
-        }
         building: dict[str, _PostingsBuilder] = defaultdict(_PostingsBuilder)
         for intent, language, counts in raw:
-            index = len(self._docs)
+            building[language].add(len(self._docs), counts)
             self._docs.append(_Doc(intent, language))
-            builder = building[language]
-            skipped = common[language]
-            for feature, weight in self._weigh(counts, language).items():
-                if feature not in skipped:
-                    builder.add(feature, index, weight)
-        self._postings = {language: b.build() for language, b in building.items()}
+        self._intent_names = sorted({d.intent for d in self._docs})
+        self._language_names = sorted({d.language for d in self._docs})
+        intent_codes = {name: code for code, name in enumerate(self._intent_names)}
+        language_codes = {name: code for code, name in enumerate(self._language_names)}
+        self._doc_intent = np.array([intent_codes[d.intent] for d in self._docs], np.int32)
+        self._doc_language = np.array([language_codes[d.language] for d in self._docs], np.int32)
+        self._postings: dict[str, _Postings] = {}
+        self._idf: dict[str, dict[str, float]] = {}
+        for language, builder in building.items():
+            self._postings[language], self._idf[language] = builder.build(len(self._docs))
+        self._default_idf = {
+            language: math.log(1 + builder.size) + 1.0 for language, builder in building.items()
+        }
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
         self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
+        rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
+        self._add_keywords(rejected_words, _KEYWORD_WEIGHT, vocabulary)
+        self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
+        permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
+        self._add_keywords(permits, 0.0, vocabulary)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
         self._corrections: dict[str, str] = {}
@@ -474,6 +509,9 @@ class Matcher:
         examples: dict[str, dict[str, list[str]]] = {}
         keywords: dict[str, dict[str, list[str]]] = {}
         out_of_scope: dict[str, list[str]] = {}
+        out_keywords: dict[str, list[str]] = {}
+        subject: dict[str, list[str]] = {}
+        permits: dict[str, list[str]] = {}
         readings: dict[str, str] = {}
         strong: dict[str, dict[str, list[str]]] = {}
         for path in sorted(directory.glob("*.yaml")):
@@ -481,6 +519,11 @@ class Matcher:
             language = str(document["language"])
             rejected = (document.get("out_of_scope") or {}).get("examples") or ()
             out_of_scope[language] = [str(e) for e in rejected]
+            words = (document.get("out_of_scope") or {}).get("keywords") or ()
+            out_keywords[language] = [str(k) for k in words]
+            subject[language] = [str(k) for k in document.get("subject") or ()]
+            named = (document.get("out_of_scope") or {}).get("immigration") or ()
+            permits[language] = [str(k) for k in named]
             readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
             for intent, spec in document["intents"].items():
                 examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
@@ -492,7 +535,9 @@ class Matcher:
                 ]
         if not examples:
             raise FileNotFoundError(f"no intent files in {directory}")
-        return cls(examples, keywords, out_of_scope, readings, strong)
+        return cls(
+            examples, keywords, out_of_scope, readings, strong, out_keywords, subject, permits
+        )
 
     def _weigh(self, counts: Mapping[str, float], language: str) -> dict[str, float]:
         """Unit-length TF-IDF weights, with the document frequencies of one language."""
@@ -570,34 +615,22 @@ class Matcher:
                     start, end = bounds[k], bounds[k + 1]
                     indices.append(postings.docs[start:end])
                     products.append(postings.weights[start:end] * weight)
-        hits: list[tuple[int, float]] = []
+        scores: dict[str, float] = {}
+        languages: dict[str, str] = {}
+        by_language: dict[str, float] = defaultdict(float)
         if indices:
             dot = np.bincount(
                 np.concatenate(indices),
                 weights=np.concatenate(products),
                 minlength=len(self._docs),
             )
-            close = np.flatnonzero(dot >= _FLOOR)
-            hits = list(zip(close.tolist(), dot[close].tolist(), strict=True))
-        similarities: dict[str, list[float]] = defaultdict(list)
-        languages: dict[str, str] = {}
-        best: dict[str, float] = defaultdict(float)
-        by_language: dict[str, float] = defaultdict(float)
-        for index, similarity in hits:
-            doc = self._docs[index]
-            similarities[doc.intent].append(similarity)
-            if similarity > best[doc.intent]:
-                best[doc.intent] = similarity
-                languages[doc.intent] = doc.language
-            if similarity > by_language[doc.language]:
-                by_language[doc.language] = similarity
-        scores = {
-            intent: math.fsum(map(operator.mul, _NEIGHBOURS, heapq.nlargest(_K, found))) / _K_SUM
-            for intent, found in similarities.items()
-        }
+            self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._keywords_in(text, allowed):
             keyword = self._keywords[index]
+            if keyword.intent in (_SUBJECT, _IMMIGRATION):
+                scores[keyword.intent] = 1.0
+                continue
             extra = keyword.weight
             if keyword.intent not in bonus:
                 by_language[keyword.language] += 0.05
@@ -609,8 +642,45 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
+        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION) if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
+        scores.update(flags)
         return scores, languages, by_language
+
+    def _aggregate(
+        self,
+        dot: np.ndarray,
+        scores: dict[str, float],
+        languages: dict[str, str],
+        by_language: dict[str, float],
+    ) -> None:
+        """Per intent, the weighted mean of its best similarities and its best example's
+        language; per language, its best similarity. In array operations: a question meets
+        hundreds of examples."""
+        close = np.flatnonzero(dot >= _FLOOR)
+        if not len(close):
+            return
+        similarity = dot[close]
+        intent = self._doc_intent[close]
+        order = np.lexsort((-similarity, intent))  # by intent, best first, ties by example
+        close, similarity, intent = close[order], similarity[order], intent[order]
+        starts = np.flatnonzero(np.r_[True, intent[1:] != intent[:-1]])
+        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.r_[starts, len(intent)]))
+        kept = rank < _K
+        sums = np.bincount(
+            intent[kept],
+            weights=similarity[kept] * _NEIGHBOUR_WEIGHTS[rank[kept]],
+            minlength=len(self._intent_names),
+        )
+        for start, code in zip(starts.tolist(), intent[starts].tolist(), strict=True):
+            name = self._intent_names[code]
+            scores[name] = float(sums[code]) / _K_SUM
+            languages[name] = self._docs[int(close[start])].language
+        language = self._doc_language[close]
+        best = np.zeros(len(self._language_names))
+        np.maximum.at(best, language, similarity)
+        for code in np.unique(language).tolist():
+            by_language[self._language_names[code]] = float(best[code])
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
@@ -618,7 +688,8 @@ class Matcher:
         if not repaired:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
-        scores.pop(_OUT, None)
+        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION):
+            scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
@@ -630,16 +701,22 @@ class Matcher:
             return Match(None, detect_script_language(text), ())
         scores, languages, by_language = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
+        if scores.pop(_SUBJECT, 0.0):
+            rejected = 0.0  # a question naming permanent residence is never out of scope
+        permit = bool(scores.pop(_IMMIGRATION, 0.0))
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         language = self._language(text, repaired, allowed, ranked, by_language)
+        best = ranked[0].score if ranked else 0.0
+        if rejected >= OUT_SURE and rejected >= best + OUT_LEAD:
+            return Match(None, language, tuple(ranked), True, rejected, permit)
         if not ranked:
-            return Match(None, language, ())
+            return Match(None, language, (), False, rejected)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
         confident = confident and _unstretch(top.score) > _unstretch(rejected) + _OUT_MARGIN
-        return Match(top.intent if confident else None, language, tuple(ranked))
+        return Match(top.intent if confident else None, language, tuple(ranked), False, rejected)
 
     def _language(
         self,

@@ -137,6 +137,10 @@ class Answers(Protocol):
         """One eligibility pathway in full; empty if there is no such pathway."""
         ...
 
+    def pathway_choice(self, pathway_ids: list[str]) -> Outbound:
+        """A question to decide between pathways a message may describe, as their buttons."""
+        ...
+
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of the pathway list as buttons, with previous/next."""
         ...
@@ -151,6 +155,10 @@ class Answers(Protocol):
         self, event_kind: str, event_date: dt.date, now: dt.datetime
     ) -> list[Outbound]:
         """What to do when the deadline is near or past: go now, where, the fee, 12367."""
+        ...
+
+    def elsewhere(self) -> str:
+        """Where to ask about matters the bot does not cover (visas, residence permits)."""
         ...
 
 

@@ -27,9 +27,11 @@ class IntentExamples(Record):
 
 
 class OutOfScope(Record):
-    """Questions the bot must not take for any intent."""
+    """Questions the bot must not take for any intent, and words of the matters they name."""
 
     examples: Phrases | None = None
+    keywords: Phrases | None = None
+    immigration: Phrases | None = None  # words naming visas and permits
 
 
 class ExampleFile(Record):
@@ -39,6 +41,7 @@ class ExampleFile(Record):
     intents: Annotated[dict[Slug, IntentExamples], Field(min_length=1)]
     out_of_scope: OutOfScope | None = None
     readings: dict[Text, Text] | None = None  # pinyin syllable -> the characters read so
+    subject: Phrases | None = None  # words naming permanent residence: never out of scope
 
 
 def check_examples(directory: Path) -> dict[str, ExampleFile]:
@@ -61,6 +64,9 @@ MatcherTables = tuple[
     dict[str, list[str]],  # out_of_scope[language]
     dict[str, str],  # readings
     dict[str, dict[str, list[str]]],  # strong_keywords[language][intent]
+    dict[str, list[str]],  # out_of_scope keywords[language]
+    dict[str, list[str]],  # subject[language]
+    dict[str, list[str]],  # immigration words[language]
 ]
 
 
@@ -70,12 +76,22 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     keywords: dict[str, dict[str, list[str]]] = {}
     strong: dict[str, dict[str, list[str]]] = {}
     rejected: dict[str, list[str]] = {}
+    rejected_words: dict[str, list[str]] = {}
+    subject: dict[str, list[str]] = {}
+    permits: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
+        rejected_words[language] = list(
+            (document.out_of_scope and document.out_of_scope.keywords) or ()
+        )
         readings.update(document.readings or {})
+        subject[language] = list(document.subject or ())
+        permits[language] = list(
+            (document.out_of_scope and document.out_of_scope.immigration) or ()
+        )
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
             strong.setdefault(language, {})[intent] = list(spec.strong_keywords or ())
-    return examples, keywords, rejected, readings, strong
+    return examples, keywords, rejected, readings, strong, rejected_words, subject, permits

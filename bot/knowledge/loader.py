@@ -69,6 +69,7 @@ REQUIRED_RULE_IDS: frozenset[str] = frozenset(
         "validity",
         "minor_card",
         "issuing_authority",
+        "other_matters",
         "change_items",
         "renewal_documents",
         "loss_procedure",

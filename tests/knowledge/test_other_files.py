@@ -6,6 +6,7 @@ KnowledgeError names the file, the record and the field (not a bare KeyError).
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,25 @@ def test_real_files_are_valid() -> None:
     for directory in ("intents", "pathway_intents"):
         files = check_examples(DATA / directory)
         assert set(files) == {"ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh"}
+
+
+@pytest.mark.parametrize(
+    ("question", "weekday"),
+    [
+        ("habt ihr samstags offen", 5),
+        ("sind die sonntags da", 6),
+        ("abren los sábados?", 5),
+        ("atienden los domingos", 6),
+        ("ouvert les samedis ?", 5),
+        ("open saturdays?", 5),
+        ("offen am Wochenende?", 5),
+    ],
+)
+def test_habitual_weekday_forms_name_the_day(question: str, weekday: int) -> None:
+    lexicon = Lexicon.load(DATA / "lexicon.yaml")
+    thursday = dt.date(2026, 11, 26)
+    day = lexicon.day(question, thursday)
+    assert day is not None and day.weekday() == weekday and day > thursday
 
 
 # -- the eligibility check -----------------------------------------------------------------

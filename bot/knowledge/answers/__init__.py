@@ -14,6 +14,7 @@ from types import MappingProxyType
 from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
+from bot.core.text import _
 from bot.core.types import Attachment, Outbound
 from bot.knowledge.answers import (
     card,
@@ -31,6 +32,7 @@ from bot.knowledge.answers.common import (
     Details,
     TopicAnswer,
     sources_footer,
+    with_footer,
 )
 from bot.knowledge.answers.offices import MAP_SEARCH
 from bot.knowledge.answers.reminders import LABELS, card_rules, label_text
@@ -114,6 +116,11 @@ class KnowledgeAnswers:
         shown = DETAILS.get(topic)
         return shown(self._context, now, section) if shown is not None else []
 
+    def elsewhere(self) -> str:
+        """Where to ask about visas and residence permits, with its sources."""
+        rule = self.knowledge.rules["other_matters"]
+        return with_footer(_(rule.text), (rule.provenance,))
+
     # Reminders ---------------------------------------------------------------------------
 
     def calendar_file(self, event_kind: str, event_date: dt.date, label: str) -> Attachment:
@@ -171,6 +178,10 @@ class KnowledgeAnswers:
     def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
         """One pathway in full: summary, conditions, documents, notes and sources."""
         return pathways.pathway(self.knowledge, pathway_id)
+
+    def pathway_choice(self, pathway_ids: list[str]) -> Outbound:
+        """A question to decide between pathways a message may describe, as their buttons."""
+        return pathways.pathway_choice(self.knowledge, pathway_ids)
 
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of pathway buttons with previous and next."""

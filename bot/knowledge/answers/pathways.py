@@ -53,6 +53,20 @@ def pathway(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
     return [Outbound(text=text, buttons=buttons)]
 
 
+def pathway_choice(knowledge: KnowledgeBase, pathway_ids: list[str]) -> Outbound:
+    """The pathways a message may describe, as buttons, and the question which one fits."""
+    by_id = {p.id: p for p in knowledge.pathways}
+    rows: list[tuple[Button, ...]] = [
+        (Button(_(by_id[i].short), f"pw:{i}"),) for i in pathway_ids if i in by_id
+    ]
+    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((_all_pathways_button(),))
+    text = _(
+        "Your question may concern more than one pathway. Which of these describes you better?"
+    )
+    return Outbound(text=text, buttons=tuple(rows))
+
+
 def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
     """A page of pathway buttons with previous and next."""
     pathways = [p for p in knowledge.pathways if p.id != "general"]

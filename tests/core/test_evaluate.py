@@ -1,0 +1,55 @@
+"""`prbot evaluate`: test-set accuracy, out-of-scope rejection, false rejection and k-fold."""
+
+from __future__ import annotations
+
+from bot.core.intents import Matcher
+from bot.evaluate import Case, cross_validate, evaluate, format_report
+
+EXAMPLES = {
+    "en": {
+        "fees": ["how much does it cost", "what is the fee", "price of the card", "do i pay"],
+        "hours": ["when do you open", "opening hours", "what time do they close", "open today"],
+    }
+}
+KEYWORDS = {"en": {"fees": ["price", "fee"], "hours": ["opening", "open"]}}
+OUT = {"en": ["extend my tourist visa", "tourist visa extension", "weather tomorrow", "rain"]}
+OUT_WORDS = {"en": ["tourist visa", "weather"]}
+
+
+def _matcher() -> Matcher:
+    return Matcher(EXAMPLES, KEYWORDS, OUT, None, None, OUT_WORDS)
+
+
+def test_rejection_and_false_rejection_are_counted() -> None:
+    cases = [
+        Case("en", "what's the price", "fees"),
+        Case("en", "when do they open", "hours"),
+        Case("en", "can i extend a tourist visa", "none"),
+        Case("en", "sing me a song", "none"),
+    ]
+    report = evaluate(_matcher(), cases)
+    assert report.accuracy("en") == 1.0  # the song is not answered either
+    assert report.rejection("en") == 0.5  # only the visa is declared out of scope
+    assert report.false_rejection("en") == 0.0
+    text = format_report(report)
+    assert text.splitlines()[0].split() == [
+        "language", "cases", "accuracy", "oos-rejected", "false-rejected"
+    ]  # fmt: skip
+    assert text.splitlines()[1].split() == ["en", "4", "100.0%", "50.0%", "0.0%"]
+
+
+def test_false_rejection_of_an_in_scope_question() -> None:
+    report = evaluate(_matcher(), [Case("en", "tourist visa weather", "fees")])
+    assert report.false_rejection("en") == 1.0
+    assert report.accuracy("en") == 0.0
+
+
+def test_cross_validation_holds_out_every_example_once() -> None:
+    tables = (EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {})
+    folds = cross_validate(tables, folds=2)
+    assert folds.total["en"] == 12  # 8 examples and 4 out-of-scope ones, each held out once
+    assert folds.by_intent_total[("en", "none")] == 4
+    text = format_report(evaluate(_matcher(), [Case("en", "price", "fees")]), folds=folds)
+    header, row = text.splitlines()[0].split(), text.splitlines()[1].split()
+    assert header[-2:] == ["k-fold", "k-fold-oos"]
+    assert row[-2] == f"{folds.accuracy('en'):.1%}"
