@@ -418,7 +418,7 @@ async def test_a_page_button_replaces_the_page_it_is_on(telegram: Any) -> None:
     assert await bot_app.store.outbox_pending("telegram", 10) == []
 
 
-async def test_an_office_filter_replaces_the_list_and_an_office_opens_below(
+async def test_an_office_filter_replaces_the_list_and_an_office_card_too(
     telegram: Any,
 ) -> None:
     application, request, _ = telegram
@@ -431,8 +431,10 @@ async def test_an_office_filter_replaces_the_list_and_an_office_opens_below(
     office = next(d for d in _callback_data(edit) if d.startswith("oc:"))
     request.clear()
     await feed(application, callback_update(office, message_id=40))
-    assert request.of("editMessageText") == []  # the list stays; the card is a new message
-    assert request.of("sendMessage")
+    (card,) = request.of("editMessageText")  # the card takes the list's place ...
+    assert card["message_id"] == 40
+    assert "For the taxi driver" in card["text"]
+    assert "of:" in _callback_data(card)  # ... and leads back to the list
 
 
 async def test_typed_text_and_the_first_list_are_new_messages(telegram: Any) -> None:
