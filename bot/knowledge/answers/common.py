@@ -82,6 +82,18 @@ def back_button(payload: str) -> Button:
     return Button(_("↩ Back"), payload)
 
 
+def short_reply(
+    text: str, provenances: Iterable[Provenance], topic: str, *related_topics: str
+) -> list[Outbound]:
+    """A topic's short answer: its source line, "More details" (`more:<topic>:more`) and
+    the related topics."""
+    buttons = (
+        (more_button(_("ℹ️ More details"), topic, "more"),),
+        *related(*related_topics),
+    )
+    return [Outbound(text=with_footer(text, provenances), buttons=buttons)]
+
+
 def details_reply(
     text: str,
     provenances: Iterable[Provenance],

@@ -17,6 +17,7 @@ from bot.knowledge.answers.common import (
     office_short,
     related,
     short_name,
+    short_reply,
     stop,
     with_footer,
 )
@@ -163,12 +164,9 @@ def contact(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     contacts = list(context.knowledge.contacts.values())
     lines = [_("Official contacts:")]
     lines += [f"• {_(item.title)}{colon()}{item.value}" for item in contacts]
-    text = with_footer("\n".join(lines), (c.provenance for c in contacts[:1]))
-    buttons = (
-        (more_button(_("ℹ️ More details"), "contact", "more"),),
-        *related("address", "hours"),
+    return short_reply(
+        "\n".join(lines), (c.provenance for c in contacts[:1]), "contact", "address", "hours"
     )
-    return [Outbound(text=text, buttons=buttons)]
 
 
 def contact_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:

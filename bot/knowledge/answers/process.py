@@ -12,9 +12,7 @@ from bot.core.types import Outbound
 from bot.knowledge.answers.common import (
     Context,
     details_reply,
-    more_button,
-    related,
-    with_footer,
+    short_reply,
 )
 from bot.knowledge.answers.fees import fee_line
 
@@ -27,12 +25,9 @@ def process(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
         f"{n}. {_(step.summary or step.text)}" for n, step in enumerate(knowledge.steps, start=1)
     ]
     provenances = [s.provenance for s in knowledge.steps]
-    text = with_footer("\n".join(lines), provenances)
-    buttons = (
-        (more_button(_("ℹ️ More details"), "process", "more"),),
-        *related("eligibility", "documents", "fees", "address"),
+    return short_reply(
+        "\n".join(lines), provenances, "process", "eligibility", "documents", "fees", "address"
     )
-    return [Outbound(text=text, buttons=buttons)]
 
 
 def process_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
@@ -55,12 +50,9 @@ def documents(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     shown = [rule for rule in knowledge.documents if rule.summary]
     lines = [_("Documents that every application needs:")]
     lines += [f"• {_(rule.summary or rule.text)}" for rule in shown]
-    text = with_footer("\n".join(lines), (r.provenance for r in shown))
-    buttons = (
-        (more_button(_("ℹ️ More details"), "documents", "more"),),
-        *related("eligibility", "process"),
+    return short_reply(
+        "\n".join(lines), (r.provenance for r in shown), "documents", "eligibility", "process"
     )
-    return [Outbound(text=text, buttons=buttons)]
 
 
 def documents_details(context: Context, now: dt.datetime, section: str) -> list[Outbound]:
