@@ -17,6 +17,7 @@ from bot.core.engine import (
     Route,
     Turn,
     Unsupported,
+    private_only,
 )
 from bot.core.intents import Matcher
 from bot.core.menu import (
@@ -235,6 +236,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
 _INTENT_LABELS: dict[str, str] = {
     **{topic.value: label for topic, label in TOPIC_LABELS.items()},
     "reminders": N_("⏰ Renewal reminders"),
+    "my_reminders": N_("🔔 My reminders"),
     "language": N_("🌐 Language"),
     "help": N_("❓ Help"),
 }
@@ -242,6 +244,8 @@ _INTENT_LABELS: dict[str, str] = {
 
 def _intent_payload(intent: str) -> str:
     if intent == "reminders":
+        return "remind:new"
+    if intent == "my_reminders":
         return "remind"
     if intent == "language":
         return "lang"
@@ -252,8 +256,12 @@ def _intent_payload(intent: str) -> str:
 
 async def answer_intent(turn: Turn, intent: str) -> Reply:
     """Answer a recognised intent."""
+    if intent in ("reminders", "my_reminders") and not turn.inbound.private:
+        return private_only(turn.private_chat_url)
     if intent == "reminders":
         return await remind.start_reminder(turn)
+    if intent == "my_reminders":
+        return await remind.list_subscriptions(turn)
     if intent == "language":
         return await ask_language(turn)
     if intent == "help":
@@ -328,7 +336,7 @@ def build_dialogue() -> Dialogue:
         ),
         Route(
             ButtonPress("remind"),
-            remind.start_reminder,
+            remind.reminders_or_new,
             goes_to=(wizard.EVENT, State.MAIN),
             personal=True,
         ),

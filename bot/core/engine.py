@@ -56,6 +56,7 @@ class Turn:
     services: Services
     argument: str = ""
     caps: Capabilities = TELEGRAM  # what the channel can show and deliver
+    private_chat_url: str | None = None  # where a group member opens a private chat
 
     @property
     def now(self) -> dt.datetime:
@@ -321,7 +322,9 @@ class Engine:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
-            turn = Turn(inbound, conversation, self._services, caps=caps)
+            turn = Turn(
+                inbound, conversation, self._services, caps=caps, private_chat_url=private_chat_url
+            )
             reply, route = await self._dispatch(turn, private_chat_url)
             if reply.next_state is not None:
                 if reply.next_state not in route.targets(conversation.state):

@@ -52,6 +52,9 @@ REMINDER_NAMES: dict[str, str] = {
 }
 
 
+NEW = "remind:new"  # the payload of a button that starts a new reminder
+
+
 def _cancel_row() -> tuple[Button, ...]:
     return (Button(_("✖ Cancel"), "cancel"),)
 
@@ -334,7 +337,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
     subscriptions = await store.subscriptions(turn.inbound.channel, turn.inbound.chat_id)
     if not subscriptions:
         text = _("You have no reminders. Send /remind to set one up.")
-        return Reply((menu_message(text),))
+        return Reply((Outbound(text=text, buttons=((Button(_("➕ Add a reminder"), NEW),),)),))
     translator = current()
     count = len(subscriptions)
     lines = [
@@ -362,8 +365,22 @@ async def list_subscriptions(turn: Turn) -> Reply:
             whose=whose, date=translator.format_date(sub.event_date)
         )
         buttons.append((Button(label, f"unsub:{sub.id}"),))
-    buttons.append((Button(_("➕ Add a reminder"), "remind"),))
+    buttons.append((Button(_("➕ Add a reminder"), NEW),))
     return Reply((Outbound(text="\n".join(lines), buttons=tuple(buttons)),))
+
+
+async def reminders_or_new(turn: Turn) -> Reply:
+    """The menu's reminder button: the reminders already set, if any, else a new one.
+
+    `remind:new` (the "Add a reminder" button) always starts a new one.
+    """
+    inbound = turn.inbound
+    if turn.argument == "new" or not turn.caps.reminders:
+        return await start_reminder(turn)
+    if await _store(turn).subscriptions(inbound.channel, inbound.chat_id):
+        turn.conversation.data = {}
+        return await list_subscriptions(turn)
+    return await start_reminder(turn)
 
 
 def _subscription_id(turn: Turn) -> int | None:
