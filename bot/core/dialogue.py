@@ -341,6 +341,12 @@ def build_dialogue() -> Dialogue:
             personal=True,
         ),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
+        Route(
+            ButtonPress("rexp"),
+            remind.start_with_expiry,
+            goes_to=(wizard.CONFIRM, wizard.DATE, State.MAIN),
+            personal=True,
+        ),
         Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),
         Route(
             ButtonPress("renewed"),

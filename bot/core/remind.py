@@ -162,6 +162,22 @@ async def receive_date(turn: Turn) -> Reply:
     return await check_date(turn, parsed.date)
 
 
+async def start_with_expiry(turn: Turn) -> Reply:
+    """ "Remind me then" under a renewal answer: the wizard with the expiry date filled in.
+
+    The card is taken to be the user's own; the confirmation shows the schedule, and
+    "Another date" or Cancel are there as in the wizard.
+    """
+    if not turn.caps.reminders:
+        return not_available()
+    try:
+        chosen = dt.date.fromisoformat(turn.argument)
+    except ValueError:
+        return await start_reminder(turn)
+    turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+    return await check_date(turn, chosen)
+
+
 async def pick_date(turn: Turn) -> Reply:
     """One of the two readings of an ambiguous date was chosen."""
     try:

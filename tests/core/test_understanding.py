@@ -6,10 +6,12 @@ The clock stands at Thursday 26 November 2026, 10:00 in Beijing.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.app import BotApp
-from tests.conftest import Chat, payloads_of, text_of
+from tests.conftest import Chat, FakeClock, payloads_of, text_of
 
 
 async def subscribe(chat: Chat, date: str = "2027-06-15") -> None:
@@ -77,3 +79,76 @@ async def test_reminders_by_words_in_a_group_point_to_a_private_chat(app: BotApp
         )
         assert "only in a private chat" in text_of(replies)
         assert not await app.store.subscriptions("test", "-500")
+
+
+# Dates, days and times inside questions ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "window"),
+    [
+        (
+            "en",
+            "my card runs out on 20 August 2027, from when can I renew?",
+            "Your card expires on August 20, 2027: you can renew it from July 20, 2027 to "
+            "August 20, 2027.",
+        ),
+        (
+            "de",
+            "Meine Karte läuft am 20. August 2027 ab, ab wann kann ich verlängern?",
+            "Ihre Karte läuft am 20. August 2027 ab: Sie können sie vom 20. Juli 2027 bis "
+            "zum 20. August 2027 verlängern.",
+        ),
+        (
+            "zh",
+            "我的永居证2027年8月20日到期，什么时候可以换证？",
+            "您的证件于2027年8月20日到期：可在2027年7月20日至2027年8月20日期间申请换发。",
+        ),
+    ],
+)
+async def test_expiry_date_in_a_renewal_question_gets_its_window_and_a_reminder_button(
+    app: BotApp, language: str, question: str, window: str
+) -> None:
+    chat = Chat(app, language=language)
+    replies = await chat.say(question)
+    assert window in text_of(replies)
+    assert payloads_of(replies)[0] == "rexp:2027-08-20"
+    confirm = await chat.press("rexp:2027-08-20")  # straight to the confirm step
+    assert payloads_of(confirm) == ["rsave", "rdate", "cancel"]
+    await chat.press("rsave")
+    (subscription,) = await app.store.subscriptions("test", chat.chat_id)
+    assert str(subscription.event_date) == "2027-08-20" and subscription.label == "self"
+
+
+async def test_renewal_question_with_a_past_expiry_date_says_to_go_now(app: BotApp) -> None:
+    replies = await Chat(app).say("my card expired on 3 March 2026, can I still renew it?")
+    assert "The card expired on March 3, 2026. Go to a service centre" in text_of(replies)
+    assert not any(p.startswith("rexp:") for p in payloads_of(replies))
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "expected"),
+    [
+        ("en", "are you open on 1 May?", "Closed: statutory holiday (Labour Day)."),
+        ("ru", "вы работаете 1 мая?", "Закрыто: официальный праздничный день (Праздник труда)."),
+        ("fr", "vous êtes ouverts le 1er mai ?", "Fermé\xa0: jour férié légal (fête du Travail)."),
+        ("zh", "国庆节开门吗", "不办公：法定节假日（国庆节）。"),
+        ("zh", "下周一开门吗", "2026年4月27日 星期一"),
+        ("de", "samstags geöffnet?", "Am Samstag, dem 25. April 2026:"),
+        ("es", "¿abren los sábados?", "El sábado 25 de abril de 2026:"),
+        ("en", "is the office open this Saturday", "On Saturday April 25, 2026:"),
+    ],
+)
+async def test_a_day_in_an_hours_question_gets_that_days_answer(
+    app: BotApp, clock: FakeClock, language: str, question: str, expected: str
+) -> None:
+    clock.current = dt.datetime(2026, 4, 20, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beijing
+    replies = await Chat(app, language=language).say(question)
+    assert expected in text_of(replies)
+
+
+async def test_an_adjusted_working_day_is_open(app: BotApp, clock: FakeClock) -> None:
+    clock.current = dt.datetime(2026, 2, 2, 2, 0, tzinfo=dt.UTC)
+    replies = await Chat(app, language="en").say("are you open on 14 February?")
+    assert "(an official adjusted working day)" in text_of(replies)
+    assert "On Saturday February 14, 2026:" in text_of(replies)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.core.text import N_, _, current
-from bot.core.types import Outbound
+from bot.core.schedule import BEIJING, EventKind, window
+from bot.core.text import N_, _, current, ngettext
+from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
     Context,
     TopicAnswer,
@@ -57,12 +59,61 @@ def _rule_topic(
     return answer
 
 
-renewal = _rule_topic(
+_renewal_rules = _rule_topic(
     N_("Renewing your card:"),
     ("renewal_window", "validity", "minor_card", "renewal_documents"),
     ("renewal",),
     ("renewal", "documents", "address", "hours"),
 )
+
+
+def renewal(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
+    """The renewal rules; an expiry date in the question gets its own window and a reminder.
+
+    "My card runs out on 20 August 2027, from when can I renew?" is answered with the days of
+    that card's window first, and a button that sets the reminder for that date.
+    """
+    messages = _renewal_rules(context, now, query)
+    today = now.astimezone(BEIJING).date()
+    expiry = context.lexicon.date(query, today) if query else None
+    if expiry is None:
+        return messages
+    translator = current()
+    first, last = window(EventKind.EXPIRY, expiry, context.card_rules)
+    date = translator.format_date(expiry)
+    if last < today:
+        lines = [
+            _(
+                "The card expired on {date}. Go to a service centre as soon as you can to "
+                "apply for a new one, and call 12367 to ask what applies in your case."
+            ).format(date=date)
+        ]
+    else:
+        lines = [
+            _("Your card expires on {date}: you can renew it from {first} to {last}.").format(
+                date=date,
+                first=translator.format_date(first),
+                last=translator.format_date(last),
+            )
+        ]
+        if first <= today:
+            lines.append(_("The period is open now: you can go today."))
+        else:
+            days = (first - today).days
+            lines.append(
+                ngettext(
+                    "That is {count} day from now.", "That is {count} days from now.", days
+                ).format(count=days)
+            )
+    head = messages[0]
+    buttons = head.buttons
+    if last >= today:
+        remind = Button(_("⏰ Remind me then"), f"rexp:{expiry.isoformat()}")
+        buttons = ((remind,), *buttons)
+    text = "\n".join(lines) + "\n\n" + head.text
+    return [dataclasses.replace(head, text=text, buttons=buttons), *messages[1:]]
+
+
 change = _rule_topic(
     N_("Changing details on your card:"),
     ("change_window", "change_items", "renewal_documents"),

@@ -44,9 +44,12 @@ def describe_schedule(schedule: Schedule) -> str:
 
 
 def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """Every schedule with its offices and lunch breaks; a named office gets its status."""
+    """Every schedule with its offices and lunch breaks; a named office or day gets its status."""
     knowledge = context.knowledge
-    if offices_named(query, knowledge.offices):
+    today = now.astimezone(BEIJING).date()
+    if offices_named(query, knowledge.offices) or (
+        query and context.lexicon.day(query, today, context.calendar) is not None
+    ):
         return open_now(context, now, query)
     lines = [_("Opening hours (Beijing time):")]
     used: list[Schedule] = []
@@ -87,7 +90,7 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     local = now.astimezone(BEIJING)
     named = offices_named(query, knowledge.offices)
     offices = named or [o for o in knowledge.offices if o.schedule_id is not None]
-    day = context.lexicon.day(query, local.date()) if query else None
+    day = context.lexicon.day(query, local.date(), context.calendar) if query else None
     lines = [
         _("Now in Beijing: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
@@ -156,10 +159,7 @@ def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str
         return _("Closed that day.")
     sessions = sessions_on(schedule, day, calendar)
     times = translator.format_list(
-        [
-            f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}"
-            for s in sessions
-        ]
+        [f"{translator.format_time(s.opens)}–{translator.format_time(s.closes)}" for s in sessions]
     )
     if calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
         return _("Open: {times} (an official adjusted working day).").format(times=times)
