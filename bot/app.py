@@ -151,6 +151,7 @@ def build_app(
         eligibility=resources.eligibility,
         pathways=resources.pathways,
         meter=metrics,
+        control=resources.lexicon.control,
     )
     engine = Engine(dialogue=build_dialogue(), services=services)
     return BotApp(settings, store, engine, resources.knowledge, resources.translators, metrics)

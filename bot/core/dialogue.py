@@ -6,6 +6,7 @@ import dataclasses
 from enum import StrEnum
 
 from bot.core import eligibility, remind
+from bot.core.dates import Unreadable, parse_date
 from bot.core.engine import (
     AnyButton,
     AnyCommand,
@@ -15,11 +16,12 @@ from bot.core.engine import (
     Dialogue,
     Reply,
     Route,
+    Step,
     Turn,
     Unsupported,
     private_only,
 )
-from bot.core.intents import Matcher
+from bot.core.intents import Match, Matcher
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -182,11 +184,8 @@ async def record_feedback(turn: Turn) -> Reply:
 async def answer_free_text(turn: Turn) -> Reply:
     """Place a question in a topic; if unsure, apologise and offer the best guesses."""
     match = turn.services.matcher.match(turn.argument)
-    written_in = _other_language(turn, match.language)
-    if match.intent is not None and written_in is not None:
-        return await answer_in_language(turn, match.intent, written_in)
     if match.intent is not None:
-        return await answer_intent(turn, match.intent)
+        return await _answer_match(turn, match)
     await turn.services.store.record_unplaced(
         redact(turn.argument), match.language or turn.conversation.language, turn.now
     )
@@ -201,6 +200,15 @@ async def answer_free_text(turn: Turn) -> Reply:
     else:
         messages.append(menu_message(text + " " + _("Please choose a topic:")))
     return Reply(tuple(messages))
+
+
+async def _answer_match(turn: Turn, match: Match) -> Reply:
+    """Answer a confident match, in the language of the question if it is another one."""
+    assert match.intent is not None
+    written_in = _other_language(turn, match.language)
+    if written_in is not None:
+        return await answer_in_language(turn, match.intent, written_in)
+    return await answer_intent(turn, match.intent)
 
 
 def _other_language(turn: Turn, detected: str | None) -> str | None:
@@ -310,6 +318,72 @@ async def unsupported_message(turn: Turn) -> Reply:
     return Reply((menu_message(_("I can only read text messages. Please type your question:")),))
 
 
+# Inside a wizard ----------------------------------------------------------------------------
+
+
+async def _back(turn: Turn) -> Reply:
+    """Typed "back": what the wizard's Back button (or the step before) does."""
+    state = turn.conversation.state
+    wizard = remind.RemindState
+    if state == wizard.WHOSE:
+        return await remind.start_reminder(turn)
+    if state == wizard.DATE and "replace" not in turn.conversation.data:
+        return remind.ask_whose()
+    if state == wizard.CONFIRM:
+        return await remind.change_date(turn)
+    if state == eligibility.STATE:
+        turn.argument = "back"
+        return await eligibility.answer(turn)
+    return await _cancel_wizard(turn)  # the first step: back leaves the wizard
+
+
+async def _cancel_wizard(turn: Turn) -> Reply:
+    """Typed "cancel": what the Cancel button does (in the erase step: keep the data)."""
+    if turn.conversation.state == remind.RemindState.ERASE:
+        turn.argument = "no"
+        return await remind.erase(turn)
+    reply = await cancel(turn)
+    return Reply(reply.messages, State.MAIN)
+
+
+def answering(reask: Step, typed: Step | None = None) -> Step:
+    """A wizard step's handler of typed text.
+
+    "Back" and "cancel" (in any of the bot's languages) do what the buttons do. Text the step
+    itself reads (a date) goes to `typed`. A question the matcher is sure of is answered, and
+    the step is asked again below the answer, with its buttons; anything else goes to
+    `typed`, or gets the step again.
+    """
+
+    async def step(turn: Turn) -> Reply:
+        word = turn.services.control(turn.argument)
+        if word == "cancel":
+            return await _cancel_wizard(turn)
+        if word == "back":
+            return await _back(turn)
+        if typed is not None and not isinstance(parse_date(turn.argument), Unreadable):
+            return await typed(turn)
+        match = turn.services.matcher.match(turn.argument)
+        if match.intent is not None and match.intent != "reminders":
+            data = dict(turn.conversation.data)
+            answer = await _answer_match(turn, match)
+            if answer.next_state is None:
+                turn.conversation.data = data  # an answer never ends the wizard
+                again = await reask(turn)
+                return Reply((*answer.messages, *again.messages), again.next_state)
+            turn.conversation.data = data
+        return await (typed or reask)(turn)
+
+    step.__name__ = f"{(typed or reask).__name__}_or_answer"
+    step.__doc__ = answering.__doc__
+    return step
+
+
+async def ask_step_again(turn: Turn) -> Reply:
+    """The date step asked again (below an answer)."""
+    return remind.ask_date(turn)
+
+
 def build_dialogue() -> Dialogue:
     """The whole conversation as one table."""
     wizard = remind.RemindState
@@ -369,40 +443,45 @@ def build_dialogue() -> Dialogue:
         Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
+    main = State.MAIN
     states = {
         State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
         wizard.EVENT.value: (
-            Route(ButtonPress("ev"), remind.choose_event, goes_to=(wizard.WHOSE, State.MAIN)),
-            Route(AnyText(), remind.event_reask),
+            Route(ButtonPress("ev"), remind.choose_event, goes_to=(wizard.WHOSE, main)),
+            Route(AnyText(), answering(remind.event_reask), goes_to=(main,)),
         ),
         wizard.WHOSE.value: (
             Route(ButtonPress("who"), remind.choose_whose, goes_to=(wizard.DATE, wizard.EVENT)),
-            Route(AnyText(), remind.whose_reask),
+            Route(AnyText(), answering(remind.whose_reask), goes_to=(wizard.EVENT, main)),
         ),
         wizard.DATE.value: (
             Route(
                 ButtonPress("date"),
                 remind.pick_date,
-                goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, main),
             ),
             Route(
-                AnyText(), remind.receive_date, goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN)
+                AnyText(),
+                answering(ask_step_again, remind.receive_date),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, wizard.WHOSE, main),
             ),
         ),
         wizard.CONFIRM.value: (
-            Route(
-                ButtonPress("rsave"), remind.save_subscription, goes_to=(State.MAIN, wizard.EVENT)
-            ),
+            Route(ButtonPress("rsave"), remind.save_subscription, goes_to=(main, wizard.EVENT)),
             Route(ButtonPress("rdate"), remind.change_date, goes_to=(wizard.DATE, wizard.EVENT)),
-            Route(AnyText(), remind.confirm_reask, goes_to=(wizard.EVENT,)),
+            Route(
+                AnyText(),
+                answering(remind.confirm_reask),
+                goes_to=(wizard.EVENT, wizard.DATE, main),
+            ),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,)),
-            Route(AnyText(), eligibility.reask),
+            Route(ButtonPress("el"), eligibility.answer, goes_to=(main,)),
+            Route(AnyText(), answering(eligibility.reask), goes_to=(main,)),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,)),
-            Route(AnyText(), remind.erase_reask),
+            Route(ButtonPress("erase"), remind.erase, goes_to=(main,)),
+            Route(AnyText(), answering(remind.erase_reask), goes_to=(main,)),
         ),
     }
     fallback_routes = (

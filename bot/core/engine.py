@@ -40,6 +40,8 @@ class Services:
     eligibility: EligibilityCheck | None = None
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
     meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
+    # typed "back" / "返回" / "cancel" / "取消": "back", "cancel" or None (words in data/)
+    control: Callable[[str], str | None] = lambda text: None
 
     @property
     def languages(self) -> list[str]:

@@ -152,3 +152,107 @@ async def test_an_adjusted_working_day_is_open(app: BotApp, clock: FakeClock) ->
     replies = await Chat(app, language="en").say("are you open on 14 February?")
     assert "(an official adjusted working day)" in text_of(replies)
     assert "On Saturday February 14, 2026:" in text_of(replies)
+
+
+# Inside a wizard ---------------------------------------------------------------------------
+
+
+async def test_a_question_in_the_reminder_wizard_is_answered_and_the_step_asked_again(
+    app: BotApp,
+) -> None:
+    chat = Chat(app)
+    await chat.say("/remind")
+    await chat.press("ev:expiry")
+    replies = await chat.say("how much does renewal cost?")
+    text = text_of(replies)
+    assert "CN¥300" in text and text.rstrip().endswith("Whose card is it?")
+    assert payloads_of(replies)[-5:] == [
+        "who:self",
+        "who:spouse",
+        "who:child",
+        "who:family",
+        "cancel",
+    ]
+    await chat.press("who:self")  # the wizard went on where it was
+    replies = await chat.say("what are the opening hours")
+    assert "Opening hours (Beijing time):" in text_of(replies)
+    assert "When does the card expire?" in text_of(replies)
+    replies = await chat.say("15 June 2027")  # a date is still read as the answer
+    assert "The card expires on June 15, 2027." in text_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "back", "cancel", "cancelled"),
+    [
+        ("en", "back", "cancel", "OK, cancelled."),
+        ("zh", "返回", "取消", "好的，已取消。"),
+        ("de", "zurück", "abbrechen", "In Ordnung, abgebrochen."),
+        ("ru", "назад", "отмена", "Хорошо, отменено."),
+    ],
+)
+async def test_typed_back_and_cancel_do_what_the_buttons_do(
+    app: BotApp, language: str, back: str, cancel: str, cancelled: str
+) -> None:
+    chat = Chat(app, language=language)
+    await chat.press("remind:new")
+    await chat.press("ev:expiry")
+    await chat.press("who:child")
+    assert "who:self" in payloads_of(await chat.say(back))  # date -> whose card
+    assert "ev:expiry" in payloads_of(await chat.say(back))  # whose card -> what about
+    await chat.press("ev:expiry")
+    await chat.press("who:self")
+    await chat.say("2027-06-15")
+    assert "When does the card expire" not in text_of(await chat.say("2027-06-15"))
+    replies = await chat.say(back)  # confirm -> the date again
+    assert "2027-06-15" in text_of(replies) and "rsave" not in payloads_of(replies)
+    replies = await chat.say(cancel)
+    assert cancelled in text_of(replies)
+    assert (await app.store.load_conversation("test", chat.chat_id)).state == "main"
+
+
+@pytest.mark.parametrize(
+    ("language", "back", "question", "answer"),
+    [
+        ("zh", "返回", "费用多少", "外国人永久居留身份证收费标准："),
+        (
+            "en",
+            "go back",
+            "how much is the fee",
+            "Fees for the Foreign Permanent Resident ID Card:",
+        ),
+    ],
+)
+async def test_the_eligibility_check_takes_typed_back_and_answers_questions(
+    app: BotApp, language: str, back: str, question: str, answer: str
+) -> None:
+    chat = Chat(app, language=language)
+    first = await chat.say("/check")
+    first_question = first[-1].text
+    second = await chat.press(payloads_of(first)[-2])  # "none of these"
+    assert "el:back" in payloads_of(second)
+    replies = await chat.say(back)
+    assert replies[-1].text == first_question and "el:back" not in payloads_of(replies)
+    replies = await chat.say(question)
+    assert answer in text_of(replies)
+    assert first_question in replies[-1].text and payloads_of(replies)[-1] == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer", "kept"),
+    [
+        ("de", "wie viel kostet die verlängerung?", "Gebühren", "Es wurde nichts gelöscht."),
+        ("en", "how much is the renewal fee", "Fees", "Nothing was deleted."),
+    ],
+)
+async def test_erase_confirmation_answers_and_typed_cancel_keeps_the_data(
+    app: BotApp, language: str, question: str, answer: str, kept: str
+) -> None:
+    chat = Chat(app, language=language)
+    await subscribe(chat)
+    await chat.say("/deletemydata")
+    replies = await chat.say(question)
+    assert answer in text_of(replies)
+    assert payloads_of(replies)[-2:] == ["erase:yes", "erase:no"]
+    cancel = "abbrechen" if language == "de" else "cancel"
+    assert kept in text_of(await chat.say(cancel))
+    assert len(await app.store.subscriptions("test", chat.chat_id)) == 1
