@@ -256,3 +256,27 @@ async def test_erase_confirmation_answers_and_typed_cancel_keeps_the_data(
     cancel = "abbrechen" if language == "de" else "cancel"
     assert kept in text_of(await chat.say(cancel))
     assert len(await app.store.subscriptions("test", chat.chat_id)) == 1
+
+
+# The reply's language ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "offer"),
+    [
+        ("comment renouveler mon 永居证 ?", "Renouveler votre carte", "message\xa0: Français."),
+        ("¿Cuánto cuesta renovar el 永居证?", "Tasas de la tarjeta", "mensaje: Español."),
+        ("como puedo renovar mi 永居证 que ya caduca", "Renovación de su tarjeta", "Español."),
+    ],
+)
+async def test_a_sentence_with_an_embedded_chinese_term_is_answered_in_its_language(
+    app: BotApp, question: str, answer: str, offer: str
+) -> None:
+    replies = await Chat(app, language="en").say(question)
+    assert answer in text_of(replies) and offer in text_of(replies)
+    assert "证件" not in text_of(replies) and "费" not in text_of(replies)
+
+
+async def test_a_chinese_sentence_with_an_english_term_stays_chinese(app: BotApp) -> None:
+    replies = await Chat(app, language="zh").say("我的PR card到期了怎么办")
+    assert "证件换发" in text_of(replies) and "You wrote" not in text_of(replies)
