@@ -280,7 +280,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
         return await show_help(turn)
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
         found = _pathway_in(turn.services.pathways, turn.argument)
-        details = turn.services.answers.pathway(found, turn.now) if found else []
+        details = turn.services.answers.pathway(found, turn.now, turn.argument) if found else []
         if details:
             await turn.services.store.count_topic(topic.value)
             return Reply(tuple(details))

@@ -251,6 +251,13 @@ class Step(Sourced):
     provenance: Provenance
 
 
+class Minimum(Record):
+    """A length of time a pathway asks for: `marriage` or `residence`, in whole years."""
+
+    measure: Annotated[str, BeforeValidator(one_of("marriage", "residence"))]
+    years: WholeNumber
+
+
 class Pathway(Sourced):
     """An eligibility pathway (category) for permanent residence."""
 
@@ -262,6 +269,7 @@ class Pathway(Sourced):
     documents: tuple[Text, ...]
     notes: tuple[Text, ...]
     provenance: Provenance
+    minimums: tuple[Minimum, ...] = ()  # "5 years of marriage": what a question is held to
 
 
 class Contact(Sourced):

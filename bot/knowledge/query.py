@@ -94,6 +94,9 @@ class LexiconFile(Record):
     holidays: tuple[HolidayWords, ...] = ()
     back: dict[Slug, Words] = Field(default_factory=dict)
     cancel: dict[Slug, Words] = Field(default_factory=dict)
+    years: dict[Slug, Words] = Field(default_factory=dict)
+    numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
+    measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,9 @@ class Lexicon:
     cancel: frozenset[str] = frozenset()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
+    durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
+    numbers: dict[str, int] = field(default_factory=dict)
+    measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -196,7 +202,24 @@ class Lexicon:
             )
             for h in document.holidays
         )
+        numbers = {
+            fold(w).strip(): n
+            for per_language in document.numbers.values()
+            for n, words in per_language.items()
+            for w in words
+        }
+        years = sorted(_words(document.years), key=len, reverse=True)
+        counts = sorted(numbers, key=len, reverse=True)
+        count = "|".join([r"\d{1,2}", *(re.escape(n) for n in counts)])
+        durations = re.compile(
+            rf"(?<![\w.])({count})\s*(?:more\s+|full\s+)?"
+            rf"(?:{'|'.join(re.escape(y) for y in years)})(?!\w)"
+            r"|(?<!\d)(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[年년](?!\d)"
+        )
         return cls(
+            durations=durations,
+            numbers=numbers,
+            measures=tuple((m, _words(words)) for m, words in document.measures.items()),
             today=_words(document.today),
             tomorrow=_words(document.tomorrow),
             weekdays=tuple(ordered),
@@ -272,6 +295,38 @@ class Lexicon:
                         return day
             if holiday.fixed is not None:
                 return _next_date(today, *holiday.fixed, None)
+        return None
+
+    def lengths(self, question: str) -> dict[str, int]:
+        """Lengths of time a question states, by what they measure: {"marriage": 3}.
+
+        A question with one length ("married 3 years", "结婚三年了") gives it to the measure
+        its words name (marriage before residence).
+        """
+        if self.durations is None:
+            return {}
+        text = fold(unicodedata.normalize("NFKC", question).translate(_ARABIC_DIGITS))
+        counts = [self._count(m.group(1) or m.group(2)) for m in self.durations.finditer(text)]
+        found = [n for n in counts if n is not None]
+        if len(found) != 1:
+            return {}
+        for measure, words in self.measures:
+            if any(_contains(text, w) for w in words):
+                return {measure: found[0]}
+        return {}
+
+    def _count(self, text: str) -> int | None:
+        if text.isdigit():
+            return int(text)
+        if text in self.numbers:
+            return self.numbers[text]
+        if re.fullmatch(r"[一二两三四五六七八九十]+", text):  # 十二, 二十
+            digits = [self.numbers.get(c, 0) for c in text]
+            if len(digits) == 1:
+                return digits[0]
+            if text[0] == "十":
+                return 10 + digits[1]
+            return digits[0] * 10 + (digits[2] if len(digits) > 2 else 0)
         return None
 
     def control(self, text: str) -> str | None:

@@ -280,3 +280,38 @@ async def test_a_sentence_with_an_embedded_chinese_term_is_answered_in_its_langu
 async def test_a_chinese_sentence_with_an_english_term_stays_chinese(app: BotApp) -> None:
     replies = await Chat(app, language="zh").say("我的PR card到期了怎么办")
     assert "证件换发" in text_of(replies) and "You wrote" not in text_of(replies)
+
+
+# A situation held against the rule ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "verdict", "route"),
+    [
+        (
+            "en",
+            "Married 3 years, can I apply?",
+            "This route asks for at least 5 years of marriage; with 3, 2 years are still missing.",
+            "Spouse reunion",
+        ),
+        (
+            "zh",
+            "结婚三年了可以申请永居吗",
+            "此类别要求婚姻存续至少5年；按您的3年计算，还差2年。",
+            "夫妻团聚",
+        ),
+        (
+            "de",
+            "verheiratet seit 6 Jahren, kann ich den Daueraufenthalt beantragen?",
+            "Dieser Weg verlangt mindestens 5 Jahre Ehe: Mit 6 ist diese Bedingung erfüllt.",
+            "Ehegattennachzug",
+        ),
+    ],
+)
+async def test_years_of_marriage_are_held_against_the_spouse_route(
+    app: BotApp, language: str, question: str, verdict: str, route: str
+) -> None:
+    replies = await Chat(app, language=language).say(question)
+    text = text_of(replies)
+    assert text.startswith(verdict)
+    assert f"\n\n{route}\n" in text  # the spouse route's conditions follow

@@ -129,9 +129,10 @@ class KnowledgeAnswers:
 
     # Pathways ----------------------------------------------------------------------------
 
-    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
-        """One pathway in full: summary, conditions, documents, notes and sources."""
-        return pathways.pathway(self.knowledge, pathway_id)
+    def pathway(self, pathway_id: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """One pathway in full; a length of time in `query` is held against its minimums."""
+        lengths = self._context.lexicon.lengths(query) if query else {}
+        return pathways.pathway(self.knowledge, pathway_id, lengths)
 
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of pathway buttons with previous and next."""
