@@ -278,6 +278,12 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
         topic = Topic(intent)
     except ValueError:
         return await show_help(turn)
+    if topic is Topic.DOCUMENTS and turn.services.pathways is not None:
+        found = _pathway_in(turn.services.pathways, turn.argument)
+        details = turn.services.answers.pathway_documents(found, turn.now) if found else []
+        if details:
+            await turn.services.store.count_topic(topic.value)
+            return Reply(tuple(details))
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
         found = _pathway_in(turn.services.pathways, turn.argument)
         details = turn.services.answers.pathway(found, turn.now, turn.argument) if found else []
@@ -301,6 +307,18 @@ def _pathway_in(matcher: Matcher, text: str) -> str | None:
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < PATHWAY_MARGIN:
         return None
     return ranked[0].intent
+
+
+async def show_documents(turn: Turn) -> Reply:
+    """One pathway's documents (`pd:<pathway>`)."""
+    messages = turn.services.answers.pathway_documents(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
+async def show_category(turn: Turn) -> Reply:
+    """A document category's documents, or its pathways to choose from (`dc:<category>`)."""
+    messages = turn.services.answers.document_category(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def unknown_command(turn: Turn) -> Reply:
@@ -440,6 +458,8 @@ def build_dialogue() -> Dialogue:
             Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,), personal=True
         ),
         Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
+        Route(ButtonPress("pd"), show_documents, State.MAIN),
+        Route(ButtonPress("dc"), show_category, State.MAIN),
         Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )

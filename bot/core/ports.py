@@ -131,6 +131,14 @@ class Answers(Protocol):
         """
         ...
 
+    def pathway_documents(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway's documents; empty if there is no such pathway."""
+        ...
+
+    def document_category(self, category: str, now: dt.datetime) -> list[Outbound]:
+        """A category's documents (spouse, work...), or its pathways to choose from."""
+        ...
+
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of the pathway list as buttons, with previous/next."""
         ...

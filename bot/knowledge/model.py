@@ -251,6 +251,9 @@ class Step(Sourced):
     provenance: Provenance
 
 
+CATEGORIES = ("spouse", "work", "investment", "talent", "dependants")
+
+
 class Minimum(Record):
     """A length of time a pathway asks for: `marriage` or `residence`, in whole years."""
 
@@ -270,6 +273,8 @@ class Pathway(Sourced):
     notes: tuple[Text, ...]
     provenance: Provenance
     minimums: tuple[Minimum, ...] = ()  # "5 years of marriage": what a question is held to
+    # the group its documents are offered under: spouse, work, investment, talent, dependants
+    category: Annotated[str | None, BeforeValidator(one_of(*CATEGORIES))] = None
 
 
 class Contact(Sourced):

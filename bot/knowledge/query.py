@@ -97,6 +97,7 @@ class LexiconFile(Record):
     years: dict[Slug, Words] = Field(default_factory=dict)
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
+    categories: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class Lexicon:
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
     numbers: dict[str, int] = field(default_factory=dict)
     measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()  # spouse: wife, 配偶...
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -220,6 +222,7 @@ class Lexicon:
             durations=durations,
             numbers=numbers,
             measures=tuple((m, _words(words)) for m, words in document.measures.items()),
+            categories=tuple((c, _words(words)) for c, words in document.categories.items()),
             today=_words(document.today),
             tomorrow=_words(document.tomorrow),
             weekdays=tuple(ordered),
@@ -314,6 +317,12 @@ class Lexicon:
             if any(_contains(text, w) for w in words):
                 return {measure: found[0]}
         return {}
+
+    def category(self, question: str) -> str | None:
+        """The one document category a question names ("documents for my wife": spouse)."""
+        text = fold(question)
+        named = [c for c, words in self.categories if any(_contains(text, w) for w in words)]
+        return named[0] if len(named) == 1 else None
 
     def _count(self, text: str) -> int | None:
         if text.isdigit():

@@ -315,3 +315,100 @@ async def test_years_of_marriage_are_held_against_the_spouse_route(
     text = text_of(replies)
     assert text.startswith(verdict)
     assert f"\n\n{route}\n" in text  # the spouse route's conditions follow
+
+
+# Topics with their own answer --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "expected"),
+    [
+        (
+            "en",
+            "who approves permanent residence, the NIA or beijing?",
+            [
+                "Who decides and who issues the card:",
+                "the National Immigration Administration (formerly the Ministry of Public "
+                "Security) decides.",
+                "After approval the Beijing exit-entry authority issues the card",
+            ],
+        ),
+        (
+            "de",
+            "wer entscheidet über meinen Antrag auf Daueraufenthalt?",
+            ["Wer entscheidet und wer stellt die Karte aus:", "Nationale Einwanderungsbehörde"],
+        ),
+        ("zh", "永居是哪个部门审批的", ["由谁审批、由谁发证：", "国家移民管理局"]),
+    ],
+)
+async def test_who_decides_and_who_issues(
+    app: BotApp, language: str, question: str, expected: list[str]
+) -> None:
+    replies = await Chat(app, language=language).say(question)
+    for line in expected:
+        assert line in text_of(replies)
+    assert "t:where_to_apply" in payloads_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "heading"),
+    [
+        (
+            "en",
+            "which office accepts a first PR application?",
+            "Where to hand in a first application for permanent residence:",
+        ),
+        ("zh", "永居申请在哪里受理", "首次申请永久居留的递交地点："),
+        ("fr", "où déposer ma première demande de carte verte ?", "Où déposer une première"),
+    ],
+)
+async def test_where_a_first_application_is_handed_in(
+    app: BotApp, language: str, question: str, heading: str
+) -> None:
+    replies = await Chat(app, language=language).say(question)
+    assert heading in text_of(replies)
+    offered = payloads_of(replies)
+    # the offices taking first applications (data/offices.yaml services), each a button
+    assert {"oc:main", "oc:zhongguancun", "oc:chaoyang", "oc:shunyi"} <= set(offered)
+    assert "oc:shijingshan" not in offered
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "heading", "item"),
+    [
+        (
+            "en",
+            "what documents do I need as a spouse?",
+            "Documents for: Spouse reunion",
+            "marriage certificate",
+        ),
+        ("zh", "配偶申请需要什么材料", "所需材料：夫妻团聚", "结婚证"),
+        (
+            "de",
+            "welche Unterlagen braucht man für die Investition?",
+            "Unterlagen für: ",
+            "Kapitalprüfungsbericht",
+        ),
+    ],
+)
+async def test_documents_by_category(
+    app: BotApp, language: str, question: str, heading: str, item: str
+) -> None:
+    replies = await Chat(app, language=language).say(question)
+    assert heading in text_of(replies) and item in text_of(replies)
+
+
+async def test_documents_by_category_buttons(app: BotApp) -> None:
+    chat = Chat(app, language="es")
+    general = await chat.say("/documents")
+    assert {"dc:spouse", "dc:work", "dc:investment", "dc:talent", "dc:dependants"} <= set(
+        payloads_of(general)
+    )
+    work = await chat.press("dc:work")
+    assert "💼 Trabajo: ¿cuál es su vía?" in text_of(work)
+    assert "pd:senior_employment" in payloads_of(work)
+    senior = await chat.press("pd:senior_employment")
+    assert text_of(senior).startswith("Documentos para: ")
+    assert "pw:senior_employment" in payloads_of(senior)
+    assert "no longer valid" not in text_of(await chat.press("dc:spouse"))
+    assert "ya no es válido" in text_of(await chat.press("pd:nonsense"))

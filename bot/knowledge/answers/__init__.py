@@ -15,7 +15,16 @@ from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
 from bot.core.types import Attachment, Outbound
-from bot.knowledge.answers import card, fees, offices, opening, pathways, process, reminders
+from bot.knowledge.answers import (
+    authorities,
+    card,
+    fees,
+    offices,
+    opening,
+    pathways,
+    process,
+    reminders,
+)
 from bot.knowledge.answers.common import (
     MAX_SOURCES,
     Context,
@@ -57,6 +66,8 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
         Topic.DOCUMENTS: process.documents,
         Topic.PROCESSING_TIME: card.processing_time,
         Topic.CONTACT: offices.contact,
+        Topic.AUTHORITY: authorities.authority,
+        Topic.WHERE_TO_APPLY: authorities.where_to_apply,
     }
 )
 
@@ -133,6 +144,14 @@ class KnowledgeAnswers:
         """One pathway in full; a length of time in `query` is held against its minimums."""
         lengths = self._context.lexicon.lengths(query) if query else {}
         return pathways.pathway(self.knowledge, pathway_id, lengths)
+
+    def pathway_documents(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway's documents; empty if there is no such pathway."""
+        return authorities.documents_of(self.knowledge, pathway_id)
+
+    def document_category(self, category: str, now: dt.datetime) -> list[Outbound]:
+        """A category's documents, or its pathways to choose from; empty if unknown."""
+        return authorities.category(self.knowledge, category)
 
     def pathway_list(self, page: int, size: int) -> Outbound:
         """A page of pathway buttons with previous and next."""
