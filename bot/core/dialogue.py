@@ -364,6 +364,13 @@ async def _cancel_wizard(turn: Turn) -> Reply:
     return Reply(reply.messages, State.MAIN)
 
 
+def _has_date(turn: Turn) -> bool:
+    """Whether typed text is, or holds, a date (the date step's answer)."""
+    if not isinstance(parse_date(turn.argument), Unreadable):
+        return True
+    return turn.services.date_in(turn.argument, turn.now.date()) is not None
+
+
 def answering(reask: Step, typed: Step | None = None) -> Step:
     """A wizard step's handler of typed text.
 
@@ -379,7 +386,7 @@ def answering(reask: Step, typed: Step | None = None) -> Step:
             return await _cancel_wizard(turn)
         if word == "back":
             return await _back(turn)
-        if typed is not None and not isinstance(parse_date(turn.argument), Unreadable):
+        if typed is not None and _has_date(turn):
             return await typed(turn)
         match = turn.services.matcher.match(turn.argument)
         if match.intent is not None and match.intent != "reminders":

@@ -42,6 +42,8 @@ class Services:
     meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
     # typed "back" / "返回" / "cancel" / "取消": "back", "cancel" or None (words in data/)
     control: Callable[[str], str | None] = lambda text: None
+    # a date written inside a sentence ("my card expires on 15 June 2027"), else None
+    date_in: Callable[[str, dt.date], dt.date | None] = lambda text, today: None
 
     @property
     def languages(self) -> list[str]:

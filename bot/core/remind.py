@@ -158,7 +158,10 @@ async def receive_date(turn: Turn) -> Reply:
         )
         return ask_date(turn, problem)
     if not isinstance(parsed, Exact):
-        return ask_date(turn, _("I could not read a date in that."))
+        found = turn.services.date_in(turn.argument, _today(turn))  # "it expires on 15 June"
+        if found is None:
+            return ask_date(turn, _("I could not read a date in that."))
+        return await check_date(turn, found)
     return await check_date(turn, parsed.date)
 
 

@@ -412,3 +412,23 @@ async def test_documents_by_category_buttons(app: BotApp) -> None:
     assert "pw:senior_employment" in payloads_of(senior)
     assert "no longer valid" not in text_of(await chat.press("dc:spouse"))
     assert "ya no es válido" in text_of(await chat.press("pd:nonsense"))
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "expected"),
+    [
+        ("en", "my card expires on 15 June 2027", "The card expires on June 15, 2027."),
+        ("zh", "我的卡2027年6月15日到期", "证件将于2027年6月15日到期。"),
+        ("ru", "карта истекает 15 июня 2027", "rsave"),
+    ],
+)
+async def test_the_date_step_reads_a_date_inside_a_sentence(
+    app: BotApp, language: str, sentence: str, expected: str
+) -> None:
+    chat = Chat(app, language=language)
+    await chat.press("remind:new")
+    await chat.press("ev:expiry")
+    await chat.press("who:self")
+    replies = await chat.say(sentence)
+    assert expected in text_of(replies) + " ".join(payloads_of(replies))
+    assert "rsave" in payloads_of(replies)
