@@ -123,6 +123,28 @@ _NUMERIC = re.compile(
     r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*(?:\d{4}|\d{2}))(?!\d)"
 )
 _EAST_ASIAN = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日号號일]?")
+_CLOCK = re.compile(
+    r"(?<![\d.:/-])(\d{1,2})\s*(?:[:：](\d{2})|(?=\s*(?:am|pm|a\s?m|p\s?m)\b))"
+    r"(?:\s*(am|pm|a\s?m|p\s?m)\b)?(?![\d.:/-])"
+    r"|(?<![\d.:/-])(\d{1,2})\s*(?:点|點|時|시|uhr|h(?=\d|\b))\s*(半|\d{1,2})?"
+)
+_AFTERNOON = (
+    "下午",
+    "晚上",
+    "午後",
+    "오후",
+    "pm",
+    "p m",
+    "nachmittag",
+    "abends",
+    "apres-midi",
+    "de la tarde",
+    "после обеда",
+    "вечера",
+    "дня",
+    "مساء",
+    "بعد الظهر",
+)
 _SEARCH_DAYS = 400  # how far ahead a holiday is looked for in the calendar
 
 
@@ -285,6 +307,30 @@ class Lexicon:
             day_text, year_text = match.group(5), match.group(6)
             month = self.month_numbers[match["m2"]]
         return _next_date(today, month, int(day_text), int(year_text) if year_text else None)
+
+    def time(self, question: str) -> dt.time | None:
+        """A clock time in a question: 14:30, 2pm, 2:30 p.m., 下午3点, 15時, 3시, 15 Uhr, 15h30."""
+        text = fold(unicodedata.normalize("NFKC", question).translate(_ARABIC_DIGITS))
+        text = text.replace("a m", "am").replace("p m", "pm")
+        match = _CLOCK.search(text)
+        if match is None:
+            return None
+        if match.group(1) is not None:
+            hour, minute = int(match.group(1)), int(match.group(2) or 0)
+            marker = match.group(3) or ""
+        else:
+            hour = int(match.group(4))
+            rest = match.group(5) or ""
+            minute = 30 if rest == "半" else int(rest or 0)
+            marker = ""
+        afternoon = marker.startswith("p") or any(w in text for w in _AFTERNOON)
+        if marker.startswith("a") and hour == 12:
+            hour = 0
+        elif (afternoon and hour < 12) or (not marker and 1 <= hour <= 7):
+            hour += 12  # "at 3" about an office day is 15:00
+        if hour > 23 or minute > 59:
+            return None
+        return dt.time(hour, minute)
 
     def holiday(self, text: str, today: dt.date, calendar: Calendar | None) -> dt.date | None:
         """The next first day of a holiday named in folded `text`."""

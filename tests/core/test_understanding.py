@@ -432,3 +432,38 @@ async def test_the_date_step_reads_a_date_inside_a_sentence(
     replies = await chat.say(sentence)
     assert expected in text_of(replies) + " ".join(payloads_of(replies))
     assert "rsave" in payloads_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "expected"),
+    [
+        (
+            "en",
+            "are you open tomorrow at 12:30?",
+            [
+                "On Tuesday April 21, 2026 at 12:30:",
+                "Closed at 12:30 for lunch; open again at 13:30.",
+                "Open at 12:30, until 17:00.",
+            ],
+        ),
+        (
+            "zh",
+            "明天下午3点开门吗",
+            ["2026年4月21日 星期二 15:00：", "15:00在办公，办公至17:00。"],
+        ),
+        (
+            "de",
+            "habt ihr samstags um 11 Uhr offen?",
+            ["um 11:00:", "Um 11:00 geöffnet, bis 17:00."],
+        ),
+        ("en", "open at 9am on 1 may?", ["at 09:00:", "Closed: statutory holiday (Labour Day)."]),
+        ("fr", "ouvert aujourd'hui à 18h ?", ["Fermé à 18:00 : la salle ferme à 17:00."]),
+    ],
+)
+async def test_a_time_in_an_hours_question_gets_the_status_at_that_time(
+    app: BotApp, clock: FakeClock, language: str, question: str, expected: list[str]
+) -> None:
+    clock.current = dt.datetime(2026, 4, 20, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beijing
+    text = text_of(await Chat(app, language=language).say(question))
+    for line in expected:
+        assert line in text, text

@@ -91,6 +91,9 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     named = offices_named(query, knowledge.offices)
     offices = named or [o for o in knowledge.offices if o.schedule_id is not None]
     day = context.lexicon.day(query, local.date(), context.calendar) if query else None
+    at = context.lexicon.time(query) if query else None
+    if at is not None and day is None:
+        day = local.date()
     lines = [
         _("Now in Beijing: {weekday} {date}, {time}.").format(
             weekday=translator.format_weekday(local.weekday()),
@@ -99,7 +102,16 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
         ),
         "",
     ]
-    if day is not None and day != local.date():
+    if day is not None and at is not None:
+        lines += [
+            _("On {weekday} {date} at {time}:").format(
+                weekday=translator.format_weekday(day.weekday()),
+                date=translator.format_date(day),
+                time=translator.format_time(at),
+            ),
+            "",
+        ]
+    elif day is not None and day != local.date():
         lines += [
             _("On {weekday} {date}:").format(
                 weekday=translator.format_weekday(day.weekday()),
@@ -114,7 +126,9 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
             continue
         schedule = knowledge.schedules[office.schedule_id]
         provenances.append(schedule.provenance)
-        if day is not None and day != local.date():
+        if day is not None and at is not None:
+            status = time_line(context.calendar, schedule, day, at)
+        elif day is not None and day != local.date():
             status = day_line(context.calendar, schedule, day)
         else:
             status = status_line(context, office, now)
@@ -164,6 +178,32 @@ def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str
     if calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
         return _("Open: {times} (an official adjusted working day).").format(times=times)
     return _("Open: {times}.").format(times=times)
+
+
+def time_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date, at: dt.time) -> str:
+    """Whether an office is open at a time of a given day, and when it opens or closes."""
+    if not opens_on(schedule, day, calendar):
+        return day_line(calendar, schedule, day)  # closed that day, or not yet known
+    translator = current()
+    sessions = sessions_on(schedule, day, calendar)
+    values = {"time": translator.format_time(at)}
+    for session in sessions:
+        if session.opens <= at < session.closes:
+            return _("Open at {time}, until {closes}.").format(
+                closes=translator.format_time(session.closes), **values
+            )
+    later = [s for s in sessions if s.opens > at]
+    if later and later[0] is not sessions[0]:
+        return _("Closed at {time} for lunch; open again at {opens}.").format(
+            opens=translator.format_time(later[0].opens), **values
+        )
+    if later:
+        return _("Closed at {time}: opens at {opens}.").format(
+            opens=translator.format_time(later[0].opens), **values
+        )
+    return _("Closed at {time}: it closes at {closes}.").format(
+        closes=translator.format_time(sessions[-1].closes), **values
+    )
 
 
 def lunch_lines(schedule: Schedule) -> list[str]:
