@@ -21,22 +21,13 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
 
+from bot.core.languages import CODES, LANGUAGES
+
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
-# Babel locale for each language code the bot uses.
-BABEL_LOCALES: dict[str, str] = {
-    "en": "en",
-    "zh": "zh_Hans_CN",
-    "ru": "ru",
-    "ko": "ko",
-    "ja": "ja",
-    "fr": "fr",
-    "de": "de",
-    "es": "es",
-    "ar": "ar",
-}
-# Order of the language menu.
-LANGUAGE_ORDER = ("en", "zh", "ru", "ko", "ja", "fr", "de", "es", "ar")
+# Babel locale for each language code the bot uses, and the order of the language menu.
+BABEL_LOCALES: dict[str, str] = {lang.code: lang.babel_locale for lang in LANGUAGES}
+LANGUAGE_ORDER = CODES
 
 
 class CatalogError(Exception):

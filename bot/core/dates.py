@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-LANGUAGES = ("en", "zh", "ru", "ko", "ja", "fr", "de", "es", "ar")
+from bot.core.languages import CODES
+
+LANGUAGES = CODES
 
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*[-/.年년]\s*(\d{1,2})\s*[-/.月월]\s*(\d{1,2})\s*[日일]?\.?$")
 _YEAR_LAST = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})\.?$")

@@ -22,6 +22,7 @@ from bot.core.engine import (
     private_only,
 )
 from bot.core.intents import Match, Matcher
+from bot.core.languages import BEIJING
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -368,7 +369,8 @@ def _has_date(turn: Turn) -> bool:
     """Whether typed text is, or holds, a date (the date step's answer)."""
     if not isinstance(parse_date(turn.argument), Unreadable):
         return True
-    return turn.services.date_in(turn.argument, turn.now.date()) is not None
+    today = turn.now.astimezone(BEIJING).date()
+    return turn.services.date_in(turn.argument, today) is not None
 
 
 def answering(reask: Step, typed: Step | None = None) -> Step:

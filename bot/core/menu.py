@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core.languages import NATIVE_NAMES
 from bot.core.text import N_, _
 from bot.core.types import Button, Outbound
 
@@ -72,17 +73,7 @@ TOPIC_COMMANDS: dict[str, Topic] = {
     "contact": Topic.CONTACT,
 }
 
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "zh": "简体中文",
-    "ru": "Русский",
-    "ko": "한국어",
-    "ja": "日本語",
-    "fr": "Français",
-    "de": "Deutsch",
-    "es": "Español",
-    "ar": "العربية",
-}
+LANGUAGE_NAMES = NATIVE_NAMES
 
 
 def main_menu() -> tuple[tuple[Button, ...], ...]:

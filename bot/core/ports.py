@@ -9,8 +9,6 @@ from typing import Any, Protocol
 
 from bot.core.types import Attachment, Outbound
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-
 
 class Clock(Protocol):
     """The current time. Tests inject a clock that moves only when told."""

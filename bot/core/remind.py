@@ -11,10 +11,10 @@ from enum import StrEnum
 
 from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
 from bot.core.engine import Reply, Turn
+from bot.core.languages import BEIJING
 from bot.core.menu import menu_message
 from bot.core.ports import PlannedRow, Store, Subscription
 from bot.core.schedule import (
-    BEIJING,
     CardRules,
     EventKind,
     PlannedReminder,

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from bot.core.dates import add_months
+from bot.core.languages import BEIJING
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 SEND_AT = dt.time(10, 0)  # Beijing time: a civil hour, while the service centres are open
 GET_READY_LEAD = dt.timedelta(days=14)
 LAST_WEEK_LEAD = dt.timedelta(days=7)

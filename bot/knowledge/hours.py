@@ -6,12 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
+from bot.core.languages import BEIJING
 from bot.core.text import N_
 from bot.knowledge.model import Schedule, Session
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 # The names chinese_calendar gives, marked for translation.
 HOLIDAY_NAMES: dict[str, str] = {

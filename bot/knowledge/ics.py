@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from icalendar import Alarm, Calendar, Event
-
 PRODUCT = "-//prbot//Beijing Permanent Resident ID Card reminders//EN"
 
 
@@ -20,6 +18,10 @@ def window_calendar(
     stamp: dt.datetime,
 ) -> bytes:
     """An all-day event from `first` to `last` (inclusive) with an alarm on its first morning."""
+    # Imported on first use: most processes never write a calendar file, and icalendar
+    # (with its time zone tables) is a tenth of the bot's import time.
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")

@@ -21,12 +21,14 @@ from babel import Locale
 from pydantic import AfterValidator, Field
 
 from bot.core.dates import Exact, parse_date
+from bot.core.languages import LANGUAGES
 from bot.knowledge.fields import Record, Slug, Text, WholeNumber, fail
 from bot.knowledge.files import DataFile
 from bot.knowledge.model import Office
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-BABEL_LOCALES = ("en", "zh_Hans", "ru", "ko", "ja", "fr", "de", "es", "ar")
+# Day and month names are read in every language of the registry (Chinese by its script).
+BABEL_LOCALES = tuple("zh_Hans" if lang.code == "zh" else lang.babel_locale for lang in LANGUAGES)
 
 
 def fold(text: str) -> str:

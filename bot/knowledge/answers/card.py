@@ -6,7 +6,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.core.schedule import BEIJING, EventKind, window
+from bot.core.languages import BEIJING
+from bot.core.schedule import EventKind, window
 from bot.core.text import N_, _, current, ngettext
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (

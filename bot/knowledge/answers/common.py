@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.core.languages import full_width
 from bot.core.menu import TOPIC_LABELS, Topic
 from bot.core.schedule import CardRules
 from bot.core.text import _, current
@@ -75,7 +76,7 @@ def menu_button() -> Button:
 
 def _cjk() -> bool:
     """Chinese and Japanese text takes full-width punctuation and no spaces between sentences."""
-    return current().language in ("zh", "ja")
+    return full_width(current().language)
 
 
 def gap() -> str:

@@ -6,11 +6,11 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
+from bot.core.languages import BEIJING
 from bot.core.text import _, current
 from bot.core.types import Outbound
 from bot.knowledge.answers.common import Context, colon, gap, office_name, related, with_footer
 from bot.knowledge.hours import (
-    BEIJING,
     HOLIDAY_NAMES,
     DayKind,
     HolidayCalendar,

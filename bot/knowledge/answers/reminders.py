@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core.languages import BEIJING
 from bot.core.ports import Subscription
 from bot.core.schedule import CardRules, EventKind, ReminderKind, window
 from bot.core.text import N_, _, current
@@ -18,7 +19,6 @@ from bot.knowledge.answers.common import (
 )
 from bot.knowledge.answers.fees import fee_line
 from bot.knowledge.answers.opening import describe_schedule
-from bot.knowledge.hours import BEIJING
 from bot.knowledge.ics import window_calendar
 from bot.knowledge.model import KnowledgeBase
 
