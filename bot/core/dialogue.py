@@ -183,7 +183,13 @@ async def record_feedback(turn: Turn) -> Reply:
 
 
 async def answer_free_text(turn: Turn) -> Reply:
-    """Place a question in a topic; if unsure, apologise and offer the best guesses."""
+    """Place a question in a topic; if unsure, apologise and offer the best guesses.
+
+    A typed "cancel" or "back" alone (nothing in progress) brings the menu.
+    """
+    word = turn.services.control(turn.argument)
+    if word is not None:
+        return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
     if match.intent is not None:
         return await _answer_match(turn, match)

@@ -473,3 +473,14 @@ async def test_a_time_in_an_hours_question_gets_the_status_at_that_time(
     text = text_of(await Chat(app, language=language).say(question))
     for line in expected:
         assert line in text, text
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "expected"),
+    [("en", "back", "What would you like to know?"), ("zh", "取消", "好的，已取消。")],
+)
+async def test_back_or_cancel_with_nothing_in_progress_shows_the_menu(
+    app: BotApp, language: str, word: str, expected: str
+) -> None:
+    replies = await Chat(app, language=language).say(word)
+    assert expected in text_of(replies) and "t:fees" in payloads_of(replies)
