@@ -334,6 +334,11 @@ class Lexicon:
             return None
         return dt.time(hour, minute)
 
+    def names_holiday(self, question: str) -> bool:
+        """Whether a question names a holiday (whose day may not be known yet)."""
+        text = fold(question)
+        return any(_contains(text, w) for h in self.holidays for w in h.words)
+
     def holiday(self, text: str, today: dt.date, calendar: Calendar | None) -> dt.date | None:
         """The next first day of a holiday named in folded `text`."""
         for holiday in self.holidays:

@@ -484,3 +484,16 @@ async def test_back_or_cancel_with_nothing_in_progress_shows_the_menu(
 ) -> None:
     replies = await Chat(app, language=language).say(word)
     assert expected in text_of(replies) and "t:fees" in payloads_of(replies)
+
+
+async def test_a_lunar_holiday_by_name(app: BotApp, clock: FakeClock) -> None:
+    clock.current = dt.datetime(2026, 1, 10, 2, 0, tzinfo=dt.UTC)  # the 2026 calendar is out
+    replies = await Chat(app, language="zh").say("春节开门吗")
+    assert "不办公：法定节假日（春节）。" in text_of(replies)
+    clock.current = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 2027's is not yet
+    replies = await Chat(app, language="en", chat_id="2").say(
+        "is the office open at spring festival?"
+    )
+    assert "holiday schedule that gives the date of that holiday is not published" in text_of(
+        replies
+    )

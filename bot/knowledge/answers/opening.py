@@ -47,8 +47,10 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     """Every schedule with its offices and lunch breaks; a named office or day gets its status."""
     knowledge = context.knowledge
     today = now.astimezone(BEIJING).date()
+    days = context.lexicon
     if offices_named(query, knowledge.offices) or (
-        query and context.lexicon.day(query, today, context.calendar) is not None
+        query
+        and (days.day(query, today, context.calendar) is not None or days.names_holiday(query))
     ):
         return open_now(context, now, query)
     lines = [_("Opening hours (Beijing time):")]
@@ -116,6 +118,15 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
             _("On {weekday} {date}:").format(
                 weekday=translator.format_weekday(day.weekday()),
                 date=translator.format_date(day),
+            ),
+            "",
+        ]
+    if day is None and query and context.lexicon.names_holiday(query):
+        lines += [
+            _(
+                "The official holiday schedule that gives the date of that holiday is not "
+                "published yet, so I cannot say for that day. Here is the status now; check "
+                "with 12367 before you go."
             ),
             "",
         ]
