@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from enum import StrEnum
 
 from bot.core import eligibility, remind
@@ -234,6 +235,13 @@ def _other_language(turn: Turn, detected: str | None) -> str | None:
     return detected
 
 
+def _expiry_in(turn: Turn) -> dt.date | None:
+    """A date to come in a reminder request ("my card expires on 2027-05-10, remind me")."""
+    today = turn.now.astimezone(BEIJING).date()
+    found = turn.services.date_in(turn.argument, today)
+    return found if found is not None and found > today else None
+
+
 async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
     """Answer in the language the question was written in, and offer to keep it."""
     with use_translator(turn.services.translators[language]):
@@ -274,7 +282,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
     if intent in ("reminders", "my_reminders") and not turn.inbound.private:
         return private_only(turn.private_chat_url)
     if intent == "reminders":
-        return await remind.start_reminder(turn)
+        return await remind.start_reminder(turn, _expiry_in(turn))
     if intent == "my_reminders":
         return await remind.list_subscriptions(turn)
     if intent == "language":
@@ -417,6 +425,15 @@ async def ask_step_again(turn: Turn) -> Reply:
     return remind.ask_date(turn)
 
 
+# free text may start the reminder wizard, at its confirm step when it names the expiry date
+FREE_TEXT_GOES_TO = (
+    remind.RemindState.EVENT,
+    remind.RemindState.CONFIRM,
+    remind.RemindState.DATE,
+    State.MAIN,
+)
+
+
 def build_dialogue() -> Dialogue:
     """The whole conversation as one table."""
     wizard = remind.RemindState
@@ -480,7 +497,7 @@ def build_dialogue() -> Dialogue:
     )
     main = State.MAIN
     states = {
-        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
+        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=FREE_TEXT_GOES_TO),),
         wizard.EVENT.value: (
             Route(ButtonPress("ev"), remind.choose_event, goes_to=(wizard.WHOSE, main)),
             Route(AnyText(), answering(remind.event_reask), goes_to=(main,)),
@@ -523,6 +540,6 @@ def build_dialogue() -> Dialogue:
         Route(AnyCommand(), unknown_command),
         Route(AnyButton(), stale_button),
         Route(Unsupported(), unsupported_message),
-        Route(AnyText(), answer_free_text, State.MAIN, goes_to=(wizard.EVENT,)),
+        Route(AnyText(), answer_free_text, State.MAIN, goes_to=FREE_TEXT_GOES_TO),
     )
     return Dialogue(State.MAIN.value, global_routes, states, fallback_routes)

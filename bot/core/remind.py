@@ -67,11 +67,18 @@ def _today(turn: Turn) -> dt.date:
     return turn.now.astimezone(BEIJING).date()
 
 
-async def start_reminder(turn: Turn) -> Reply:
-    """Ask what the reminder is about: expiry, a change of details, or a lost card."""
+async def start_reminder(turn: Turn, expiry: dt.date | None = None) -> Reply:
+    """Ask what the reminder is about: expiry, a change of details, or a lost card.
+
+    With the `expiry` date already given ("my card expires on 2027-05-10, remind me"), go
+    straight to the schedule to confirm, for the user's own card.
+    """
     turn.conversation.data = {}
     if not turn.caps.reminders:
         return not_available()
+    if expiry is not None:
+        turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+        return await check_date(turn, expiry)
     text = _(
         "I can remind you before your card must be renewed: a card is renewed within one "
         "month before it expires, and after a change of card details a new card is applied "

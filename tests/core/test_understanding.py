@@ -497,3 +497,18 @@ async def test_a_lunar_holiday_by_name(app: BotApp, clock: FakeClock) -> None:
     assert "holiday schedule that gives the date of that holiday is not published" in text_of(
         replies
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "request_text", "expected"),
+    [
+        ("en", "my card expires on 2027-05-10, remind me", "The card expires on May 10, 2027."),
+        ("de", "meine Karte läuft am 10.05.2027 ab, erinnere mich", "10. Mai 2027"),
+    ],
+)
+async def test_a_reminder_request_with_the_expiry_date_goes_to_the_confirm_step(
+    app: BotApp, language: str, request_text: str, expected: str
+) -> None:
+    replies = await Chat(app, language=language).say(request_text)
+    assert expected in text_of(replies)
+    assert payloads_of(replies) == ["rsave", "rdate", "cancel"]
