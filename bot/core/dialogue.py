@@ -387,13 +387,13 @@ def _has_date(turn: Turn) -> bool:
     return turn.services.date_in(turn.argument, today) is not None
 
 
-def answering(reask: Step, typed: Step | None = None) -> Step:
+def answering(reask: Step, typed: Step | None = None, dated: Step | None = None) -> Step:
     """A wizard step's handler of typed text.
 
-    "Back" and "cancel" (in any of the bot's languages) do what the buttons do. Text the step
-    itself reads (a date) goes to `typed`. A question the matcher is sure of is answered, and
-    the step is asked again below the answer, with its buttons; anything else goes to
-    `typed`, or gets the step again.
+    "Back" and "cancel" (in any of the bot's languages) do what the buttons do. A date goes to
+    `dated` (the date step; at the confirm step, a new date). A question the matcher is sure
+    of is answered, and the step is asked again below the answer, with its buttons; anything
+    else goes to `typed`, or gets the step again.
     """
 
     async def step(turn: Turn) -> Reply:
@@ -402,8 +402,8 @@ def answering(reask: Step, typed: Step | None = None) -> Step:
             return await _cancel_wizard(turn)
         if word == "back":
             return await _back(turn)
-        if typed is not None and _has_date(turn):
-            return await typed(turn)
+        if dated is not None and _has_date(turn):
+            return await dated(turn)
         match = turn.services.matcher.match(turn.argument)
         if match.intent is not None and match.intent != "reminders":
             data = dict(turn.conversation.data)
@@ -514,7 +514,7 @@ def build_dialogue() -> Dialogue:
             ),
             Route(
                 AnyText(),
-                answering(ask_step_again, remind.receive_date),
+                answering(ask_step_again, remind.receive_date, remind.receive_date),
                 goes_to=(wizard.CONFIRM, wizard.EVENT, wizard.WHOSE, main),
             ),
         ),
@@ -523,8 +523,8 @@ def build_dialogue() -> Dialogue:
             Route(ButtonPress("rdate"), remind.change_date, goes_to=(wizard.DATE, wizard.EVENT)),
             Route(
                 AnyText(),
-                answering(remind.confirm_reask),
-                goes_to=(wizard.EVENT, wizard.DATE, main),
+                answering(remind.confirm_reask, dated=remind.receive_date),
+                goes_to=(wizard.EVENT, wizard.DATE, wizard.CONFIRM, main),
             ),
         ),
         eligibility.STATE: (

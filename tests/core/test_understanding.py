@@ -512,3 +512,16 @@ async def test_a_reminder_request_with_the_expiry_date_goes_to_the_confirm_step(
     replies = await Chat(app, language=language).say(request_text)
     assert expected in text_of(replies)
     assert payloads_of(replies) == ["rsave", "rdate", "cancel"]
+
+
+async def test_a_new_date_at_the_confirm_step_replaces_the_first(app: BotApp) -> None:
+    chat = Chat(app, language="fr")
+    await chat.press("remind:new")
+    await chat.press("ev:expiry")
+    await chat.press("who:self")
+    await chat.say("2027-06-15")
+    replies = await chat.say("pardon, c'est le 20 juillet 2027")
+    assert "20 juillet 2027" in text_of(replies) and payloads_of(replies)[0] == "rsave"
+    await chat.press("rsave")
+    (subscription,) = await app.store.subscriptions("test", chat.chat_id)
+    assert subscription.event_date == dt.date(2027, 7, 20)
