@@ -100,6 +100,7 @@ class LexiconFile(Record):
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
     categories: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
+    weekend: dict[Slug, Words] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,7 @@ class Lexicon:
     numbers: dict[str, int] = field(default_factory=dict)
     measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()  # spouse: wife, 配偶...
+    weekend: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -189,6 +191,8 @@ class Lexicon:
                     "months",
                     "back",
                     "cancel",
+                    "years",
+                    "weekend",
                 )
             },
         )
@@ -247,6 +251,7 @@ class Lexicon:
             numbers=numbers,
             measures=tuple((m, _words(words)) for m, words in document.measures.items()),
             categories=tuple((c, _words(words)) for c, words in document.categories.items()),
+            weekend=_words(document.weekend),
             today=_words(document.today),
             tomorrow=_words(document.tomorrow),
             weekdays=tuple(ordered),
@@ -333,6 +338,11 @@ class Lexicon:
         if hour > 23 or minute > 59:
             return None
         return dt.time(hour, minute)
+
+    def names_weekend(self, question: str) -> bool:
+        """Whether a question is about the weekend as a whole ("open at weekends?")."""
+        text = fold(question)
+        return any(_contains(text, w) for w in self.weekend)
 
     def names_holiday(self, question: str) -> bool:
         """Whether a question names a holiday (whose day may not be known yet)."""

@@ -525,3 +525,17 @@ async def test_a_new_date_at_the_confirm_step_replaces_the_first(app: BotApp) ->
     await chat.press("rsave")
     (subscription,) = await app.store.subscriptions("test", chat.chat_id)
     assert subscription.event_date == dt.date(2027, 7, 20)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "heading"),
+    [
+        ("en", "do they work on weekends?", "Opening hours (Beijing time):"),
+        ("fr", "vous êtes ouverts le week-end ?", "Horaires d'ouverture (heure de Pékin)"),
+    ],
+)
+async def test_a_weekend_hours_question_gets_the_week(
+    app: BotApp, language: str, question: str, heading: str
+) -> None:
+    text = text_of(await Chat(app, language=language).say(question))
+    assert text.startswith(heading)

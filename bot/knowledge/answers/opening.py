@@ -50,6 +50,7 @@ def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     days = context.lexicon
     if offices_named(query, knowledge.offices) or (
         query
+        and not days.names_weekend(query)
         and (days.day(query, today, context.calendar) is not None or days.names_holiday(query))
     ):
         return open_now(context, now, query)
