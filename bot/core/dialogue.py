@@ -7,6 +7,7 @@ import datetime as dt
 from enum import StrEnum
 
 from bot.core import eligibility, remind
+from bot.core.dates import Unreadable, parse_date
 from bot.core.engine import (
     AnyButton,
     AnyCommand,
@@ -16,10 +17,13 @@ from bot.core.engine import (
     Dialogue,
     Reply,
     Route,
+    Step,
     Turn,
     Unsupported,
+    private_only,
 )
 from bot.core.intents import Match, Matcher
+from bot.core.languages import BEIJING
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -207,19 +211,21 @@ async def answer_free_text(turn: Turn) -> Reply:
     gets a plain "outside what I know", where to ask when the data names it, and no
     permanent-residence answer; a described situation the pathway matcher recognises ("my
     husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    A typed "cancel" or "back" alone (nothing in progress) brings the menu.
     """
+    word = turn.services.control(turn.argument)
+    if word is not None:
+        return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
-    written_in = _other_language(turn, match.language)
     if match.out_of_scope:
+        written_in = _other_language(turn, match.language)
         if written_in is not None:
             with use_translator(turn.services.translators[written_in]):
                 return _outside(turn, match)
         return _outside(turn, match)
     intent = placed_intent(match, turn.argument, turn.services.pathways)
-    if intent is not None and written_in is not None:
-        return await answer_in_language(turn, intent, written_in)
     if intent is not None:
-        return await answer_intent(turn, intent)
+        return await _answer_match(turn, match, intent)
     await turn.services.store.record_unplaced(
         redact(turn.argument), match.language or turn.conversation.language, turn.now
     )
@@ -263,6 +269,17 @@ def _outside(turn: Turn, match: Match) -> Reply:
     return Reply((Outbound(text=text), menu_message(_("Please choose a topic:"))))
 
 
+async def _answer_match(turn: Turn, match: Match, intent: str | None = None) -> Reply:
+    """Answer a match (or the intent placed for it), in the language of the question if it
+    is another one."""
+    intent = intent or match.intent
+    assert intent is not None
+    written_in = _other_language(turn, match.language)
+    if written_in is not None:
+        return await answer_in_language(turn, intent, written_in)
+    return await answer_intent(turn, intent)
+
+
 def _other_language(turn: Turn, detected: str | None) -> str | None:
     """The language a question is written in, if the bot speaks it and it is not the reply's.
 
@@ -277,6 +294,13 @@ def _other_language(turn: Turn, detected: str | None) -> str | None:
     if latin and len(turn.argument.split()) < 3:
         return None
     return detected
+
+
+def _expiry_in(turn: Turn) -> dt.date | None:
+    """A date to come in a reminder request ("my card expires on 2027-05-10, remind me")."""
+    today = turn.now.astimezone(BEIJING).date()
+    found = turn.services.date_in(turn.argument, today)
+    return found if found is not None and found > today else None
 
 
 async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
@@ -296,6 +320,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
 _INTENT_LABELS: dict[str, str] = {
     **{topic.value: label for topic, label in TOPIC_LABELS.items()},
     "reminders": N_("⏰ Renewal reminders"),
+    "my_reminders": N_("🔔 My reminders"),
     "language": N_("🌐 Language"),
     "help": N_("❓ Help"),
 }
@@ -303,6 +328,8 @@ _INTENT_LABELS: dict[str, str] = {
 
 def _intent_payload(intent: str) -> str:
     if intent == "reminders":
+        return "remind:new"
+    if intent == "my_reminders":
         return "remind"
     if intent == "language":
         return "lang"
@@ -313,8 +340,12 @@ def _intent_payload(intent: str) -> str:
 
 async def answer_intent(turn: Turn, intent: str) -> Reply:
     """Answer a recognised intent."""
+    if intent in ("reminders", "my_reminders") and not turn.inbound.private:
+        return private_only(turn.private_chat_url)
     if intent == "reminders":
-        return await remind.start_reminder(turn)
+        return await remind.start_reminder(turn, _expiry_in(turn))
+    if intent == "my_reminders":
+        return await remind.list_subscriptions(turn)
     if intent == "language":
         return await ask_language(turn)
     if intent == "help":
@@ -323,10 +354,18 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
         topic = Topic(intent)
     except ValueError:
         return await show_help(turn)
+    if topic is Topic.DOCUMENTS and turn.services.pathways is not None:
+        found = _pathways_in(turn.services.pathways, turn.argument)
+        details = (
+            turn.services.answers.pathway_documents(found[0], turn.now) if len(found) == 1 else []
+        )
+        if details:
+            await turn.services.store.count_topic(topic.value)
+            return Reply(tuple(details))
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
         found = _pathways_in(turn.services.pathways, turn.argument)
         if len(found) == 1:
-            details = turn.services.answers.pathway(found[0], turn.now)
+            details = turn.services.answers.pathway(found[0], turn.now, turn.argument)
         elif found:
             details = [turn.services.answers.pathway_choice(found)]
         else:
@@ -364,6 +403,18 @@ def _pathways_in(matcher: Matcher, text: str) -> list[str]:
     return [top.intent] if top.score >= PATHWAY_SURE else []
 
 
+async def show_documents(turn: Turn) -> Reply:
+    """One pathway's documents (`pd:<pathway>`)."""
+    messages = turn.services.answers.pathway_documents(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
+async def show_category(turn: Turn) -> Reply:
+    """A document category's documents, or its pathways to choose from (`dc:<category>`)."""
+    messages = turn.services.answers.document_category(turn.argument, turn.now)
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
 async def unknown_command(turn: Turn) -> Reply:
     """Say the command is unknown and offer /help and the menu."""
     text = _("I don't know that command. Send /help for the list, or open the menu:")
@@ -378,6 +429,89 @@ async def stale_button(turn: Turn) -> Reply:
 async def unsupported_message(turn: Turn) -> Reply:
     """Photos, stickers and the like: say the bot reads text only."""
     return Reply((compact_menu(_("I can only read text messages. Please type your question:")),))
+
+
+# Inside a wizard ----------------------------------------------------------------------------
+
+
+async def _back(turn: Turn) -> Reply:
+    """Typed "back": what the wizard's Back button (or the step before) does."""
+    state = turn.conversation.state
+    wizard = remind.RemindState
+    if state == wizard.WHOSE:
+        return await remind.start_reminder(turn)
+    if state == wizard.DATE and "replace" not in turn.conversation.data:
+        return remind.ask_whose()
+    if state == wizard.CONFIRM:
+        return await remind.change_date(turn)
+    if state == eligibility.STATE:
+        turn.argument = "back"
+        return await eligibility.answer(turn)
+    return await _cancel_wizard(turn)  # the first step: back leaves the wizard
+
+
+async def _cancel_wizard(turn: Turn) -> Reply:
+    """Typed "cancel": what the Cancel button does (in the erase step: keep the data)."""
+    if turn.conversation.state == remind.RemindState.ERASE:
+        turn.argument = "no"
+        return await remind.erase(turn)
+    reply = await cancel(turn)
+    return Reply(reply.messages, State.MAIN)
+
+
+def _has_date(turn: Turn) -> bool:
+    """Whether typed text is, or holds, a date (the date step's answer)."""
+    if not isinstance(parse_date(turn.argument), Unreadable):
+        return True
+    today = turn.now.astimezone(BEIJING).date()
+    return turn.services.date_in(turn.argument, today) is not None
+
+
+def answering(reask: Step, typed: Step | None = None, dated: Step | None = None) -> Step:
+    """A wizard step's handler of typed text.
+
+    "Back" and "cancel" (in any of the bot's languages) do what the buttons do. A date goes to
+    `dated` (the date step; at the confirm step, a new date). A question the matcher is sure
+    of is answered, and the step is asked again below the answer, with its buttons; anything
+    else goes to `typed`, or gets the step again.
+    """
+
+    async def step(turn: Turn) -> Reply:
+        word = turn.services.control(turn.argument)
+        if word == "cancel":
+            return await _cancel_wizard(turn)
+        if word == "back":
+            return await _back(turn)
+        if dated is not None and _has_date(turn):
+            return await dated(turn)
+        match = turn.services.matcher.match(turn.argument)
+        if match.intent is not None and match.intent != "reminders":
+            data = dict(turn.conversation.data)
+            answer = await _answer_match(turn, match)
+            if answer.next_state is None:
+                turn.conversation.data = data  # an answer never ends the wizard
+                again = await reask(turn)
+                return Reply((*answer.messages, *again.messages), again.next_state)
+            turn.conversation.data = data
+        return await (typed or reask)(turn)
+
+    step.__name__ = f"{(typed or reask).__name__}_or_answer"
+    step.__doc__ = answering.__doc__
+    return step
+
+
+async def ask_step_again(turn: Turn) -> Reply:
+    """The date step asked again (below an answer)."""
+    return remind.ask_date(turn)
+
+
+# free text may start the reminder wizard, at its confirm step when it names the expiry date
+FREE_TEXT_GOES_TO = (
+    remind.RemindState.EVENT,
+    remind.RemindState.CONFIRM,
+    remind.RemindState.DATE,
+    State.MAIN,
+)
 
 
 def build_dialogue() -> Dialogue:
@@ -408,11 +542,17 @@ def build_dialogue() -> Dialogue:
         ),
         Route(
             ButtonPress("remind"),
-            remind.start_reminder,
+            remind.reminders_or_new,
             goes_to=(wizard.EVENT, State.MAIN),
             personal=True,
         ),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
+        Route(
+            ButtonPress("rexp"),
+            remind.start_with_expiry,
+            goes_to=(wizard.CONFIRM, wizard.DATE, State.MAIN),
+            personal=True,
+        ),
         Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),
         Route(
             ButtonPress("renewed"),
@@ -432,19 +572,22 @@ def build_dialogue() -> Dialogue:
             Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,), personal=True
         ),
         Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
+        Route(ButtonPress("pd"), show_documents, State.MAIN),
+        Route(ButtonPress("dc"), show_category, State.MAIN),
         Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
+    main = State.MAIN
     states = {
-        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
+        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=FREE_TEXT_GOES_TO),),
         wizard.EVENT.value: (
             Route(
                 ButtonPress("ev"),
                 remind.choose_event,
-                goes_to=(wizard.WHOSE, State.MAIN),
+                goes_to=(wizard.WHOSE, main),
                 edits=True,
             ),
-            Route(AnyText(), remind.event_reask),
+            Route(AnyText(), answering(remind.event_reask), goes_to=(main,)),
         ),
         wizard.WHOSE.value: (
             Route(
@@ -453,24 +596,26 @@ def build_dialogue() -> Dialogue:
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
             ),
-            Route(AnyText(), remind.whose_reask),
+            Route(AnyText(), answering(remind.whose_reask), goes_to=(wizard.EVENT, main)),
         ),
         wizard.DATE.value: (
             Route(
                 ButtonPress("date"),
                 remind.pick_date,
-                goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, main),
                 edits=True,
             ),
             Route(
-                AnyText(), remind.receive_date, goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN)
+                AnyText(),
+                answering(ask_step_again, remind.receive_date, remind.receive_date),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, wizard.WHOSE, main),
             ),
         ),
         wizard.CONFIRM.value: (
             Route(
                 ButtonPress("rsave"),
                 remind.save_subscription,
-                goes_to=(State.MAIN, wizard.EVENT),
+                goes_to=(main, wizard.EVENT),
                 edits=True,
             ),
             Route(
@@ -479,21 +624,25 @@ def build_dialogue() -> Dialogue:
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
             ),
-            Route(AnyText(), remind.confirm_reask, goes_to=(wizard.EVENT,)),
+            Route(
+                AnyText(),
+                answering(remind.confirm_reask, dated=remind.receive_date),
+                goes_to=(wizard.EVENT, wizard.DATE, wizard.CONFIRM, main),
+            ),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,), edits=True),
-            Route(AnyText(), eligibility.reask),
+            Route(ButtonPress("el"), eligibility.answer, goes_to=(main,), edits=True),
+            Route(AnyText(), answering(eligibility.reask), goes_to=(main,)),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,), edits=True),
-            Route(AnyText(), remind.erase_reask),
+            Route(ButtonPress("erase"), remind.erase, goes_to=(main,), edits=True),
+            Route(AnyText(), answering(remind.erase_reask), goes_to=(main,)),
         ),
     }
     fallback_routes = (
         Route(AnyCommand(), unknown_command),
         Route(AnyButton(), stale_button),
         Route(Unsupported(), unsupported_message),
-        Route(AnyText(), answer_free_text, State.MAIN, goes_to=(wizard.EVENT,)),
+        Route(AnyText(), answer_free_text, State.MAIN, goes_to=FREE_TEXT_GOES_TO),
     )
     return Dialogue(State.MAIN.value, global_routes, states, fallback_routes)

@@ -728,6 +728,8 @@ class Matcher:
     ) -> str | None:
         """The language of the question: by script, else by examples, stop words and accents."""
         script_language = detect_script_language(text)
+        if script_language == "zh" and _latin_sentence(text):
+            script_language = None  # "renouveler mon 永居证": a French sentence, a Chinese term
         if script_language in ("ko", "ja", "ru", "ar"):
             return script_language
         if script_language == "zh":  # Han alone: Chinese, unless Japanese examples fit far better
@@ -747,6 +749,14 @@ class Matcher:
                     votes[lang] += 0.15
         best = max(votes, key=lambda lang: votes[lang])
         return best if votes[best] > 0.0 else None
+
+
+def _latin_sentence(text: str) -> bool:
+    """Whether Latin words carry a text that also has Han characters (an embedded term)."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    latin = [w for w in words if w.isascii() or all(c < "\u0370" for c in w)]
+    han = len(_CJK.findall(text))
+    return len(latin) >= 3 and sum(map(len, latin)) > 3 * han
 
 
 def _unstretch(score: float) -> float:

@@ -25,6 +25,8 @@ class Topic(StrEnum):
     DOCUMENTS = "documents"
     PROCESSING_TIME = "processing_time"
     CONTACT = "contact"
+    AUTHORITY = "authority"
+    WHERE_TO_APPLY = "where_to_apply"
 
 
 TOPIC_LABELS: dict[Topic, str] = {
@@ -41,6 +43,8 @@ TOPIC_LABELS: dict[Topic, str] = {
     Topic.DOCUMENTS: N_("📄 Documents and photos"),
     Topic.PROCESSING_TIME: N_("⏳ Processing time"),
     Topic.CONTACT: N_("☎️ Hotline and contacts"),
+    Topic.AUTHORITY: N_("🏛 Who decides"),
+    Topic.WHERE_TO_APPLY: N_("📥 Where to apply"),
 }
 
 MENU_LAYOUT: tuple[tuple[Topic, ...], ...] = (

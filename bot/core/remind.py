@@ -53,6 +53,9 @@ REMINDER_NAMES: dict[str, str] = {
 }
 
 
+NEW = "remind:new"  # the payload of a button that starts a new reminder
+
+
 def _cancel_row() -> tuple[Button, ...]:
     return (Button(_("✖ Cancel"), "cancel"),)
 
@@ -65,11 +68,18 @@ def _today(turn: Turn) -> dt.date:
     return turn.now.astimezone(BEIJING).date()
 
 
-async def start_reminder(turn: Turn) -> Reply:
-    """Ask what the reminder is about: expiry, a change of details, or a lost card."""
+async def start_reminder(turn: Turn, expiry: dt.date | None = None) -> Reply:
+    """Ask what the reminder is about: expiry, a change of details, or a lost card.
+
+    With the `expiry` date already given ("my card expires on 2027-05-10, remind me"), go
+    straight to the schedule to confirm, for the user's own card.
+    """
     turn.conversation.data = {}
     if not turn.caps.reminders:
         return not_available()
+    if expiry is not None:
+        turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+        return await check_date(turn, expiry)
     text = _(
         "I can remind you before your card must be renewed: a card is renewed within one "
         "month before it expires, and after a change of card details a new card is applied "
@@ -156,8 +166,27 @@ async def receive_date(turn: Turn) -> Reply:
         )
         return ask_date(turn, problem)
     if not isinstance(parsed, Exact):
-        return ask_date(turn, _("I could not read a date in that."))
+        found = turn.services.date_in(turn.argument, _today(turn))  # "it expires on 15 June"
+        if found is None:
+            return ask_date(turn, _("I could not read a date in that."))
+        return await check_date(turn, found)
     return await check_date(turn, parsed.date)
+
+
+async def start_with_expiry(turn: Turn) -> Reply:
+    """ "Remind me then" under a renewal answer: the wizard with the expiry date filled in.
+
+    The card is taken to be the user's own; the confirmation shows the schedule, and
+    "Another date" or Cancel are there as in the wizard.
+    """
+    if not turn.caps.reminders:
+        return not_available()
+    try:
+        chosen = dt.date.fromisoformat(turn.argument)
+    except ValueError:
+        return await start_reminder(turn)
+    turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+    return await check_date(turn, chosen)
 
 
 async def pick_date(turn: Turn) -> Reply:
@@ -335,7 +364,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
     subscriptions = await store.subscriptions(turn.inbound.channel, turn.inbound.chat_id)
     if not subscriptions:
         text = _("You have no reminders. Send /remind to set one up.")
-        return Reply((compact_menu(text, (Button(_("➕ Add a reminder"), "remind"),)),))
+        return Reply((compact_menu(text, (Button(_("➕ Add a reminder"), NEW),)),))
     translator = current()
     count = len(subscriptions)
     lines = [
@@ -362,7 +391,7 @@ async def list_subscriptions(turn: Turn) -> Reply:
         lines.append(f"{number}. {entry}")
         label = stop_label(number)
         buttons.append((Button(label, f"unsub:{sub.id}"),))
-    buttons.append((Button(_("➕ Add a reminder"), "remind"),))
+    buttons.append((Button(_("➕ Add a reminder"), NEW),))
     return Reply((Outbound(text="\n".join(lines), buttons=tuple(buttons)),))
 
 
@@ -370,6 +399,20 @@ def stop_label(number: int) -> str:
     """The button that stops the reminder numbered `number` in the list."""
     # Translators: a button under the reminder list; the number is the reminder's line.
     return _("🔕 Stop {number}").format(number=number)
+
+
+async def reminders_or_new(turn: Turn) -> Reply:
+    """The menu's reminder button: the reminders already set, if any, else a new one.
+
+    `remind:new` (the "Add a reminder" button) always starts a new one.
+    """
+    inbound = turn.inbound
+    if turn.argument == "new" or not turn.caps.reminders:
+        return await start_reminder(turn)
+    if await _store(turn).subscriptions(inbound.channel, inbound.chat_id):
+        turn.conversation.data = {}
+        return await list_subscriptions(turn)
+    return await start_reminder(turn)
 
 
 def _subscription_id(turn: Turn) -> int | None:

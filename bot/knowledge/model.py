@@ -297,6 +297,16 @@ class Step(Sourced):
     provenance: Provenance
 
 
+CATEGORIES = ("spouse", "work", "investment", "talent", "dependants")
+
+
+class Minimum(Record):
+    """A length of time a pathway asks for: `marriage` or `residence`, in whole years."""
+
+    measure: Annotated[str, BeforeValidator(one_of("marriage", "residence"))]
+    years: WholeNumber
+
+
 class Pathway(Sourced):
     """An eligibility pathway (category) for permanent residence."""
 
@@ -309,6 +319,9 @@ class Pathway(Sourced):
     documents: tuple[Text, ...]
     notes: tuple[Text, ...]
     provenance: Provenance
+    minimums: tuple[Minimum, ...] = ()  # "5 years of marriage": what a question is held to
+    # the group its documents are offered under: spouse, work, investment, talent, dependants
+    category: Annotated[str | None, BeforeValidator(one_of(*CATEGORIES))] = None
 
 
 class Contact(Sourced):

@@ -132,6 +132,8 @@ DETAIL_MARKERS = {
     ("process", "more"): "Beijing International Travel Health Care Center",
     ("documents", "more"): "If you still hold a Chinese household registration",
     ("contact", "more"): "answers 24 hours a day in Chinese and English",
+    ("authority", "more"): "National announcements from 2023 call it a card issued by",
+    ("where_to_apply", "more"): "Renewals and replacements are handled at more halls",
 }
 
 

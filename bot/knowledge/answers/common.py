@@ -83,11 +83,16 @@ def back_button(payload: str) -> Button:
 
 
 def short_reply(
-    text: str, provenances: Iterable[Provenance], topic: str, *related_topics: str
+    text: str,
+    provenances: Iterable[Provenance],
+    topic: str,
+    *related_topics: str,
+    extra: Iterable[tuple[Button, ...]] = (),
 ) -> list[Outbound]:
-    """A topic's short answer: its source line, "More details" (`more:<topic>:more`) and
-    the related topics."""
+    """A topic's short answer: its source line, `extra` rows, "More details"
+    (`more:<topic>:more`) and the related topics."""
     buttons = (
+        *extra,
         (more_button(_("ℹ️ More details"), topic, "more"),),
         *related(*related_topics),
     )

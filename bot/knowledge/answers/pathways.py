@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from bot.core.eligibility import CheckRule
-from bot.core.text import _
+from bot.core.text import _, ngettext
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import Context, menu_button, related, with_footer
 from bot.knowledge.model import KnowledgeBase, Pathway
@@ -34,12 +35,59 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     return [Outbound(text=text, buttons=buttons)]
 
 
-def pathway(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
-    """One pathway in full: summary, conditions, documents, notes and sources."""
+def _held_to(found: Pathway, lengths: Mapping[str, int]) -> list[str]:
+    """What a stated length of time ("married 3 years") means against the pathway's minimum."""
+    lines = []
+    for minimum in found.minimums:
+        count = lengths.get(minimum.measure)
+        if count is None:
+            continue
+        missing = minimum.years - count
+        values = {"minimum": minimum.years, "count": count, "missing": missing}
+        if minimum.measure == "marriage" and missing > 0:
+            line = ngettext(
+                "This route asks for at least {minimum} years of marriage; with {count}, "
+                "{missing} year is still missing.",
+                "This route asks for at least {minimum} years of marriage; with {count}, "
+                "{missing} years are still missing.",
+                missing,
+            )
+        elif minimum.measure == "marriage":
+            line = _(
+                "This route asks for at least {minimum} years of marriage: with {count}, "
+                "that condition is met. The other conditions below apply too."
+            )
+        elif missing > 0:
+            line = ngettext(
+                "This route asks for at least {minimum} consecutive years of living in China; "
+                "with {count}, {missing} year is still missing.",
+                "This route asks for at least {minimum} consecutive years of living in China; "
+                "with {count}, {missing} years are still missing.",
+                missing,
+            )
+        else:
+            line = _(
+                "This route asks for at least {minimum} consecutive years of living in China: "
+                "with {count}, that condition is met. The other conditions below apply too."
+            )
+        lines.append(line.format(**values))
+    return lines
+
+
+def pathway(
+    knowledge: KnowledgeBase, pathway_id: str, lengths: Mapping[str, int] | None = None
+) -> list[Outbound]:
+    """One pathway in full: summary, conditions, documents, notes and sources.
+
+    Lengths of time the question stated ("married 3 years") are held against the pathway's
+    minimums first, saying what is missing.
+    """
     found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
     if found is None:
         return []
-    lines = [_(found.title), "", _(found.summary), "", _("Conditions:")]
+    held = _held_to(found, lengths or {})
+    lines = [*held, *([""] if held else [])]
+    lines += [_(found.title), "", _(found.summary), "", _("Conditions:")]
     lines += [f"• {_(c)}" for c in found.conditions]
     if found.documents:
         lines += ["", _("Documents:")]
