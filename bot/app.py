@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.config import Settings
+from bot.config import Settings, default_cache
 from bot.core.check_model import EligibilityCheck
 from bot.core.dialogue import build_dialogue
 from bot.core.engine import Engine, Services
@@ -107,12 +107,16 @@ def load_resources(settings: Settings) -> Resources:
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir),
-        matcher=Matcher(*matcher_tables(check_examples(settings.data_dir / "intents"))),
+        matcher=Matcher(
+            *matcher_tables(check_examples(settings.data_dir / "intents")), cache=default_cache()
+        ),
         lexicon=Lexicon.load(settings.data_dir / "lexicon.yaml"),
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
-        pathways=Matcher(*matcher_tables(check_examples(settings.data_dir / "pathway_intents"))),
+        pathways=Matcher(
+            *matcher_tables(check_examples(settings.data_dir / "pathway_intents")), ridge=0.0
+        ),
         holidays=PublishedYears.load(settings.data_dir / "holidays.yaml"),
     )
 

@@ -37,6 +37,12 @@ def default_database() -> Path:
     return Path(base) / "prbot" / "prbot.sqlite3"
 
 
+def default_cache() -> Path:
+    """Per-user folder of derived files that can be rebuilt at any time (XDG cache home)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "prbot"
+
+
 @dataclass(frozen=True, slots=True)
 class WeChatSettings:
     """One WeChat Official Account: callback token, API credentials, safe mode, template."""
