@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core import payloads
 from bot.core.text import N_, _
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
@@ -90,7 +91,7 @@ def where_to_apply(context: Context, now: dt.datetime, query: str) -> list[Outbo
         lines.append(_(submit.summary or submit.text))
     provenances = [o.provenance for o in offices] + ([submit.provenance] if submit else [])
     rows = tuple(
-        (Button("📍 " + office_short(o), f"oc:{o.id}"),)
+        (Button("📍 " + office_short(o), payloads.office(o.id)),)
         for o in offices
         if o.address.en or o.address.zh
     )
@@ -127,7 +128,10 @@ def where_to_apply_details(context: Context, now: dt.datetime, section: str) -> 
 
 def category_buttons() -> tuple[tuple[Button, ...], ...]:
     """One button per document category, two to a row."""
-    buttons = [Button(_(label), f"dc:{code}") for code, label in CATEGORY_LABELS.items()]
+    buttons = [
+        Button(_(label), payloads.document_category(code))
+        for code, label in CATEGORY_LABELS.items()
+    ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
@@ -145,7 +149,7 @@ def _documents_message(pathway: Pathway) -> Outbound:
     lines += ["", _("The documents every application needs are listed under “Documents”.")]
     text = with_footer("\n".join(lines), (pathway.provenance,))
     buttons = (
-        (Button(_("✅ Conditions"), f"pw:{pathway.id}"),),
+        (Button(_("✅ Conditions"), payloads.pathway(pathway.id)),),
         *related("documents", "where_to_apply"),
     )
     return Outbound(text=text, buttons=buttons)
@@ -160,5 +164,5 @@ def category(knowledge: KnowledgeBase, code: str) -> list[Outbound]:
         return [_documents_message(pathways[0])]
     label = _(CATEGORY_LABELS[code])
     text = _("{category}: which pathway is yours?").format(category=label)
-    rows = tuple((Button(_(p.short), f"pd:{p.id}"),) for p in pathways)
+    rows = tuple((Button(_(p.short), payloads.pathway_documents(p.id)),) for p in pathways)
     return [Outbound(text=text, buttons=(*rows, (menu_button(),)))]

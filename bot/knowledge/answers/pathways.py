@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule
 from bot.core.text import _, ngettext
 from bot.core.types import Button, Outbound
@@ -28,7 +29,7 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     provenances = [general.provenance] if general is not None else []
     text = with_footer("\n".join(lines), provenances)
     buttons = (
-        (Button(_("🧭 Check my options"), "elig"),),
+        (Button(_("🧭 Check my options"), payloads.CHECK),),
         (_all_pathways_button(),),
         *related("documents", "process"),
     )
@@ -105,9 +106,9 @@ def pathway_choice(knowledge: KnowledgeBase, pathway_ids: list[str]) -> Outbound
     """The pathways a message may describe, as buttons, and the question which one fits."""
     by_id = {p.id: p for p in knowledge.pathways}
     rows: list[tuple[Button, ...]] = [
-        (Button(_(by_id[i].short), f"pw:{i}"),) for i in pathway_ids if i in by_id
+        (Button(_(by_id[i].short), payloads.pathway(i)),) for i in pathway_ids if i in by_id
     ]
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     rows.append((_all_pathways_button(),))
     text = _(
         "Your question may concern more than one pathway. Which of these describes you better?"
@@ -121,15 +122,15 @@ def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
     pages = max((len(pathways) + size - 1) // size, 1)
     page = min(page, pages - 1)
     shown = pathways[page * size : (page + 1) * size]
-    rows: list[tuple[Button, ...]] = [(Button(_(p.short), f"pw:{p.id}"),) for p in shown]
+    rows: list[tuple[Button, ...]] = [(Button(_(p.short), payloads.pathway(p.id)),) for p in shown]
     paging = []
     if page > 0:
-        paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
+        paging.append(Button(_("◀ Previous"), payloads.pathways(page - 1)))
     if page < pages - 1:
-        paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
+        paging.append(Button(_("Next ▶"), payloads.pathways(page + 1)))
     if paging:
         rows.append(tuple(paging))
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
         page=page + 1, pages=pages
     )
@@ -181,7 +182,7 @@ def eligibility_result(
     ]
     text = with_footer("\n".join(lines), provenances)
     targets = shown or [by_id[r.pathway] for r in near]
-    rows = tuple((Button("📄 " + _(p.short), f"pw:{p.id}"),) for p in targets)
+    rows = tuple((Button("📄 " + _(p.short), payloads.pathway(p.id)),) for p in targets)
     buttons = (*rows, (_all_pathways_button(),), (menu_button(),))
     return [Outbound(text=text, buttons=buttons)]
 
@@ -198,4 +199,4 @@ def _authorities_decide() -> str:
 
 
 def _all_pathways_button() -> Button:
-    return Button(_("📚 All pathways"), "pwl")
+    return Button(_("📚 All pathways"), payloads.pathways())
