@@ -556,7 +556,7 @@ def build_dialogue() -> Dialogue:
         Route(
             ButtonPress(payloads.REMIND_EXPIRY),
             remind.start_with_expiry,
-            goes_to=(wizard.CONFIRM, wizard.DATE, State.MAIN),
+            goes_to=(wizard.CONFIRM, wizard.DATE, wizard.EVENT, State.MAIN),
             personal=True,
         ),
         Route(
