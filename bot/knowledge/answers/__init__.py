@@ -78,7 +78,8 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
 
 
 #: The topics with details one tap away (`more:<topic>:<section>`), and the function showing
-#: a section; "office" shows the rest of an office's card (`more:office:<office id>`).
+#: a section; "office" shows the rest of an office's card (`more:office:<office id>`),
+#: "pathway" a pathway in full and "pdocs" all of its documents (`more:pdocs:<pathway id>`).
 DETAILS: Mapping[str, Details] = MappingProxyType(
     {
         Topic.HOURS: opening.hours_details,
@@ -94,6 +95,8 @@ DETAILS: Mapping[str, Details] = MappingProxyType(
         Topic.CONTACT: offices.contact_details,
         Topic.AUTHORITY: authorities.authority_details,
         Topic.WHERE_TO_APPLY: authorities.where_to_apply_details,
+        "pathway": pathways.pathway_details,
+        "pdocs": authorities.documents_details,
     }
 )
 
