@@ -54,6 +54,15 @@ NATIVE_NAMES: MappingProxyType[str, str] = MappingProxyType(
 )
 
 
+def written_in(script: str) -> frozenset[str]:
+    """The languages whose text may be in `script`: Japanese writes Han characters too."""
+    return frozenset(
+        lang.code
+        for lang in LANGUAGES
+        if lang.script == script or (script == "han" and lang.script == "kana")
+    )
+
+
 def screen_chars(code: str) -> int:
     """The most characters a first answer in this language should have."""
     language = BY_CODE.get(code)
