@@ -195,6 +195,8 @@ ON_THE_WIRE = [
     (payloads.topic("open_now"), "t:open_now"),
     (payloads.more("hours", "offices"), "more:hours:offices"),
     (payloads.office_details("chaoyang"), "more:office:chaoyang"),
+    (payloads.pathway_details("spouse"), "more:pathway:spouse"),
+    (payloads.pathway_documents_details("spouse"), "more:pdocs:spouse"),
     (payloads.office("chaoyang"), "oc:chaoyang"),
     (payloads.offices(), "of:"),
     (payloads.offices("first_application"), "of:first_application"),
@@ -328,6 +330,8 @@ def test_the_longest_ids_in_data_fit(resources: Resources) -> None:
     built += [payloads.office_details(o.id) for o in knowledge.offices]
     built += [payloads.pathway(p.id) for p in knowledge.pathways]
     built += [payloads.pathway_documents(p.id) for p in knowledge.pathways]
+    built += [payloads.pathway_details(p.id) for p in knowledge.pathways]
+    built += [payloads.pathway_documents_details(p.id) for p in knowledge.pathways]
     built += [payloads.document_category(c) for c in CATEGORY_LABELS]
     assert knowledge.counter is not None
     built += [payloads.counter(k.id) for k in knowledge.counter.kinds]
@@ -340,7 +344,7 @@ def test_the_longest_ids_in_data_fit(resources: Resources) -> None:
     built += [payloads.stop_reminder(2**62 - 1), payloads.renewed(2**62 - 1)]
     assert max(len(p.encode()) for p in built) <= payloads.LIMIT
     # the longest today, so a test notices when data grows towards the limit
-    assert max(len(p.encode()) for p in built) == len("more:office:government_service_center")
+    assert max(len(p.encode()) for p in built) == len("more:pathway:chinese_origin_services_zone")
 
 
 # -- start-up: a data id that cannot make its payload fails the loader -------------------------
@@ -415,6 +419,8 @@ FORGED = [
     "more:hours:nonexistent",
     "more::offices",
     "more:office:nowhere",
+    "more:pathway:nowhere",
+    "more:pdocs:",
     "more:" + "a:" * 300,
     "oc:",
     "oc:nowhere",
@@ -534,6 +540,8 @@ async def test_the_buttons_the_bot_sends_route_to_their_steps(app: BotApp) -> No
         payloads.more("hours", "offices"),
         payloads.office("chaoyang"),
         payloads.office_details("chaoyang"),
+        payloads.pathway_details("spouse"),
+        payloads.pathway_documents_details("spouse"),
         payloads.counter("renewal"),
         payloads.feedback("fees", True),
         payloads.pathway("spouse"),

@@ -88,6 +88,10 @@ PREFIXES: Final = (
 
 #: The section of `more:` that carries an office id (`more:office:<office id>`).
 OFFICE_DETAILS: Final = "office"
+#: The sections of `more:` that carry a pathway id: `more:pathway:<id>` (the pathway in
+#: full) and `more:pdocs:<id>` (all of its documents).
+PATHWAY_DETAILS: Final = "pathway"
+PATHWAY_DOCUMENTS_DETAILS: Final = "pdocs"
 #: The argument of `remind:new` and of `el:back`.
 NEW: Final = "new"
 BACK: Final = "back"
@@ -244,6 +248,16 @@ def pathways(page: int | None = None) -> str:
 def pathway_documents(pathway_id: str) -> str:
     """`pd:<pathway id>`: one pathway's documents."""
     return _build(PATHWAY_DOCUMENTS, _name(pathway_id, "pathway id"))
+
+
+def pathway_details(pathway_id: str) -> str:
+    """`more:pathway:<pathway id>`: one pathway in full."""
+    return more(PATHWAY_DETAILS, pathway_id)
+
+
+def pathway_documents_details(pathway_id: str) -> str:
+    """`more:pdocs:<pathway id>`: every document of one pathway."""
+    return more(PATHWAY_DOCUMENTS_DETAILS, pathway_id)
 
 
 def document_category(code: str) -> str:

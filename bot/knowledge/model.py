@@ -319,7 +319,17 @@ class Minimum(Record):
 class Pathway(Sourced):
     """An eligibility pathway (category) for permanent residence."""
 
-    id: Annotated[Slug, AfterValidator(carried_by(payloads.pathway, payloads.pathway_documents))]
+    id: Annotated[
+        Slug,
+        AfterValidator(
+            carried_by(
+                payloads.pathway,
+                payloads.pathway_details,
+                payloads.pathway_documents,
+                payloads.pathway_documents_details,
+            )
+        ),
+    ]
     ref: Annotated[str, BeforeValidator(matching(r"^P[0-9]+$", "must look like P4"))]
     title: Text
     short: ButtonText  # the name on its button (at most 22 characters, "📄 " before it)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core import payloads
-from bot.core.languages import full_width
+from bot.core.languages import full_width, screen_chars
 from bot.core.menu import TOPIC_LABELS, Topic
 from bot.core.schedule import CardRules
 from bot.core.text import _, current
@@ -125,6 +125,19 @@ def related(*topics: str) -> tuple[tuple[Button, ...], ...]:
 def menu_button() -> Button:
     """The button back to the main menu."""
     return Button(_("☰ Main menu"), payloads.MENU)
+
+
+def fit_items(text: str, items: Sequence[str], room: int = 0) -> tuple[list[str], int]:
+    """The leading items that fit on one phone screen below `text`, leaving `room`
+    characters (for a source line and a closing line), and how many did not fit."""
+    budget = screen_chars(current().language) - len(text) - room
+    shown: list[str] = []
+    for item in items:
+        budget -= len(item) + 1
+        if budget < 0:
+            break
+        shown.append(item)
+    return shown, len(items) - len(shown)
 
 
 def _cjk() -> bool:

@@ -78,11 +78,17 @@ def office_details(context: Context, now: dt.datetime, office_id: str) -> list[O
     office = next((o for o in context.knowledge.offices if o.id == office_id), None)
     if office is None:
         return []
-    lines = [office.name.en or office_name(office)]
-    if office.address.en:
-        lines.append(_("Address: {address}").format(address=office.address.en))
-    if office.address.zh:
-        lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
+    if current().language == "en":  # the official English name and address, then the Chinese
+        lines = [office.name.en or office_name(office), *name_lines(office)]
+        shown = office.address.en
+    else:  # names and address in the reader's language, else Chinese with pinyin
+        lines = [office_name(office), *name_lines(office)]
+        shown = address_text(office)
+    if shown:
+        lines.append(_("Address: {address}").format(address=shown))
+    taxi = taxi_address(office, shown)
+    if taxi:
+        lines.append(_("For the taxi driver: {address}").format(address=taxi))
     if office.subway:
         lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
     if office.schedule_id is not None:
