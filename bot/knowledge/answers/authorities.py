@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core import payloads
 from bot.core.text import N_, _, ngettext
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
@@ -92,7 +93,7 @@ def where_to_apply(context: Context, now: dt.datetime, query: str) -> list[Outbo
         lines.append(_(submit.summary or submit.text))
     provenances = [o.provenance for o in offices] + ([submit.provenance] if submit else [])
     rows = tuple(
-        (Button("📍 " + office_short(o), f"oc:{o.id}"),)
+        (Button("📍 " + office_short(o), payloads.office(o.id)),)
         for o in offices
         if o.address.en or o.address.zh
     )
@@ -129,7 +130,10 @@ def where_to_apply_details(context: Context, now: dt.datetime, section: str) -> 
 
 def category_buttons() -> tuple[tuple[Button, ...], ...]:
     """One button per document category, two to a row."""
-    buttons = [Button(_(label), f"dc:{code}") for code, label in CATEGORY_LABELS.items()]
+    buttons = [
+        Button(_(label), payloads.document_category(code))
+        for code, label in CATEGORY_LABELS.items()
+    ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
@@ -154,9 +158,12 @@ def _documents_message(pathway: Pathway) -> Outbound:
     if hidden:
         lines.append(_more_documents(hidden))
     lines.append(common)
-    first: tuple[Button, ...] = (Button(_("✅ Conditions"), f"pw:{pathway.id}"),)
+    first: tuple[Button, ...] = (Button(_("✅ Conditions"), payloads.pathway(pathway.id)),)
     if hidden:
-        first = (Button(_("📄 All documents"), f"more:pdocs:{pathway.id}"), *first)
+        first = (
+            Button(_("📄 All documents"), payloads.pathway_documents_details(pathway.id)),
+            *first,
+        )
     text = with_footer("\n".join(lines), (pathway.provenance,))
     return Outbound(text=text, buttons=(first, *related("documents", "where_to_apply")))
 
@@ -170,16 +177,20 @@ def _more_documents(count: int) -> str:
 
 
 def documents_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
-    """Every document of one pathway (`more:pdocs:<id>`)."""
+    """Every document of one pathway (`payloads.pathway_documents_details`)."""
     found = next((p for p in context.knowledge.pathways if p.id == pathway_id), None)
     if found is None or not found.documents:
         return []
     lines = [_("Documents for: {pathway}").format(pathway=_(found.title)), ""]
     lines += [f"• {_(d)}" for d in found.documents]
     lines += ["", _("The documents every application needs are listed under “Documents”.")]
-    extra = ((Button(_("✅ Conditions"), f"pw:{found.id}"),),)
+    extra = ((Button(_("✅ Conditions"), payloads.pathway(found.id)),),)
     return details_reply(
-        "\n".join(lines), (found.provenance,), "documents", extra, back=f"pd:{found.id}"
+        "\n".join(lines),
+        (found.provenance,),
+        "documents",
+        extra,
+        back=payloads.pathway_documents(found.id),
     )
 
 
@@ -192,5 +203,5 @@ def category(knowledge: KnowledgeBase, code: str) -> list[Outbound]:
         return [_documents_message(pathways[0])]
     label = _(CATEGORY_LABELS[code])
     text = _("{category}: which pathway is yours?").format(category=label)
-    rows = tuple((Button(_(p.short), f"pd:{p.id}"),) for p in pathways)
+    rows = tuple((Button(_(p.short), payloads.pathway_documents(p.id)),) for p in pathways)
     return [Outbound(text=text, buttons=(*rows, (menu_button(),)))]

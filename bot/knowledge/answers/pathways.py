@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule
 from bot.core.text import _, ngettext
 from bot.core.types import Button, Outbound
@@ -35,7 +36,7 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     provenances = [general.provenance] if general is not None else []
     text = with_footer("\n".join(lines), provenances)
     buttons = (
-        (Button(_("🧭 Check my options"), "elig"),),
+        (Button(_("🧭 Check my options"), payloads.CHECK),),
         (_all_pathways_button(),),
         *related("documents", "process"),
     )
@@ -104,16 +105,16 @@ def pathway(
     else:  # the conditions say what the summary says, precisely
         lines += [heading, *shown]
     label = _("ℹ️ More details") if not hidden else _("✅ Conditions")
-    row = [Button(label, f"more:pathway:{found.id}")]
+    row = [Button(label, payloads.pathway_details(found.id))]
     if found.documents:
-        row.append(Button(_("📄 Documents"), f"pd:{found.id}"))
+        row.append(Button(_("📄 Documents"), payloads.pathway_documents(found.id)))
     text = with_footer("\n".join(lines), (found.provenance,))
     buttons = (tuple(row), (_all_pathways_button(),), *related("documents", "process"))
     return [Outbound(text=text, buttons=buttons)]
 
 
 def pathway_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
-    """One pathway in full (`more:pathway:<id>`): conditions, notes and who decides."""
+    """One pathway in full (`payloads.pathway_details`): conditions, notes and who decides."""
     found = next((p for p in context.knowledge.pathways if p.id == pathway_id), None)
     if found is None:
         return []
@@ -123,9 +124,17 @@ def pathway_details(context: Context, now: dt.datetime, pathway_id: str) -> list
         lines += ["", _("Good to know:")]
         lines += [f"• {_(n)}" for n in found.notes]
     lines += ["", _authorities_decide()]
-    extra = ((Button(_("📄 Documents"), f"pd:{found.id}"),),) if found.documents else ()
+    extra = (
+        ((Button(_("📄 Documents"), payloads.pathway_documents(found.id)),),)
+        if found.documents
+        else ()
+    )
     return details_reply(
-        "\n".join(lines), (found.provenance,), "eligibility", extra, back=f"pw:{found.id}"
+        "\n".join(lines),
+        (found.provenance,),
+        "eligibility",
+        extra,
+        back=payloads.pathway(found.id),
     )
 
 
@@ -133,9 +142,9 @@ def pathway_choice(knowledge: KnowledgeBase, pathway_ids: list[str]) -> Outbound
     """The pathways a message may describe, as buttons, and the question which one fits."""
     by_id = {p.id: p for p in knowledge.pathways}
     rows: list[tuple[Button, ...]] = [
-        (Button(_(by_id[i].short), f"pw:{i}"),) for i in pathway_ids if i in by_id
+        (Button(_(by_id[i].short), payloads.pathway(i)),) for i in pathway_ids if i in by_id
     ]
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     rows.append((_all_pathways_button(),))
     text = _(
         "Your question may concern more than one pathway. Which of these describes you better?"
@@ -149,15 +158,15 @@ def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
     pages = max((len(pathways) + size - 1) // size, 1)
     page = min(page, pages - 1)
     shown = pathways[page * size : (page + 1) * size]
-    rows: list[tuple[Button, ...]] = [(Button(_(p.short), f"pw:{p.id}"),) for p in shown]
+    rows: list[tuple[Button, ...]] = [(Button(_(p.short), payloads.pathway(p.id)),) for p in shown]
     paging = []
     if page > 0:
-        paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
+        paging.append(Button(_("◀ Previous"), payloads.pathways(page - 1)))
     if page < pages - 1:
-        paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
+        paging.append(Button(_("Next ▶"), payloads.pathways(page + 1)))
     if paging:
         rows.append(tuple(paging))
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
         page=page + 1, pages=pages
     )
@@ -210,7 +219,7 @@ def eligibility_result(
     lines += ["", closing]
     text = with_footer("\n".join(lines), provenances)
     targets = shown or [by_id[r.pathway] for r in near]
-    rows = tuple((Button("📄 " + _(p.short), f"pw:{p.id}"),) for p in targets)
+    rows = tuple((Button("📄 " + _(p.short), payloads.pathway(p.id)),) for p in targets)
     buttons = (*rows, (_all_pathways_button(),), *related("eligibility"))
     return [Outbound(text=text, buttons=buttons)]
 
@@ -227,4 +236,4 @@ def _authorities_decide() -> str:
 
 
 def _all_pathways_button() -> Button:
-    return Button(_("📚 All pathways"), "pwl")
+    return Button(_("📚 All pathways"), payloads.pathways())
