@@ -466,6 +466,10 @@ class KnowledgeBase:
                 return office
         raise KeyError(office_id)
 
+    def pathway(self, pathway_id: str) -> Pathway | None:
+        """The pathway with this id, or None (ids come from buttons, which may be forged)."""
+        return next((p for p in self.pathways if p.id == pathway_id), None)
+
     @property
     def main_office(self) -> Office:
         """The main reception hall."""

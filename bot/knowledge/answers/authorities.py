@@ -139,7 +139,7 @@ def category_buttons() -> tuple[tuple[Button, ...], ...]:
 
 def documents_of(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
     """One pathway's documents, with the way to its full conditions."""
-    found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
+    found = knowledge.pathway(pathway_id)
     if found is None:
         return []
     return [_documents_message(found)]
@@ -178,7 +178,7 @@ def _more_documents(count: int) -> str:
 
 def documents_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
     """Every document of one pathway (`payloads.pathway_documents_details`)."""
-    found = next((p for p in context.knowledge.pathways if p.id == pathway_id), None)
+    found = context.knowledge.pathway(pathway_id)
     if found is None or not found.documents:
         return []
     lines = [_("Documents for: {pathway}").format(pathway=_(found.title)), ""]

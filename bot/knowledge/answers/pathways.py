@@ -91,7 +91,7 @@ def pathway(
     Lengths of time the question stated ("married 3 years") are held against the pathway's
     minimums first, saying what is missing.
     """
-    found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
+    found = knowledge.pathway(pathway_id)
     if found is None:
         return []
     held = _held_to(found, lengths or {})
@@ -115,7 +115,7 @@ def pathway(
 
 def pathway_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
     """One pathway in full (`payloads.pathway_details`): conditions, notes and who decides."""
-    found = next((p for p in context.knowledge.pathways if p.id == pathway_id), None)
+    found = context.knowledge.pathway(pathway_id)
     if found is None:
         return []
     lines = [_(found.title), "", _(found.summary), "", _("Conditions:")]
