@@ -53,6 +53,7 @@ KNOWN_BUILT = {
         "_(p.short)",
         '"📄 " + _(p.short)',
         "_(by_id[i].short)",
+        "label",  # "ℹ️ More details" or "✅ Conditions"
     },
     "bot/core/render.py": {'b["label"]'},  # decoding the outbox: labels made elsewhere
 }

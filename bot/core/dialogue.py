@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from enum import StrEnum
 
-from bot.core import eligibility, remind
+from bot.core import eligibility, payloads, remind
 from bot.core.dates import Unreadable, parse_date
 from bot.core.engine import (
     AnyButton,
@@ -112,7 +112,8 @@ async def cancel(turn: Turn) -> Reply:
 async def ask_language(turn: Turn) -> Reply:
     """Offer every language the bot speaks, each named in itself."""
     buttons = [
-        Button(LANGUAGE_NAMES.get(code, code), f"lang:{code}") for code in turn.services.languages
+        Button(LANGUAGE_NAMES.get(code, code), payloads.language(code))
+        for code in turn.services.languages
     ]
     rows = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
     return Reply((Outbound(text=_("Choose your language:"), buttons=rows),))
@@ -120,10 +121,10 @@ async def ask_language(turn: Turn) -> Reply:
 
 async def set_language(turn: Turn) -> Reply:
     """Save the chosen language and answer in it from now on."""
-    code = turn.argument
-    if not code:
+    if not turn.argument:
         return await ask_language(turn)
-    if code not in turn.services.languages:
+    code = payloads.read_name(turn.argument)
+    if code is None or code not in turn.services.languages:
         return await stale_button(turn)
     turn.conversation.language = code
     with use_translator(turn.services.translators[code]):
@@ -134,7 +135,7 @@ async def set_language(turn: Turn) -> Reply:
 async def answer_topic(turn: Turn) -> Reply:
     """Answer a topic chosen by command (`/open saturday` passes "saturday") or button."""
     command = turn.inbound.command
-    name = TOPIC_COMMANDS[command[0]].value if command else turn.argument
+    name = TOPIC_COMMANDS[command[0]].value if command else payloads.read_name(turn.argument) or ""
     query = turn.argument if command else ""
     try:
         topic = Topic(name)
@@ -149,8 +150,8 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
     await turn.services.store.count_topic(topic.value)
     last = messages[-1]
     rating = (
-        Button(_("👍 Helpful"), f"fb:{topic.value}:1"),
-        Button(_("👎 Not helpful"), f"fb:{topic.value}:0"),
+        Button(_("👍 Helpful"), payloads.feedback(topic.value, True)),
+        Button(_("👎 Not helpful"), payloads.feedback(topic.value, False)),
     )
     rated = dataclasses.replace(last, buttons=(*last.buttons, rating))
     return Reply((*messages[:-1], rated))
@@ -158,14 +159,15 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
 
 async def show_details(turn: Turn) -> Reply:
     """One section of a topic's details, from a button under its short answer."""
-    topic, _sep, section = turn.argument.partition(":")
-    messages = turn.services.answers.details(topic, section, turn.now)
+    asked = payloads.read_details(turn.argument)
+    messages = turn.services.answers.details(*asked, turn.now) if asked else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def show_office(turn: Turn) -> Reply:
     """One office's card, from the office list."""
-    messages = turn.services.answers.office(turn.argument, turn.now)
+    office_id = payloads.read_name(turn.argument)
+    messages = turn.services.answers.office(office_id, turn.now) if office_id else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
@@ -176,25 +178,27 @@ async def show_counter(turn: Turn) -> Reply:
     for sub in await turn.services.store.subscriptions(inbound.channel, inbound.chat_id):
         if sub.label == "self":  # the user's own card; the newest date of each kind wins
             dates[sub.event_kind] = max(sub.event_date, dates.get(sub.event_kind, sub.event_date))
-    messages = turn.services.answers.counter(turn.argument, dates)
+    kind = payloads.read_name(turn.argument)
+    messages = turn.services.answers.counter(kind, dates) if kind else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def filter_offices(turn: Turn) -> Reply:
     """The office list, filtered by what the user needs (or all of them)."""
-    return Reply((turn.services.answers.office_list(turn.argument or None),))
+    return Reply((turn.services.answers.office_list(payloads.read_name(turn.argument)),))
 
 
 async def record_feedback(turn: Turn) -> Reply:
     """Store a rating (the chat and the topic only) and thank the user."""
-    topic_name, _sep, value = turn.argument.partition(":")
-    if topic_name not in {t.value for t in Topic} or value not in ("0", "1"):
+    rating = payloads.read_feedback(turn.argument)
+    if rating is None or rating[0] not in {t.value for t in Topic}:
         return await stale_button(turn)
+    topic_name, helpful = rating
     inbound = turn.inbound
     await turn.services.store.record_feedback(
-        inbound.channel, inbound.chat_id, topic_name, value == "1", turn.now
+        inbound.channel, inbound.chat_id, topic_name, helpful, turn.now
     )
-    if value == "1":
+    if helpful:
         text = _("Thank you for the feedback!")
     else:
         text = _(
@@ -312,7 +316,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
             text=_("You wrote in {language}. Shall I answer in {language} from now on?").format(
                 language=name
             ),
-            buttons=((Button(f"✅ {name}", f"lang:{language}"),),),
+            buttons=((Button(f"✅ {name}", payloads.language(language)),),),
         )
     return Reply((*reply.messages, offer), reply.next_state, reply.erased)
 
@@ -328,14 +332,14 @@ _INTENT_LABELS: dict[str, str] = {
 
 def _intent_payload(intent: str) -> str:
     if intent == "reminders":
-        return "remind:new"
+        return payloads.remind(new=True)
     if intent == "my_reminders":
-        return "remind"
+        return payloads.remind()
     if intent == "language":
-        return "lang"
+        return payloads.language()
     if intent == "help":
-        return "help"
-    return f"t:{intent}"
+        return payloads.HELP
+    return payloads.topic(intent)
 
 
 async def answer_intent(turn: Turn, intent: str) -> Reply:
@@ -405,13 +409,15 @@ def _pathways_in(matcher: Matcher, text: str) -> list[str]:
 
 async def show_documents(turn: Turn) -> Reply:
     """One pathway's documents (`pd:<pathway>`)."""
-    messages = turn.services.answers.pathway_documents(turn.argument, turn.now)
+    pathway_id = payloads.read_name(turn.argument)
+    messages = turn.services.answers.pathway_documents(pathway_id, turn.now) if pathway_id else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def show_category(turn: Turn) -> Reply:
     """A document category's documents, or its pathways to choose from (`dc:<category>`)."""
-    messages = turn.services.answers.document_category(turn.argument, turn.now)
+    category = payloads.read_name(turn.argument)
+    messages = turn.services.answers.document_category(category, turn.now) if category else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
@@ -445,7 +451,7 @@ async def _back(turn: Turn) -> Reply:
     if state == wizard.CONFIRM:
         return await remind.change_date(turn)
     if state == eligibility.STATE:
-        turn.argument = "back"
+        turn.argument = payloads.BACK
         return await eligibility.answer(turn)
     return await _cancel_wizard(turn)  # the first step: back leaves the wizard
 
@@ -453,7 +459,7 @@ async def _back(turn: Turn) -> Reply:
 async def _cancel_wizard(turn: Turn) -> Reply:
     """Typed "cancel": what the Cancel button does (in the erase step: keep the data)."""
     if turn.conversation.state == remind.RemindState.ERASE:
-        turn.argument = "no"
+        turn.argument = ""  # anything but a confirmation keeps the data
         return await remind.erase(turn)
     reply = await cancel(turn)
     return Reply(reply.messages, State.MAIN)
@@ -521,19 +527,19 @@ def build_dialogue() -> Dialogue:
         Route(Command("start"), start, State.MAIN),
         Route(Command("menu"), show_menu, State.MAIN),
         Route(Command("help"), show_help),
-        Route(ButtonPress("help"), show_help),
+        Route(ButtonPress(payloads.HELP), show_help),
         Route(Command("cancel"), cancel, State.MAIN),
-        Route(ButtonPress("cancel"), cancel, State.MAIN),
+        Route(ButtonPress(payloads.CANCEL), cancel, State.MAIN),
         Route(Command("language"), ask_language),
-        Route(ButtonPress("lang"), set_language),
-        Route(ButtonPress("menu"), show_menu, State.MAIN),
+        Route(ButtonPress(payloads.LANGUAGE), set_language),
+        Route(ButtonPress(payloads.MENU), show_menu, State.MAIN),
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
-        Route(ButtonPress("t"), answer_topic, State.MAIN),
-        Route(ButtonPress("fb"), record_feedback),
-        Route(ButtonPress("more"), show_details, State.MAIN),
-        Route(ButtonPress("oc"), show_office, State.MAIN),
-        Route(ButtonPress("of"), filter_offices, State.MAIN, edits=True),
-        Route(ButtonPress("counter"), show_counter, State.MAIN),
+        Route(ButtonPress(payloads.TOPIC), answer_topic, State.MAIN),
+        Route(ButtonPress(payloads.FEEDBACK), record_feedback),
+        Route(ButtonPress(payloads.MORE), show_details, State.MAIN),
+        Route(ButtonPress(payloads.OFFICE), show_office, State.MAIN),
+        Route(ButtonPress(payloads.OFFICES), filter_offices, State.MAIN, edits=True),
+        Route(ButtonPress(payloads.COUNTER), show_counter, State.MAIN),
         Route(
             Command("remind"),
             remind.start_reminder,
@@ -541,21 +547,26 @@ def build_dialogue() -> Dialogue:
             personal=True,
         ),
         Route(
-            ButtonPress("remind"),
+            ButtonPress(payloads.REMIND),
             remind.reminders_or_new,
             goes_to=(wizard.EVENT, State.MAIN),
             personal=True,
         ),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
         Route(
-            ButtonPress("rexp"),
+            ButtonPress(payloads.REMIND_EXPIRY),
             remind.start_with_expiry,
-            goes_to=(wizard.CONFIRM, wizard.DATE, State.MAIN),
+            goes_to=(wizard.CONFIRM, wizard.DATE, wizard.EVENT, State.MAIN),
             personal=True,
         ),
-        Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),
         Route(
-            ButtonPress("renewed"),
+            ButtonPress(payloads.STOP_REMINDER),
+            remind.stop_subscription,
+            State.MAIN,
+            personal=True,
+        ),
+        Route(
+            ButtonPress(payloads.RENEWED),
             remind.renewed,
             goes_to=(wizard.DATE, State.MAIN),
             personal=True,
@@ -563,7 +574,7 @@ def build_dialogue() -> Dialogue:
         Route(Command("mydata"), remind.show_my_data, personal=True),
         Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,), personal=True),
         Route(
-            ButtonPress("elig"),
+            ButtonPress(payloads.CHECK),
             eligibility.start_check,
             goes_to=(eligibility.STATE,),
             personal=True,
@@ -571,10 +582,10 @@ def build_dialogue() -> Dialogue:
         Route(
             Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,), personal=True
         ),
-        Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
-        Route(ButtonPress("pd"), show_documents, State.MAIN),
-        Route(ButtonPress("dc"), show_category, State.MAIN),
-        Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAY), eligibility.show_pathway, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAY_DOCUMENTS), show_documents, State.MAIN),
+        Route(ButtonPress(payloads.DOCUMENT_CATEGORY), show_category, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAYS), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
     main = State.MAIN
@@ -582,7 +593,7 @@ def build_dialogue() -> Dialogue:
         State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=FREE_TEXT_GOES_TO),),
         wizard.EVENT.value: (
             Route(
-                ButtonPress("ev"),
+                ButtonPress(payloads.EVENT),
                 remind.choose_event,
                 goes_to=(wizard.WHOSE, main),
                 edits=True,
@@ -591,7 +602,7 @@ def build_dialogue() -> Dialogue:
         ),
         wizard.WHOSE.value: (
             Route(
-                ButtonPress("who"),
+                ButtonPress(payloads.WHOSE),
                 remind.choose_whose,
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
@@ -600,7 +611,7 @@ def build_dialogue() -> Dialogue:
         ),
         wizard.DATE.value: (
             Route(
-                ButtonPress("date"),
+                ButtonPress(payloads.DATE),
                 remind.pick_date,
                 goes_to=(wizard.CONFIRM, wizard.EVENT, main),
                 edits=True,
@@ -613,13 +624,13 @@ def build_dialogue() -> Dialogue:
         ),
         wizard.CONFIRM.value: (
             Route(
-                ButtonPress("rsave"),
+                ButtonPress(payloads.SAVE),
                 remind.save_subscription,
                 goes_to=(main, wizard.EVENT),
                 edits=True,
             ),
             Route(
-                ButtonPress("rdate"),
+                ButtonPress(payloads.ANOTHER_DATE),
                 remind.change_date,
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
@@ -631,11 +642,13 @@ def build_dialogue() -> Dialogue:
             ),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer, goes_to=(main,), edits=True),
+            Route(
+                ButtonPress(payloads.CHECK_ANSWER), eligibility.answer, goes_to=(main,), edits=True
+            ),
             Route(AnyText(), answering(eligibility.reask), goes_to=(main,)),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase, goes_to=(main,), edits=True),
+            Route(ButtonPress(payloads.ERASE), remind.erase, goes_to=(main,), edits=True),
             Route(AnyText(), answering(remind.erase_reask), goes_to=(main,)),
         ),
     }

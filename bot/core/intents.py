@@ -43,6 +43,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.core.languages import written_in
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7af]+")
@@ -74,12 +76,7 @@ _CACHE_SIZE = 50_000  # typo repairs remembered
 # Scripts, and the languages whose examples a question in that script may match.
 _LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN = "latin", "cyrl", "arab", "hang", "kana", "han"
 _SCRIPT_LANGUAGES: dict[str, frozenset[str]] = {
-    _LATIN: frozenset({"en", "fr", "de", "es"}),
-    _CYRILLIC: frozenset({"ru"}),
-    _ARABIC: frozenset({"ar"}),
-    _HANGUL: frozenset({"ko"}),
-    _KANA: frozenset({"ja"}),
-    _HAN: frozenset({"zh", "ja"}),
+    script: written_in(script) for script in (_LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN)
 }
 
 _STEM_LENGTH = 5  # Latin and Cyrillic words share a stem when their first letters agree

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
@@ -78,12 +79,13 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
 
 
 #: The topics with details one tap away (`more:<topic>:<section>`), and the function showing
-#: a section; "office" shows the rest of an office's card (`more:office:<office id>`).
+#: a section; "office" shows the rest of an office's card (`more:office:<office id>`),
+#: "pathway" a pathway in full and "pdocs" all of its documents (`more:pdocs:<pathway id>`).
 DETAILS: Mapping[str, Details] = MappingProxyType(
     {
         Topic.HOURS: opening.hours_details,
         Topic.OPEN_NOW: opening.open_now_details,
-        "office": offices.office_details,
+        payloads.OFFICE_DETAILS: offices.office_details,
         Topic.RENEWAL: card.renewal_details,
         Topic.CHANGE: card.change_details,
         Topic.LOSS: card.loss_details,
@@ -94,6 +96,8 @@ DETAILS: Mapping[str, Details] = MappingProxyType(
         Topic.CONTACT: offices.contact_details,
         Topic.AUTHORITY: authorities.authority_details,
         Topic.WHERE_TO_APPLY: authorities.where_to_apply_details,
+        payloads.PATHWAY_DETAILS: pathways.pathway_details,
+        payloads.PATHWAY_DOCUMENTS_DETAILS: authorities.documents_details,
     }
 )
 

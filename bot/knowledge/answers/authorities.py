@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.text import N_, _
+from bot.core import payloads
+from bot.core.text import N_, _, ngettext
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
     Context,
     colon,
     details_reply,
+    fit_items,
     menu_button,
     office_name,
     office_short,
     related,
     short_name,
     short_reply,
+    sources_footer,
     with_footer,
 )
 from bot.knowledge.answers.names import address_text
@@ -90,7 +93,7 @@ def where_to_apply(context: Context, now: dt.datetime, query: str) -> list[Outbo
         lines.append(_(submit.summary or submit.text))
     provenances = [o.provenance for o in offices] + ([submit.provenance] if submit else [])
     rows = tuple(
-        (Button("📍 " + office_short(o), f"oc:{o.id}"),)
+        (Button("📍 " + office_short(o), payloads.office(o.id)),)
         for o in offices
         if o.address.en or o.address.zh
     )
@@ -127,28 +130,68 @@ def where_to_apply_details(context: Context, now: dt.datetime, section: str) -> 
 
 def category_buttons() -> tuple[tuple[Button, ...], ...]:
     """One button per document category, two to a row."""
-    buttons = [Button(_(label), f"dc:{code}") for code, label in CATEGORY_LABELS.items()]
+    buttons = [
+        Button(_(label), payloads.document_category(code))
+        for code, label in CATEGORY_LABELS.items()
+    ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
 def documents_of(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
     """One pathway's documents, with the way to its full conditions."""
-    found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
+    found = knowledge.pathway(pathway_id)
     if found is None:
         return []
     return [_documents_message(found)]
 
 
 def _documents_message(pathway: Pathway) -> Outbound:
-    lines = [_("Documents for: {pathway}").format(pathway=_(pathway.title)), ""]
-    lines += [f"• {_(d)}" for d in pathway.documents]
-    lines += ["", _("The documents every application needs are listed under “Documents”.")]
+    """A pathway's documents on a phone screen: as many as fit, and the full list one tap
+    away when some do not."""
+    heading = _("Documents for: {pathway}").format(pathway=_(pathway.title))
+    items = [f"• {_(d)}" for d in pathway.documents]
+    common = _("The documents every application needs are listed under “Documents”.")
+    footer = sources_footer((pathway.provenance,))
+    rest = len(_more_documents(len(items))) + 1
+    shown, hidden = fit_items(heading, items, len(footer) + len(common) + rest + 3)
+    lines = [heading, *shown]
+    if hidden:
+        lines.append(_more_documents(hidden))
+    lines.append(common)
+    first: tuple[Button, ...] = (Button(_("✅ Conditions"), payloads.pathway(pathway.id)),)
+    if hidden:
+        first = (
+            Button(_("📄 All documents"), payloads.pathway_documents_details(pathway.id)),
+            *first,
+        )
     text = with_footer("\n".join(lines), (pathway.provenance,))
-    buttons = (
-        (Button(_("✅ Conditions"), f"pw:{pathway.id}"),),
-        *related("documents", "where_to_apply"),
+    return Outbound(text=text, buttons=(first, *related("documents", "where_to_apply")))
+
+
+def _more_documents(count: int) -> str:
+    return ngettext(
+        "…and {count} more document: tap “All documents”.",
+        "…and {count} more documents: tap “All documents”.",
+        count,
+    ).format(count=count)
+
+
+def documents_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
+    """Every document of one pathway (`payloads.pathway_documents_details`)."""
+    found = context.knowledge.pathway(pathway_id)
+    if found is None or not found.documents:
+        return []
+    lines = [_("Documents for: {pathway}").format(pathway=_(found.title)), ""]
+    lines += [f"• {_(d)}" for d in found.documents]
+    lines += ["", _("The documents every application needs are listed under “Documents”.")]
+    extra = ((Button(_("✅ Conditions"), payloads.pathway(found.id)),),)
+    return details_reply(
+        "\n".join(lines),
+        (found.provenance,),
+        "documents",
+        extra,
+        back=payloads.pathway_documents(found.id),
     )
-    return Outbound(text=text, buttons=buttons)
 
 
 def category(knowledge: KnowledgeBase, code: str) -> list[Outbound]:
@@ -160,5 +203,5 @@ def category(knowledge: KnowledgeBase, code: str) -> list[Outbound]:
         return [_documents_message(pathways[0])]
     label = _(CATEGORY_LABELS[code])
     text = _("{category}: which pathway is yours?").format(category=label)
-    rows = tuple((Button(_(p.short), f"pd:{p.id}"),) for p in pathways)
+    rows = tuple((Button(_(p.short), payloads.pathway_documents(p.id)),) for p in pathways)
     return [Outbound(text=text, buttons=(*rows, (menu_button(),)))]

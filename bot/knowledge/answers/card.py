@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core import payloads
 from bot.core.languages import BEIJING
 from bot.core.schedule import EventKind, window
 from bot.core.text import N_, _, current, ngettext
@@ -224,7 +225,7 @@ def _expiry_window(
     head = messages[0]
     buttons = head.buttons
     if last >= today:
-        remind = Button(_("⏰ Remind me then"), f"rexp:{expiry.isoformat()}")
+        remind = Button(_("⏰ Remind me then"), payloads.remind_expiry(expiry))
         buttons = ((remind,), *buttons)
     text = "\n".join(lines) + "\n\n" + head.text
     return [dataclasses.replace(head, text=text, buttons=buttons), *messages[1:]]
