@@ -15,12 +15,14 @@ frequencies of the example's own language) that mix several kinds of evidence:
   words are compared letter (jamo) by letter.
 
 Only examples and keywords of the languages the question's script allows take part. An intent
-scores a weighted mean of the cosine similarities of its five best examples, plus a bonus when
-one of its keywords (matched by stem, or by pinyin) occurs in the question. Out-of-scope
-example questions compete too: a question nearer to them than to any intent gets no confident
-intent. `Matcher.match` turns the ranking into a confident intent or only guesses, and names
-the language the question was written in: by script, else (Latin letters) by the language of
-the best-fitting examples and keywords, stop words and accented letters.
+scores a weighted mean of the cosine similarities of its five best examples, blended with a
+kernel ridge classifier trained per language on the same vectors (it weighs the features
+that tell intents apart; its weights are cached by a digest of what they were trained on),
+plus a bonus when one of its keywords (matched by stem, or by pinyin) occurs in the question.
+Out-of-scope example questions compete too: a question nearer to them than to any intent gets
+no confident intent. `Matcher.match` turns the ranking into a confident intent or only
+guesses, and names the language the question was written in: by script, else (Latin letters)
+by the language of the best-fitting examples and keywords, stop words and accented letters.
 """
 
 from __future__ import annotations
