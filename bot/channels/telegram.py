@@ -39,13 +39,14 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 # PTB builds RequestData from RequestParameter; the class is not exported (PTB is pinned to
 # 22.x, and tests/channels/test_telegram.py sends through it, so a change fails loudly).
 from telegram.request._requestparameter import RequestParameter
 
 from bot.app import BotApp
+from bot.channels.telegram_http import AiohttpRequest
 from bot.core.dialogue import bot_commands
 from bot.core.ports import StoreError
 from bot.core.render import TELEGRAM, encode_part
@@ -322,9 +323,7 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.application = self.build_application(request)
         self.bot: Bot = self.application.bot
-        self._poll_request = request or HTTPXRequest(
-            connection_pool_size=1, read_timeout=poll_timeout + 10.0
-        )
+        self._poll_request = request or AiohttpRequest(1, read_timeout=poll_timeout + 10.0)
         self._notifier = TelegramNotifier(self)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -351,8 +350,7 @@ class TelegramChannel:
             .base_url(settings.telegram_api_url)
             .updater(None)
         )
-        if request is not None:
-            builder = builder.request(request)
+        builder = builder.request(request if request is not None else AiohttpRequest())
         application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
