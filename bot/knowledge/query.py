@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 BABEL_LOCALES = tuple("zh_Hans" if lang.code == "zh" else lang.babel_locale for lang in LANGUAGES)
 
 
+@lru_cache(maxsize=4096)  # the data's aliases and day names are folded on every question
 def fold(text: str) -> str:
     """Casefold, drop accents and apostrophes, so `Mañana` and `manana` meet."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
@@ -33,12 +35,21 @@ def _contains(text: str, term: str) -> bool:
     """Whether folded `text` mentions folded `term` (a word, or a stem for inflected words)."""
     if not term:
         return False
-    if _CJK.search(term):
+    pattern = _term_pattern(term)
+    if pattern is None:
         return term in text
+    return pattern.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    """The pattern that finds a folded term as a word (None: CJK, found as a substring)."""
+    if _CJK.search(term):
+        return None
     if len(term) >= 6 and re.search(r"[\u0400-\u04ff]", term):
         term = term[:-1]  # Russian: суббота -> суббот(у)
-        return re.search(rf"(?<!\w){re.escape(term)}\w*", text) is not None
-    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text) is not None
+        return re.compile(rf"(?<!\w){re.escape(term)}\w*")
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
 
 
 Words = Annotated[tuple[Text, ...], Field(min_length=1)]
