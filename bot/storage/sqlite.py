@@ -90,6 +90,9 @@ class SqliteStore:
         self._writes = 0
         self._deferred: list[Deferred] = []  # the unit of work's statements not run yet
         self._begun = False  # the unit of work's BEGIN has run
+        self._chat: tuple[str, str] | None = None  # the unit's chat (lock_chat)
+        # its conversation row, read ahead with the update id and not written since
+        self._read_ahead: tuple[tuple[str, str], list[tuple[Any, ...]]] | None = None
 
     @property
     def path(self) -> str:
@@ -203,7 +206,11 @@ class SqliteStore:
             return False
 
     async def lock_chat(self, channel: str, chat_id: str) -> None:
-        """Nothing to do: one process per file, and the engine orders a chat's updates."""
+        """No lock is needed (one process per file, and the engine orders a chat's updates);
+        inside a unit of work it names the chat, whose conversation the next trip reads
+        ahead (see `load_conversation`)."""
+        if self._in_unit.get():
+            self._chat = (channel, chat_id)
 
     async def pending_reminders(self) -> int:
         """How many reminders wait to be sent (pending or claimed)."""
@@ -223,6 +230,8 @@ class SqliteStore:
             db = self.db
             self._deferred = [("BEGIN IMMEDIATE", (), False)]
             self._begun = False
+            self._chat = None
+            self._read_ahead = None
             try:
                 try:
                     yield
@@ -241,6 +250,8 @@ class SqliteStore:
             finally:
                 self._deferred = []
                 self._begun = False
+                self._chat = None
+                self._read_ahead = None
                 self._in_unit.reset(token)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -271,6 +282,7 @@ class SqliteStore:
         trip; outside it runs now. Raises StoreError."""
         if self._in_unit.get():
             self._deferred.append((sql, params, many))
+            self._read_ahead = None
             return
         try:
             async with self._write_lock:
@@ -290,6 +302,7 @@ class SqliteStore:
 
     async def _flush(self) -> None:
         """Run the unit's waiting statements (before the connection is used directly)."""
+        self._read_ahead = None
         if self._in_unit.get() and self._deferred:
             try:
                 await self._run(_nothing)
@@ -307,13 +320,16 @@ class SqliteStore:
             yield self.db
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """The stored conversation of a chat, if any."""
-        rows = await self._fetch(
-            "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
-            " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
-            " FROM chats c WHERE c.channel = ? AND c.chat_id = ?",
-            (channel, chat_id),
-        )
+        """The stored conversation of a chat, if any.
+
+        In a unit of work the row may already be here: `remember_update` reads the chat's
+        row (named by `lock_chat`) in the same trip, and any write since forgets it.
+        """
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[0] == (channel, chat_id) and self._in_unit.get():
+            rows = ahead[1]
+        else:
+            rows = await self._fetch(_CONVERSATION, (channel, chat_id))
         if not rows:
             return None
         language, state, data, paused = rows[0]
@@ -343,6 +359,8 @@ class SqliteStore:
         """Record an update id; False if it was seen before. Old ids are pruned now and then."""
         self._writes += 1
         prune = self._writes % 500 == 0
+        chat = self._chat if self._in_unit.get() else None
+        ahead: list[list[tuple[Any, ...]]] = []
 
         def remember(connection: sqlite3.Connection) -> bool:
             cursor = connection.execute(
@@ -350,16 +368,21 @@ class SqliteStore:
                 " VALUES (?, ?, ?)",
                 (channel, update_id, _iso(now)),
             )
+            fresh = cursor.rowcount == 1
             if prune:
                 connection.execute(
                     "DELETE FROM processed_updates WHERE seen_at < ?",
                     (_iso(now - UPDATE_MEMORY),),
                 )
-            return cursor.rowcount == 1
+            if chat is not None and fresh:  # the conversation the engine reads next
+                ahead.append([tuple(r) for r in connection.execute(_CONVERSATION, chat)])
+            return fresh
 
         try:
             async with self.unit_of_work():
-                return await self._run(remember)
+                fresh = await self._run(remember)
+                self._read_ahead = (chat, ahead[0]) if chat is not None and ahead else None
+                return fresh
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
@@ -847,12 +870,19 @@ class SqliteStore:
         statement atomic by itself, so no BEGIN and COMMIT round trips are needed)."""
         try:
             if self._in_unit.get():
+                self._read_ahead = None
                 return await self._run(lambda c: int(c.execute(sql, params).rowcount))
             async with self._write_lock:
                 return await self._run(lambda c: int(c.execute(sql, params).rowcount))
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
+
+_CONVERSATION = (
+    "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
+    " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
+    " FROM chats c WHERE c.channel = ? AND c.chat_id = ?"
+)
 
 _SUBSCRIPTION_SELECT = (
     "SELECT id, channel, chat_id, label, event_kind, event_date, active, failures"
