@@ -222,7 +222,7 @@ def serve(app: BotApp, mode: str) -> int:
         await Runtime(app, channels).run(stop)
 
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(run())
     except StoreError as err:
         if stop.is_set():  # asked to stop while the database was still being opened
@@ -241,7 +241,7 @@ def serve(app: BotApp, mode: str) -> int:
     return 0
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop where it is installed (Linux, macOS), else asyncio's own.
 
     Each update wakes the loop several times (the poll, aiosqlite's thread, every reply's
