@@ -691,7 +691,7 @@ class Matcher:
         language = self._doc_language[close]
         best = np.zeros(len(self._language_names))
         np.maximum.at(best, language, similarity)
-        for code in np.unique(language).tolist():
+        for code in sorted(set(language.tolist())):
             by_language[self._language_names[code]] = float(best[code])
 
     def rank(self, text: str) -> list[IntentScore]:
