@@ -165,6 +165,8 @@ def build_app(
         eligibility=resources.eligibility,
         pathways=resources.pathways,
         meter=metrics,
+        control=resources.lexicon.control,
+        date_in=resources.lexicon.date,
     )
     engine = Engine(dialogue=build_dialogue(), services=services)
     return BotApp(settings, store, engine, resources.knowledge, resources.translators, metrics)

@@ -19,6 +19,7 @@ import pytest
 from bot.app import BotApp, Resources
 from bot.core import dialogue, menu, remind
 from bot.core.text import use_translator
+from bot.knowledge.answers import authorities
 from tests.conftest import Chat
 
 LIMIT = 24  # characters (Python len), as the project's style asks
@@ -43,10 +44,16 @@ KNOWN_BUILT = {
     },
     "bot/core/eligibility.py": {"_(o.label)"},
     "bot/knowledge/answers/offices.py": {'"📍 " + office_short(o)'},
+    "bot/knowledge/answers/authorities.py": {
+        '"📍 " + office_short(o)',
+        "_(label)",  # CATEGORY_LABELS
+        "_(p.short)",
+    },
     "bot/knowledge/answers/pathways.py": {
         "_(p.short)",
         '"📄 " + _(p.short)',
         "_(by_id[i].short)",
+        "label",  # "ℹ️ More details" or "✅ Conditions"
     },
     "bot/core/render.py": {'b["label"]'},  # decoding the outbox: labels made elsewhere
 }
@@ -98,6 +105,7 @@ def _msgids(resources: Resources) -> set[str]:
     msgids |= set(menu.TOPIC_LABELS.values())
     msgids |= set(dialogue._INTENT_LABELS.values())
     msgids |= set(remind.WHOSE_LABELS.values())
+    msgids |= set(authorities.CATEGORY_LABELS.values())
     msgids |= {o.label for q in resources.eligibility.questions for o in q.options}
     return msgids
 

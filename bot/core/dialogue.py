@@ -6,7 +6,8 @@ import dataclasses
 import datetime as dt
 from enum import StrEnum
 
-from bot.core import eligibility, remind
+from bot.core import eligibility, payloads, remind
+from bot.core.dates import Unreadable, parse_date
 from bot.core.engine import (
     AnyButton,
     AnyCommand,
@@ -16,10 +17,13 @@ from bot.core.engine import (
     Dialogue,
     Reply,
     Route,
+    Step,
     Turn,
     Unsupported,
+    private_only,
 )
 from bot.core.intents import Match, Matcher
+from bot.core.languages import BEIJING
 from bot.core.menu import (
     LANGUAGE_NAMES,
     TOPIC_COMMANDS,
@@ -108,7 +112,8 @@ async def cancel(turn: Turn) -> Reply:
 async def ask_language(turn: Turn) -> Reply:
     """Offer every language the bot speaks, each named in itself."""
     buttons = [
-        Button(LANGUAGE_NAMES.get(code, code), f"lang:{code}") for code in turn.services.languages
+        Button(LANGUAGE_NAMES.get(code, code), payloads.language(code))
+        for code in turn.services.languages
     ]
     rows = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
     return Reply((Outbound(text=_("Choose your language:"), buttons=rows),))
@@ -116,10 +121,10 @@ async def ask_language(turn: Turn) -> Reply:
 
 async def set_language(turn: Turn) -> Reply:
     """Save the chosen language and answer in it from now on."""
-    code = turn.argument
-    if not code:
+    if not turn.argument:
         return await ask_language(turn)
-    if code not in turn.services.languages:
+    code = payloads.read_name(turn.argument)
+    if code is None or code not in turn.services.languages:
         return await stale_button(turn)
     turn.conversation.language = code
     with use_translator(turn.services.translators[code]):
@@ -130,7 +135,7 @@ async def set_language(turn: Turn) -> Reply:
 async def answer_topic(turn: Turn) -> Reply:
     """Answer a topic chosen by command (`/open saturday` passes "saturday") or button."""
     command = turn.inbound.command
-    name = TOPIC_COMMANDS[command[0]].value if command else turn.argument
+    name = TOPIC_COMMANDS[command[0]].value if command else payloads.read_name(turn.argument) or ""
     query = turn.argument if command else ""
     try:
         topic = Topic(name)
@@ -145,8 +150,8 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
     await turn.services.store.count_topic(topic.value)
     last = messages[-1]
     rating = (
-        Button(_("👍 Helpful"), f"fb:{topic.value}:1"),
-        Button(_("👎 Not helpful"), f"fb:{topic.value}:0"),
+        Button(_("👍 Helpful"), payloads.feedback(topic.value, True)),
+        Button(_("👎 Not helpful"), payloads.feedback(topic.value, False)),
     )
     rated = dataclasses.replace(last, buttons=(*last.buttons, rating))
     return Reply((*messages[:-1], rated))
@@ -154,14 +159,15 @@ async def answer(turn: Turn, topic: Topic, query: str = "") -> Reply:
 
 async def show_details(turn: Turn) -> Reply:
     """One section of a topic's details, from a button under its short answer."""
-    topic, _sep, section = turn.argument.partition(":")
-    messages = turn.services.answers.details(topic, section, turn.now)
+    asked = payloads.read_details(turn.argument)
+    messages = turn.services.answers.details(*asked, turn.now) if asked else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def show_office(turn: Turn) -> Reply:
     """One office's card, from the office list."""
-    messages = turn.services.answers.office(turn.argument, turn.now)
+    office_id = payloads.read_name(turn.argument)
+    messages = turn.services.answers.office(office_id, turn.now) if office_id else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
@@ -172,25 +178,27 @@ async def show_counter(turn: Turn) -> Reply:
     for sub in await turn.services.store.subscriptions(inbound.channel, inbound.chat_id):
         if sub.label == "self":  # the user's own card; the newest date of each kind wins
             dates[sub.event_kind] = max(sub.event_date, dates.get(sub.event_kind, sub.event_date))
-    messages = turn.services.answers.counter(turn.argument, dates)
+    kind = payloads.read_name(turn.argument)
+    messages = turn.services.answers.counter(kind, dates) if kind else []
     return Reply(tuple(messages)) if messages else await stale_button(turn)
 
 
 async def filter_offices(turn: Turn) -> Reply:
     """The office list, filtered by what the user needs (or all of them)."""
-    return Reply((turn.services.answers.office_list(turn.argument or None),))
+    return Reply((turn.services.answers.office_list(payloads.read_name(turn.argument)),))
 
 
 async def record_feedback(turn: Turn) -> Reply:
     """Store a rating (the chat and the topic only) and thank the user."""
-    topic_name, _sep, value = turn.argument.partition(":")
-    if topic_name not in {t.value for t in Topic} or value not in ("0", "1"):
+    rating = payloads.read_feedback(turn.argument)
+    if rating is None or rating[0] not in {t.value for t in Topic}:
         return await stale_button(turn)
+    topic_name, helpful = rating
     inbound = turn.inbound
     await turn.services.store.record_feedback(
-        inbound.channel, inbound.chat_id, topic_name, value == "1", turn.now
+        inbound.channel, inbound.chat_id, topic_name, helpful, turn.now
     )
-    if value == "1":
+    if helpful:
         text = _("Thank you for the feedback!")
     else:
         text = _(
@@ -207,19 +215,21 @@ async def answer_free_text(turn: Turn) -> Reply:
     gets a plain "outside what I know", where to ask when the data names it, and no
     permanent-residence answer; a described situation the pathway matcher recognises ("my
     husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    A typed "cancel" or "back" alone (nothing in progress) brings the menu.
     """
+    word = turn.services.control(turn.argument)
+    if word is not None:
+        return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
-    written_in = _other_language(turn, match.language)
     if match.out_of_scope:
+        written_in = _other_language(turn, match.language)
         if written_in is not None:
             with use_translator(turn.services.translators[written_in]):
                 return _outside(turn, match)
         return _outside(turn, match)
     intent = placed_intent(match, turn.argument, turn.services.pathways)
-    if intent is not None and written_in is not None:
-        return await answer_in_language(turn, intent, written_in)
     if intent is not None:
-        return await answer_intent(turn, intent)
+        return await _answer_match(turn, match, intent)
     await turn.services.store.record_unplaced(
         redact(turn.argument), match.language or turn.conversation.language, turn.now
     )
@@ -263,6 +273,17 @@ def _outside(turn: Turn, match: Match) -> Reply:
     return Reply((Outbound(text=text), menu_message(_("Please choose a topic:"))))
 
 
+async def _answer_match(turn: Turn, match: Match, intent: str | None = None) -> Reply:
+    """Answer a match (or the intent placed for it), in the language of the question if it
+    is another one."""
+    intent = intent or match.intent
+    assert intent is not None
+    written_in = _other_language(turn, match.language)
+    if written_in is not None:
+        return await answer_in_language(turn, intent, written_in)
+    return await answer_intent(turn, intent)
+
+
 def _other_language(turn: Turn, detected: str | None) -> str | None:
     """The language a question is written in, if the bot speaks it and it is not the reply's.
 
@@ -279,6 +300,13 @@ def _other_language(turn: Turn, detected: str | None) -> str | None:
     return detected
 
 
+def _expiry_in(turn: Turn) -> dt.date | None:
+    """A date to come in a reminder request ("my card expires on 2027-05-10, remind me")."""
+    today = turn.now.astimezone(BEIJING).date()
+    found = turn.services.date_in(turn.argument, today)
+    return found if found is not None and found > today else None
+
+
 async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
     """Answer in the language the question was written in, and offer to keep it."""
     with use_translator(turn.services.translators[language]):
@@ -288,7 +316,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
             text=_("You wrote in {language}. Shall I answer in {language} from now on?").format(
                 language=name
             ),
-            buttons=((Button(f"✅ {name}", f"lang:{language}"),),),
+            buttons=((Button(f"✅ {name}", payloads.language(language)),),),
         )
     return Reply((*reply.messages, offer), reply.next_state, reply.erased)
 
@@ -296,6 +324,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
 _INTENT_LABELS: dict[str, str] = {
     **{topic.value: label for topic, label in TOPIC_LABELS.items()},
     "reminders": N_("⏰ Renewal reminders"),
+    "my_reminders": N_("🔔 My reminders"),
     "language": N_("🌐 Language"),
     "help": N_("❓ Help"),
 }
@@ -303,18 +332,24 @@ _INTENT_LABELS: dict[str, str] = {
 
 def _intent_payload(intent: str) -> str:
     if intent == "reminders":
-        return "remind"
+        return payloads.remind(new=True)
+    if intent == "my_reminders":
+        return payloads.remind()
     if intent == "language":
-        return "lang"
+        return payloads.language()
     if intent == "help":
-        return "help"
-    return f"t:{intent}"
+        return payloads.HELP
+    return payloads.topic(intent)
 
 
 async def answer_intent(turn: Turn, intent: str) -> Reply:
     """Answer a recognised intent."""
+    if intent in ("reminders", "my_reminders") and not turn.inbound.private:
+        return private_only(turn.private_chat_url)
     if intent == "reminders":
-        return await remind.start_reminder(turn)
+        return await remind.start_reminder(turn, _expiry_in(turn))
+    if intent == "my_reminders":
+        return await remind.list_subscriptions(turn)
     if intent == "language":
         return await ask_language(turn)
     if intent == "help":
@@ -323,10 +358,18 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
         topic = Topic(intent)
     except ValueError:
         return await show_help(turn)
+    if topic is Topic.DOCUMENTS and turn.services.pathways is not None:
+        found = _pathways_in(turn.services.pathways, turn.argument)
+        details = (
+            turn.services.answers.pathway_documents(found[0], turn.now) if len(found) == 1 else []
+        )
+        if details:
+            await turn.services.store.count_topic(topic.value)
+            return Reply(tuple(details))
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
         found = _pathways_in(turn.services.pathways, turn.argument)
         if len(found) == 1:
-            details = turn.services.answers.pathway(found[0], turn.now)
+            details = turn.services.answers.pathway(found[0], turn.now, turn.argument)
         elif found:
             details = [turn.services.answers.pathway_choice(found)]
         else:
@@ -364,6 +407,20 @@ def _pathways_in(matcher: Matcher, text: str) -> list[str]:
     return [top.intent] if top.score >= PATHWAY_SURE else []
 
 
+async def show_documents(turn: Turn) -> Reply:
+    """One pathway's documents (`pd:<pathway>`)."""
+    pathway_id = payloads.read_name(turn.argument)
+    messages = turn.services.answers.pathway_documents(pathway_id, turn.now) if pathway_id else []
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
+async def show_category(turn: Turn) -> Reply:
+    """A document category's documents, or its pathways to choose from (`dc:<category>`)."""
+    category = payloads.read_name(turn.argument)
+    messages = turn.services.answers.document_category(category, turn.now) if category else []
+    return Reply(tuple(messages)) if messages else await stale_button(turn)
+
+
 async def unknown_command(turn: Turn) -> Reply:
     """Say the command is unknown and offer /help and the menu."""
     text = _("I don't know that command. Send /help for the list, or open the menu:")
@@ -380,6 +437,89 @@ async def unsupported_message(turn: Turn) -> Reply:
     return Reply((compact_menu(_("I can only read text messages. Please type your question:")),))
 
 
+# Inside a wizard ----------------------------------------------------------------------------
+
+
+async def _back(turn: Turn) -> Reply:
+    """Typed "back": what the wizard's Back button (or the step before) does."""
+    state = turn.conversation.state
+    wizard = remind.RemindState
+    if state == wizard.WHOSE:
+        return await remind.start_reminder(turn)
+    if state == wizard.DATE and "replace" not in turn.conversation.data:
+        return remind.ask_whose()
+    if state == wizard.CONFIRM:
+        return await remind.change_date(turn)
+    if state == eligibility.STATE:
+        turn.argument = payloads.BACK
+        return await eligibility.answer(turn)
+    return await _cancel_wizard(turn)  # the first step: back leaves the wizard
+
+
+async def _cancel_wizard(turn: Turn) -> Reply:
+    """Typed "cancel": what the Cancel button does (in the erase step: keep the data)."""
+    if turn.conversation.state == remind.RemindState.ERASE:
+        turn.argument = ""  # anything but a confirmation keeps the data
+        return await remind.erase(turn)
+    reply = await cancel(turn)
+    return Reply(reply.messages, State.MAIN)
+
+
+def _has_date(turn: Turn) -> bool:
+    """Whether typed text is, or holds, a date (the date step's answer)."""
+    if not isinstance(parse_date(turn.argument), Unreadable):
+        return True
+    today = turn.now.astimezone(BEIJING).date()
+    return turn.services.date_in(turn.argument, today) is not None
+
+
+def answering(reask: Step, typed: Step | None = None, dated: Step | None = None) -> Step:
+    """A wizard step's handler of typed text.
+
+    "Back" and "cancel" (in any of the bot's languages) do what the buttons do. A date goes to
+    `dated` (the date step; at the confirm step, a new date). A question the matcher is sure
+    of is answered, and the step is asked again below the answer, with its buttons; anything
+    else goes to `typed`, or gets the step again.
+    """
+
+    async def step(turn: Turn) -> Reply:
+        word = turn.services.control(turn.argument)
+        if word == "cancel":
+            return await _cancel_wizard(turn)
+        if word == "back":
+            return await _back(turn)
+        if dated is not None and _has_date(turn):
+            return await dated(turn)
+        match = turn.services.matcher.match(turn.argument)
+        if match.intent is not None and match.intent != "reminders":
+            data = dict(turn.conversation.data)
+            answer = await _answer_match(turn, match)
+            if answer.next_state is None:
+                turn.conversation.data = data  # an answer never ends the wizard
+                again = await reask(turn)
+                return Reply((*answer.messages, *again.messages), again.next_state)
+            turn.conversation.data = data
+        return await (typed or reask)(turn)
+
+    step.__name__ = f"{(typed or reask).__name__}_or_answer"
+    step.__doc__ = answering.__doc__
+    return step
+
+
+async def ask_step_again(turn: Turn) -> Reply:
+    """The date step asked again (below an answer)."""
+    return remind.ask_date(turn)
+
+
+# free text may start the reminder wizard, at its confirm step when it names the expiry date
+FREE_TEXT_GOES_TO = (
+    remind.RemindState.EVENT,
+    remind.RemindState.CONFIRM,
+    remind.RemindState.DATE,
+    State.MAIN,
+)
+
+
 def build_dialogue() -> Dialogue:
     """The whole conversation as one table."""
     wizard = remind.RemindState
@@ -387,19 +527,19 @@ def build_dialogue() -> Dialogue:
         Route(Command("start"), start, State.MAIN),
         Route(Command("menu"), show_menu, State.MAIN),
         Route(Command("help"), show_help),
-        Route(ButtonPress("help"), show_help),
+        Route(ButtonPress(payloads.HELP), show_help),
         Route(Command("cancel"), cancel, State.MAIN),
-        Route(ButtonPress("cancel"), cancel, State.MAIN),
+        Route(ButtonPress(payloads.CANCEL), cancel, State.MAIN),
         Route(Command("language"), ask_language),
-        Route(ButtonPress("lang"), set_language),
-        Route(ButtonPress("menu"), show_menu, State.MAIN),
+        Route(ButtonPress(payloads.LANGUAGE), set_language),
+        Route(ButtonPress(payloads.MENU), show_menu, State.MAIN),
         *(Route(Command(name), answer_topic, State.MAIN) for name in TOPIC_COMMANDS),
-        Route(ButtonPress("t"), answer_topic, State.MAIN),
-        Route(ButtonPress("fb"), record_feedback),
-        Route(ButtonPress("more"), show_details, State.MAIN),
-        Route(ButtonPress("oc"), show_office, State.MAIN),
-        Route(ButtonPress("of"), filter_offices, State.MAIN, edits=True),
-        Route(ButtonPress("counter"), show_counter, State.MAIN),
+        Route(ButtonPress(payloads.TOPIC), answer_topic, State.MAIN),
+        Route(ButtonPress(payloads.FEEDBACK), record_feedback),
+        Route(ButtonPress(payloads.MORE), show_details, State.MAIN),
+        Route(ButtonPress(payloads.OFFICE), show_office, State.MAIN),
+        Route(ButtonPress(payloads.OFFICES), filter_offices, State.MAIN, edits=True),
+        Route(ButtonPress(payloads.COUNTER), show_counter, State.MAIN),
         Route(
             Command("remind"),
             remind.start_reminder,
@@ -407,15 +547,26 @@ def build_dialogue() -> Dialogue:
             personal=True,
         ),
         Route(
-            ButtonPress("remind"),
-            remind.start_reminder,
+            ButtonPress(payloads.REMIND),
+            remind.reminders_or_new,
             goes_to=(wizard.EVENT, State.MAIN),
             personal=True,
         ),
         Route(Command("reminders"), remind.list_subscriptions, State.MAIN, personal=True),
-        Route(ButtonPress("unsub"), remind.stop_subscription, State.MAIN, personal=True),
         Route(
-            ButtonPress("renewed"),
+            ButtonPress(payloads.REMIND_EXPIRY),
+            remind.start_with_expiry,
+            goes_to=(wizard.CONFIRM, wizard.DATE, wizard.EVENT, State.MAIN),
+            personal=True,
+        ),
+        Route(
+            ButtonPress(payloads.STOP_REMINDER),
+            remind.stop_subscription,
+            State.MAIN,
+            personal=True,
+        ),
+        Route(
+            ButtonPress(payloads.RENEWED),
             remind.renewed,
             goes_to=(wizard.DATE, State.MAIN),
             personal=True,
@@ -423,7 +574,7 @@ def build_dialogue() -> Dialogue:
         Route(Command("mydata"), remind.show_my_data, personal=True),
         Route(Command("deletemydata"), remind.ask_erase, goes_to=(wizard.ERASE,), personal=True),
         Route(
-            ButtonPress("elig"),
+            ButtonPress(payloads.CHECK),
             eligibility.start_check,
             goes_to=(eligibility.STATE,),
             personal=True,
@@ -431,69 +582,80 @@ def build_dialogue() -> Dialogue:
         Route(
             Command("check"), eligibility.start_check, goes_to=(eligibility.STATE,), personal=True
         ),
-        Route(ButtonPress("pw"), eligibility.show_pathway, State.MAIN),
-        Route(ButtonPress("pwl"), eligibility.list_pathways, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAY), eligibility.show_pathway, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAY_DOCUMENTS), show_documents, State.MAIN),
+        Route(ButtonPress(payloads.DOCUMENT_CATEGORY), show_category, State.MAIN),
+        Route(ButtonPress(payloads.PATHWAYS), eligibility.list_pathways, State.MAIN),
         Route(Command("pathways"), eligibility.list_pathways, State.MAIN),
     )
+    main = State.MAIN
     states = {
-        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=(wizard.EVENT,)),),
+        State.MAIN.value: (Route(AnyText(), answer_free_text, goes_to=FREE_TEXT_GOES_TO),),
         wizard.EVENT.value: (
             Route(
-                ButtonPress("ev"),
+                ButtonPress(payloads.EVENT),
                 remind.choose_event,
-                goes_to=(wizard.WHOSE, State.MAIN),
+                goes_to=(wizard.WHOSE, main),
                 edits=True,
             ),
-            Route(AnyText(), remind.event_reask),
+            Route(AnyText(), answering(remind.event_reask), goes_to=(main,)),
         ),
         wizard.WHOSE.value: (
             Route(
-                ButtonPress("who"),
+                ButtonPress(payloads.WHOSE),
                 remind.choose_whose,
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
             ),
-            Route(AnyText(), remind.whose_reask),
+            Route(AnyText(), answering(remind.whose_reask), goes_to=(wizard.EVENT, main)),
         ),
         wizard.DATE.value: (
             Route(
-                ButtonPress("date"),
+                ButtonPress(payloads.DATE),
                 remind.pick_date,
-                goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, main),
                 edits=True,
             ),
             Route(
-                AnyText(), remind.receive_date, goes_to=(wizard.CONFIRM, wizard.EVENT, State.MAIN)
+                AnyText(),
+                answering(ask_step_again, remind.receive_date, remind.receive_date),
+                goes_to=(wizard.CONFIRM, wizard.EVENT, wizard.WHOSE, main),
             ),
         ),
         wizard.CONFIRM.value: (
             Route(
-                ButtonPress("rsave"),
+                ButtonPress(payloads.SAVE),
                 remind.save_subscription,
-                goes_to=(State.MAIN, wizard.EVENT),
+                goes_to=(main, wizard.EVENT),
                 edits=True,
             ),
             Route(
-                ButtonPress("rdate"),
+                ButtonPress(payloads.ANOTHER_DATE),
                 remind.change_date,
                 goes_to=(wizard.DATE, wizard.EVENT),
                 edits=True,
             ),
-            Route(AnyText(), remind.confirm_reask, goes_to=(wizard.EVENT,)),
+            Route(
+                AnyText(),
+                answering(remind.confirm_reask, dated=remind.receive_date),
+                goes_to=(wizard.EVENT, wizard.DATE, wizard.CONFIRM, main),
+            ),
         ),
         eligibility.STATE: (
-            Route(ButtonPress("el"), eligibility.answer, goes_to=(State.MAIN,), edits=True),
-            Route(AnyText(), eligibility.reask),
+            Route(
+                ButtonPress(payloads.CHECK_ANSWER), eligibility.answer, goes_to=(main,), edits=True
+            ),
+            Route(AnyText(), answering(eligibility.reask), goes_to=(main,)),
         ),
         wizard.ERASE.value: (
-            Route(ButtonPress("erase"), remind.erase, goes_to=(State.MAIN,), edits=True),
-            Route(AnyText(), remind.erase_reask),
+            Route(ButtonPress(payloads.ERASE), remind.erase, goes_to=(main,), edits=True),
+            Route(AnyText(), answering(remind.erase_reask), goes_to=(main,)),
         ),
     }
     fallback_routes = (
         Route(AnyCommand(), unknown_command),
         Route(AnyButton(), stale_button),
         Route(Unsupported(), unsupported_message),
-        Route(AnyText(), answer_free_text, State.MAIN, goes_to=(wizard.EVENT,)),
+        Route(AnyText(), answer_free_text, State.MAIN, goes_to=FREE_TEXT_GOES_TO),
     )
     return Dialogue(State.MAIN.value, global_routes, states, fallback_routes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.core import payloads
 from bot.core.check_model import CheckRule, EligibilityCheck, Option, Question
 from bot.core.engine import Reply, Turn
 from bot.core.text import N_, _
@@ -29,12 +30,12 @@ def _check(turn: Turn) -> EligibilityCheck:
 
 def _ask(turn: Turn, question: Question) -> Reply:
     rows: list[tuple[Button, ...]] = [
-        (Button(_(o.label), f"el:{question.id}:{o.id}"),) for o in question.options
+        (Button(_(o.label), payloads.check_answer(question.id, o.id)),) for o in question.options
     ]
     controls = []
     if turn.conversation.data.get("order"):
-        controls.append(Button(_("◀ Back"), "el:back"))
-    controls.append(Button(_("✖ Cancel"), "cancel"))
+        controls.append(Button(_("◀ Back"), payloads.check_back()))
+    controls.append(Button(_("✖ Cancel"), payloads.CANCEL))
     rows.append(tuple(controls))
     step = len(turn.conversation.data.get("order", [])) + 1
     text = _("Question {number}: {question}").format(number=step, question=_(question.text))
@@ -67,14 +68,15 @@ async def answer(turn: Turn) -> Reply:
     answers: dict[str, str] = dict(raw_answers) if isinstance(raw_answers, dict) else {}
     order: list[str] = list(raw_order) if isinstance(raw_order, list) else []
     check = _check(turn)
-    if turn.argument == "back":
+    if turn.argument == payloads.BACK:
         if order:
             answers.pop(order.pop(), None)
     else:
-        question_id, _sep, option_id = turn.argument.partition(":")
-        question = check.question(question_id)
-        if question is None or option_id not in {o.id for o in question.options}:
+        chosen = payloads.read_check_answer(turn.argument)
+        question = check.question(chosen[0]) if chosen else None
+        if chosen is None or question is None or chosen[1] not in {o.id for o in question.options}:
             return await _restate(turn, N_("That button is no longer valid. Please choose again:"))
+        question_id, option_id = chosen
         if question_id not in answers:
             order.append(question_id)
         answers[question_id] = option_id
@@ -105,7 +107,8 @@ async def reask(turn: Turn) -> Reply:
 
 async def show_pathway(turn: Turn) -> Reply:
     """One pathway in full: conditions, documents, notes, source."""
-    messages = turn.services.answers.pathway(turn.argument, turn.now)
+    pathway_id = payloads.read_name(turn.argument)
+    messages = turn.services.answers.pathway(pathway_id, turn.now) if pathway_id else []
     if not messages:
         return Reply((Outbound(text=_("That button is no longer valid. Please choose again:")),))
     return Reply(tuple(messages))
@@ -118,10 +121,7 @@ async def list_pathways(turn: Turn) -> Reply:
     the list opened afresh (`/pathways`, "All pathways": `pwl`) is a new message, so the
     answer it was opened from stays.
     """
-    try:
-        page = max(int(turn.argument or 0), 0)
-    except ValueError:
-        page = 0
+    page = payloads.read_page(turn.argument) or 0
     listed = turn.services.answers.pathway_list(page, PAGE_SIZE)
     paging = turn.inbound.command is None and turn.argument != ""
     return Reply((dataclasses.replace(listed, edit=paging),))

@@ -40,6 +40,10 @@ class Services:
     eligibility: EligibilityCheck | None = None
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
     meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
+    # typed "back" / "返回" / "cancel" / "取消": "back", "cancel" or None (words in data/)
+    control: Callable[[str], str | None] = lambda text: None
+    # a date written inside a sentence ("my card expires on 15 June 2027"), else None
+    date_in: Callable[[str, dt.date], dt.date | None] = lambda text, today: None
 
     @property
     def languages(self) -> list[str]:
@@ -56,6 +60,7 @@ class Turn:
     services: Services
     argument: str = ""
     caps: Capabilities = TELEGRAM  # what the channel can show and deliver
+    private_chat_url: str | None = None  # where a group member opens a private chat
 
     @property
     def now(self) -> dt.datetime:
@@ -324,7 +329,9 @@ class Engine:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
-            turn = Turn(inbound, conversation, self._services, caps=caps)
+            turn = Turn(
+                inbound, conversation, self._services, caps=caps, private_chat_url=private_chat_url
+            )
             reply, route = await self._dispatch(turn, private_chat_url)
             if reply.next_state is not None:
                 if reply.next_state not in route.targets(conversation.state):

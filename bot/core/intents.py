@@ -41,6 +41,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.core.languages import written_in
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7af]+")
@@ -72,12 +74,7 @@ _CACHE_SIZE = 50_000  # typo repairs remembered
 # Scripts, and the languages whose examples a question in that script may match.
 _LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN = "latin", "cyrl", "arab", "hang", "kana", "han"
 _SCRIPT_LANGUAGES: dict[str, frozenset[str]] = {
-    _LATIN: frozenset({"en", "fr", "de", "es"}),
-    _CYRILLIC: frozenset({"ru"}),
-    _ARABIC: frozenset({"ar"}),
-    _HANGUL: frozenset({"ko"}),
-    _KANA: frozenset({"ja"}),
-    _HAN: frozenset({"zh", "ja"}),
+    script: written_in(script) for script in (_LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN)
 }
 
 _STEM_LENGTH = 5  # Latin and Cyrillic words share a stem when their first letters agree
@@ -740,6 +737,8 @@ class Matcher:
     ) -> str | None:
         """The language of the question: by script, else by examples, stop words and accents."""
         script_language = detect_script_language(text)
+        if script_language == "zh" and _latin_sentence(text):
+            script_language = None  # "renouveler mon 永居证": a French sentence, a Chinese term
         if script_language in ("ko", "ja", "ru", "ar"):
             return script_language
         if script_language == "zh":  # Han alone: Chinese, unless Japanese examples fit far better
@@ -759,6 +758,14 @@ class Matcher:
                     votes[lang] += 0.15
         best = max(votes, key=lambda lang: votes[lang])
         return best if votes[best] > 0.0 else None
+
+
+def _latin_sentence(text: str) -> bool:
+    """Whether Latin words carry a text that also has Han characters (an embedded term)."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    latin = [w for w in words if w.isascii() or all(c < "\u0370" for c in w)]
+    han = len(_CJK.findall(text))
+    return len(latin) >= 3 and sum(map(len, latin)) > 3 * han
 
 
 def _unstretch(score: float) -> float:

@@ -27,15 +27,18 @@ class Language:
     babel_locale: str  # formats dates, numbers and money
     full_width: bool = False  # full-width punctuation, no space between sentences
     right_to_left: bool = False
+    # the most characters of a first answer on a phone screen (a Han or Hangul character
+    # carries about as much as two Latin letters)
+    screen_chars: int = 600
 
 
 #: The registry, in the order of the language menu.
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "English", "latin", "en"),
-    Language("zh", "简体中文", "han", "zh_Hans_CN", full_width=True),
+    Language("zh", "简体中文", "han", "zh_Hans_CN", full_width=True, screen_chars=350),
     Language("ru", "Русский", "cyrl", "ru"),
-    Language("ko", "한국어", "hang", "ko"),
-    Language("ja", "日本語", "kana", "ja", full_width=True),
+    Language("ko", "한국어", "hang", "ko", screen_chars=350),
+    Language("ja", "日本語", "kana", "ja", full_width=True, screen_chars=350),
     Language("fr", "Français", "latin", "fr"),
     Language("de", "Deutsch", "latin", "de"),
     Language("es", "Español", "latin", "es"),
@@ -49,6 +52,21 @@ CODES: tuple[str, ...] = tuple(lang.code for lang in LANGUAGES)
 NATIVE_NAMES: MappingProxyType[str, str] = MappingProxyType(
     {lang.code: lang.native_name for lang in LANGUAGES}
 )
+
+
+def written_in(script: str) -> frozenset[str]:
+    """The languages whose text may be in `script`: Japanese writes Han characters too."""
+    return frozenset(
+        lang.code
+        for lang in LANGUAGES
+        if lang.script == script or (script == "han" and lang.script == "kana")
+    )
+
+
+def screen_chars(code: str) -> int:
+    """The most characters a first answer in this language should have."""
+    language = BY_CODE.get(code)
+    return language.screen_chars if language is not None else 600
 
 
 def full_width(code: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core import payloads
 from bot.core.languages import NATIVE_NAMES
 from bot.core.text import N_, _
 from bot.core.types import Button, Outbound
@@ -25,6 +26,8 @@ class Topic(StrEnum):
     DOCUMENTS = "documents"
     PROCESSING_TIME = "processing_time"
     CONTACT = "contact"
+    AUTHORITY = "authority"
+    WHERE_TO_APPLY = "where_to_apply"
 
 
 TOPIC_LABELS: dict[Topic, str] = {
@@ -41,6 +44,8 @@ TOPIC_LABELS: dict[Topic, str] = {
     Topic.DOCUMENTS: N_("📄 Documents and photos"),
     Topic.PROCESSING_TIME: N_("⏳ Processing time"),
     Topic.CONTACT: N_("☎️ Hotline and contacts"),
+    Topic.AUTHORITY: N_("🏛 Who decides"),
+    Topic.WHERE_TO_APPLY: N_("📥 Where to apply"),
 }
 
 MENU_LAYOUT: tuple[tuple[Topic, ...], ...] = (
@@ -75,10 +80,15 @@ LANGUAGE_NAMES = NATIVE_NAMES
 def main_menu() -> tuple[tuple[Button, ...], ...]:
     """The main menu as rows of buttons."""
     rows = [
-        tuple(Button(_(TOPIC_LABELS[topic]), f"t:{topic.value}") for topic in row)
+        tuple(Button(_(TOPIC_LABELS[topic]), payloads.topic(topic.value)) for topic in row)
         for row in MENU_LAYOUT
     ]
-    rows.append((Button(_("⏰ Renewal reminders"), "remind"), Button(_("🌐 Language"), "lang")))
+    rows.append(
+        (
+            Button(_("⏰ Renewal reminders"), payloads.remind()),
+            Button(_("🌐 Language"), payloads.language()),
+        )
+    )
     return tuple(rows)
 
 
@@ -89,7 +99,7 @@ def menu_message(text: str) -> Outbound:
 
 def menu_button() -> Button:
     """The one button that opens the main menu."""
-    return Button(_("☰ Main menu"), "menu")
+    return Button(_("☰ Main menu"), payloads.MENU)
 
 
 def compact_menu(text: str, *rows: tuple[Button, ...]) -> Outbound:

@@ -133,8 +133,20 @@ class Answers(Protocol):
         """One office's card (address for a taxi, map, hours); empty if there is none."""
         ...
 
-    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
-        """One eligibility pathway in full; empty if there is no such pathway."""
+    def pathway(self, pathway_id: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """One eligibility pathway in full; empty if there is no such pathway.
+
+        `query` is the question that led to it: a length of time it states ("married 3
+        years") is held against the pathway's minimums, saying what is missing.
+        """
+        ...
+
+    def pathway_documents(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway's documents; empty if there is no such pathway."""
+        ...
+
+    def document_category(self, category: str, now: dt.datetime) -> list[Outbound]:
+        """A category's documents (spouse, work...), or its pathways to choose from."""
         ...
 
     def pathway_choice(self, pathway_ids: list[str]) -> Outbound:

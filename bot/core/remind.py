@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from bot.core import payloads
 from bot.core.dates import Ambiguous, Exact, Impossible, add_months, parse_date
 from bot.core.engine import Reply, Turn
 from bot.core.languages import BEIJING
@@ -44,6 +45,9 @@ WHOSE_LABELS: dict[str, str] = {
     "family": N_("👪 A relative's card"),
 }
 
+#: The third answer to "what should I remind you about?": no reminder, the replacement steps.
+LOSS = "loss"
+
 REMINDER_NAMES: dict[str, str] = {
     ReminderKind.GET_READY: N_("get your documents ready"),
     ReminderKind.WINDOW_OPEN: N_("the renewal window opens"),
@@ -54,7 +58,7 @@ REMINDER_NAMES: dict[str, str] = {
 
 
 def _cancel_row() -> tuple[Button, ...]:
-    return (Button(_("✖ Cancel"), "cancel"),)
+    return (Button(_("✖ Cancel"), payloads.CANCEL),)
 
 
 def _store(turn: Turn) -> Store:
@@ -65,20 +69,27 @@ def _today(turn: Turn) -> dt.date:
     return turn.now.astimezone(BEIJING).date()
 
 
-async def start_reminder(turn: Turn) -> Reply:
-    """Ask what the reminder is about: expiry, a change of details, or a lost card."""
+async def start_reminder(turn: Turn, expiry: dt.date | None = None) -> Reply:
+    """Ask what the reminder is about: expiry, a change of details, or a lost card.
+
+    With the `expiry` date already given ("my card expires on 2027-05-10, remind me"), go
+    straight to the schedule to confirm, for the user's own card.
+    """
     turn.conversation.data = {}
     if not turn.caps.reminders:
         return not_available()
+    if expiry is not None:
+        turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+        return await check_date(turn, expiry)
     text = _(
         "I can remind you before your card must be renewed: a card is renewed within one "
         "month before it expires, and after a change of card details a new card is applied "
         "for within one month. What should I remind you about?"
     )
     buttons = (
-        (Button(_("📅 My card expires"), "ev:expiry"),),
-        (Button(_("✏️ A card detail changed"), "ev:change"),),
-        (Button(_("🆘 Lost or damaged card"), "ev:loss"),),
+        (Button(_("📅 My card expires"), payloads.event(EventKind.EXPIRY)),),
+        (Button(_("✏️ A card detail changed"), payloads.event(EventKind.CHANGE)),),
+        (Button(_("🆘 Lost or damaged card"), payloads.event(LOSS)),),
         _cancel_row(),
     )
     return Reply((Outbound(text=text, buttons=buttons),), RemindState.EVENT)
@@ -96,7 +107,7 @@ def not_available() -> Reply:
 
 async def choose_event(turn: Turn) -> Reply:
     """Record the event; a lost card gets the replacement guidance at once."""
-    if turn.argument == "loss":
+    if turn.argument == LOSS:
         turn.conversation.data = {}
         return Reply(tuple(turn.services.answers.topic("loss", turn.now)), "main")
     if turn.argument not in (EventKind.EXPIRY, EventKind.CHANGE):
@@ -107,7 +118,7 @@ async def choose_event(turn: Turn) -> Reply:
 
 def ask_whose() -> Reply:
     """Ask whose card it is (a code, so no name is ever stored)."""
-    rows = tuple((Button(_(label), f"who:{code}"),) for code, label in WHOSE_LABELS.items())
+    rows = tuple((Button(_(label), payloads.whose(code)),) for code, label in WHOSE_LABELS.items())
     return Reply(
         (Outbound(text=_("Whose card is it?"), buttons=(*rows, _cancel_row())),),
         RemindState.WHOSE,
@@ -145,8 +156,8 @@ async def receive_date(turn: Turn) -> Reply:
             first=translator.format_date(first), second=translator.format_date(second)
         )
         buttons = (
-            (Button(translator.format_date(first), f"date:{first.isoformat()}"),),
-            (Button(translator.format_date(second), f"date:{second.isoformat()}"),),
+            (Button(translator.format_date(first), payloads.date(first)),),
+            (Button(translator.format_date(second), payloads.date(second)),),
             _cancel_row(),
         )
         return Reply((Outbound(text=text, buttons=buttons),), RemindState.DATE)
@@ -156,15 +167,32 @@ async def receive_date(turn: Turn) -> Reply:
         )
         return ask_date(turn, problem)
     if not isinstance(parsed, Exact):
-        return ask_date(turn, _("I could not read a date in that."))
+        found = turn.services.date_in(turn.argument, _today(turn))  # "it expires on 15 June"
+        if found is None:
+            return ask_date(turn, _("I could not read a date in that."))
+        return await check_date(turn, found)
     return await check_date(turn, parsed.date)
+
+
+async def start_with_expiry(turn: Turn) -> Reply:
+    """ "Remind me then" under a renewal answer: the wizard with the expiry date filled in.
+
+    The card is taken to be the user's own; the confirmation shows the schedule, and
+    "Another date" or Cancel are there as in the wizard.
+    """
+    if not turn.caps.reminders:
+        return not_available()
+    chosen = payloads.read_date(turn.argument)
+    if chosen is None:
+        return await start_reminder(turn)
+    turn.conversation.data = {"event": EventKind.EXPIRY.value, "label": "self"}
+    return await check_date(turn, chosen)
 
 
 async def pick_date(turn: Turn) -> Reply:
     """One of the two readings of an ambiguous date was chosen."""
-    try:
-        chosen = dt.date.fromisoformat(turn.argument)
-    except ValueError:
+    chosen = payloads.read_date(turn.argument)
+    if chosen is None:
         return ask_date(turn, _("That button is no longer valid. Please choose again:"))
     if "event" not in turn.conversation.data:
         return await start_reminder(turn)
@@ -240,8 +268,8 @@ def confirmation(
             "• " + _("{date}: {what}").format(date=translator.format_date(due), what=name)
         )
     buttons = (
-        (Button(_("✅ Save the reminders"), "rsave"),),
-        (Button(_("📅 Another date"), "rdate"),),
+        (Button(_("✅ Save the reminders"), payloads.SAVE),),
+        (Button(_("📅 Another date"), payloads.ANOTHER_DATE),),
         _cancel_row(),
     )
     return Outbound(text="\n".join(lines), buttons=buttons)
@@ -335,7 +363,9 @@ async def list_subscriptions(turn: Turn) -> Reply:
     subscriptions = await store.subscriptions(turn.inbound.channel, turn.inbound.chat_id)
     if not subscriptions:
         text = _("You have no reminders. Send /remind to set one up.")
-        return Reply((compact_menu(text, (Button(_("➕ Add a reminder"), "remind"),)),))
+        return Reply(
+            (compact_menu(text, (Button(_("➕ Add a reminder"), payloads.remind(new=True)),)),)
+        )
     translator = current()
     count = len(subscriptions)
     lines = [
@@ -361,8 +391,8 @@ async def list_subscriptions(turn: Turn) -> Reply:
         entry = _("{whose}: {what}; {when}").format(whose=whose, what=what, when=when)
         lines.append(f"{number}. {entry}")
         label = stop_label(number)
-        buttons.append((Button(label, f"unsub:{sub.id}"),))
-    buttons.append((Button(_("➕ Add a reminder"), "remind"),))
+        buttons.append((Button(label, payloads.stop_reminder(sub.id)),))
+    buttons.append((Button(_("➕ Add a reminder"), payloads.remind(new=True)),))
     return Reply((Outbound(text="\n".join(lines), buttons=tuple(buttons)),))
 
 
@@ -372,17 +402,23 @@ def stop_label(number: int) -> str:
     return _("🔕 Stop {number}").format(number=number)
 
 
-def _subscription_id(turn: Turn) -> int | None:
-    try:
-        value = int(turn.argument)
-    except ValueError:
-        return None
-    return value if 0 < value < 2**62 else None
+async def reminders_or_new(turn: Turn) -> Reply:
+    """The menu's reminder button: the reminders already set, if any, else a new one.
+
+    `remind:new` (the "Add a reminder" button) always starts a new one.
+    """
+    inbound = turn.inbound
+    if payloads.read_remind(turn.argument) or not turn.caps.reminders:
+        return await start_reminder(turn)
+    if await _store(turn).subscriptions(inbound.channel, inbound.chat_id):
+        turn.conversation.data = {}
+        return await list_subscriptions(turn)
+    return await start_reminder(turn)
 
 
 async def stop_subscription(turn: Turn) -> Reply:
     """Stop one of the user's own subscriptions; anything else changes nothing."""
-    subscription_id = _subscription_id(turn)
+    subscription_id = payloads.read_subscription(turn.argument)
     inbound = turn.inbound
     stopped = subscription_id is not None and await _store(turn).cancel_subscription(
         inbound.channel, inbound.chat_id, subscription_id
@@ -394,7 +430,7 @@ async def stop_subscription(turn: Turn) -> Reply:
 
 async def renewed(turn: Turn) -> Reply:
     """After renewing: ask for the new expiry date, which replaces that schedule."""
-    subscription_id = _subscription_id(turn)
+    subscription_id = payloads.read_subscription(turn.argument)
     inbound = turn.inbound
     own = await _store(turn).subscriptions(inbound.channel, inbound.chat_id)
     match = next((s for s in own if s.id == subscription_id), None)
@@ -508,8 +544,8 @@ async def show_my_data(turn: Turn) -> Reply:
 async def ask_erase(turn: Turn) -> Reply:
     """Ask for confirmation before erasing everything."""
     buttons = (
-        (Button(_("🗑 Yes, delete everything"), "erase:yes"),),
-        (Button(_("No, keep it"), "erase:no"),),
+        (Button(_("🗑 Yes, delete everything"), payloads.erase(True)),),
+        (Button(_("No, keep it"), payloads.erase(False)),),
     )
     text = _(
         "Delete everything I store about you, including all reminders? This cannot be undone."
@@ -519,7 +555,7 @@ async def ask_erase(turn: Turn) -> Reply:
 
 async def erase(turn: Turn) -> Reply:
     """Erase the chat's data after confirmation."""
-    if turn.argument != "yes":
+    if not payloads.read_erase(turn.argument):
         return Reply((compact_menu(_("Nothing was deleted.")),), "main")
     inbound = turn.inbound
     await _store(turn).delete_chat(inbound.channel, inbound.chat_id)

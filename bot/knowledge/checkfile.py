@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule, EligibilityCheck, Option, Question
-from bot.knowledge.fields import Distinct, OptionalText, Record, Slug, Text
+from bot.core.payloads import PayloadError
+from bot.knowledge.fields import Distinct, OptionalText, Record, Slug, Text, fail
 from bot.knowledge.files import DataFile, KnowledgeError
 
 #: Question id -> the answer ids that satisfy it.
@@ -30,6 +32,16 @@ class QuestionRecord(Record):
     text: Text
     options: Annotated[tuple[OptionRecord, ...], Field(min_length=1)]
     ask_if: Condition | None = None
+
+    @model_validator(mode="after")
+    def _payloads_fit(self) -> QuestionRecord:
+        """Each answer's button payload (`el:<question>:<option>`) fits and reads back."""
+        for index, option in enumerate(self.options):
+            try:
+                payloads.check_answer(self.id, option.id)
+            except PayloadError as err:
+                fail(str(err), f"options[{index}]")
+        return self
 
 
 class RuleRecord(Record):

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.core.payloads import PayloadError
+
 #: Weekday names used in data/hours.yaml, mapped to Python's weekday numbers.
 WEEKDAYS: Mapping[str, int] = {
     "mon": 0,
@@ -83,6 +85,21 @@ def matching(pattern: str, problem: str) -> Callable[[object], str]:
         value = check_text(raw)
         if not compiled.match(value):
             fail(f"{problem}, got {value!r}")
+        return value
+
+    return check
+
+
+def carried_by(*builders: Callable[[str], str]) -> Callable[[str], str]:
+    """An id sent back in button payloads (bot.core.payloads): each payload built from it
+    must fit Telegram's 64 bytes and read back as built, or the data fails to load."""
+
+    def check(value: str) -> str:
+        for build in builders:
+            try:
+                build(value)
+            except PayloadError as err:
+                fail(str(err))
         return value
 
     return check

@@ -16,8 +16,16 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from bot.core import payloads
 from bot.knowledge.fields import (
     ButtonText,
     Day,
@@ -33,6 +41,7 @@ from bot.knowledge.fields import (
     Weekdays,
     WholeNumber,
     between,
+    carried_by,
     check_text,
     choice,
     fail,
@@ -241,7 +250,7 @@ class Coordinates(Record):
 class Office(Sourced):
     """An exit-entry service hall."""
 
-    id: Slug
+    id: Annotated[Slug, AfterValidator(carried_by(payloads.office, payloads.office_details))]
     main: Flag
     label: Text  # a short English name for lists, translated through the catalogs
     short: ButtonText  # the name on its button (at most 22 characters, "📍 " before it)
@@ -297,10 +306,30 @@ class Step(Sourced):
     provenance: Provenance
 
 
+CATEGORIES = ("spouse", "work", "investment", "talent", "dependants")
+
+
+class Minimum(Record):
+    """A length of time a pathway asks for: `marriage` or `residence`, in whole years."""
+
+    measure: Annotated[str, BeforeValidator(one_of("marriage", "residence"))]
+    years: WholeNumber
+
+
 class Pathway(Sourced):
     """An eligibility pathway (category) for permanent residence."""
 
-    id: Slug
+    id: Annotated[
+        Slug,
+        AfterValidator(
+            carried_by(
+                payloads.pathway,
+                payloads.pathway_details,
+                payloads.pathway_documents,
+                payloads.pathway_documents_details,
+            )
+        ),
+    ]
     ref: Annotated[str, BeforeValidator(matching(r"^P[0-9]+$", "must look like P4"))]
     title: Text
     short: ButtonText  # the name on its button (at most 22 characters, "📄 " before it)
@@ -309,6 +338,9 @@ class Pathway(Sourced):
     documents: tuple[Text, ...]
     notes: tuple[Text, ...]
     provenance: Provenance
+    minimums: tuple[Minimum, ...] = ()  # "5 years of marriage": what a question is held to
+    # the group its documents are offered under: spouse, work, investment, talent, dependants
+    category: Annotated[str | None, BeforeValidator(one_of(*CATEGORIES))] = None
 
 
 class Contact(Sourced):
@@ -433,6 +465,10 @@ class KnowledgeBase:
             if office.id == office_id:
                 return office
         raise KeyError(office_id)
+
+    def pathway(self, pathway_id: str) -> Pathway | None:
+        """The pathway with this id, or None (ids come from buttons, which may be forged)."""
+        return next((p for p in self.pathways if p.id == pathway_id), None)
 
     @property
     def main_office(self) -> Office:

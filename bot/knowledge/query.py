@@ -1,18 +1,27 @@
-"""Reading a question for the day and the office it is about ("open on Saturday?", "石景山")."""
+"""Reading a question for the day and the office it is about ("open on Saturday?", "石景山").
+
+Days come in four kinds: a written date ("1 May", "20 August 2027", "5月1日", "2027-08-20"),
+a holiday by name ("国庆节", "Labour Day"), a relative day ("tomorrow", "übermorgen") and a
+weekday ("samstags", "los sábados", "下周一"). Month and weekday names in all nine languages
+come from Babel's CLDR data; the other words are in data/lexicon.yaml. (dateparser's
+`search_dates` was tried for this: it misread "le 1er mai" as 26 May and "5月1日" as 27 April,
+and took 10 to 250 ms a question, so it reads only the wizard's typed dates in bot.core.dates.)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from babel import Locale
 from pydantic import AfterValidator, Field
 
+from bot.core.dates import Exact, parse_date
 from bot.core.languages import LANGUAGES
 from bot.knowledge.fields import Record, Slug, Text, WholeNumber, fail
 from bot.knowledge.files import DataFile
@@ -31,25 +40,29 @@ def fold(text: str) -> str:
     return text.replace("'", "").replace("’", "").replace(".", " ")
 
 
-def _contains(text: str, term: str) -> bool:
-    """Whether folded `text` mentions folded `term` (a word, or a stem for inflected words)."""
+def _contains(text: str, term: str, plural: bool = False) -> bool:
+    """Whether folded `text` mentions folded `term` (a word, or a stem for inflected words).
+
+    With `plural`, a Latin-script word may take an `s` ("samstags", "los sábados").
+    """
     if not term:
         return False
-    pattern = _term_pattern(term)
+    pattern = _term_pattern(term, plural)
     if pattern is None:
         return term in text
     return pattern.search(text) is not None
 
 
 @lru_cache(maxsize=4096)
-def _term_pattern(term: str) -> re.Pattern[str] | None:
+def _term_pattern(term: str, plural: bool = False) -> re.Pattern[str] | None:
     """The pattern that finds a folded term as a word (None: CJK, found as a substring)."""
     if _CJK.search(term):
         return None
     if len(term) >= 6 and re.search(r"[\u0400-\u04ff]", term):
         term = term[:-1]  # Russian: суббота -> суббот(у)
         return re.compile(rf"(?<!\w){re.escape(term)}\w*")
-    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+    suffix = "s?" if plural and term.isascii() else ""
+    return re.compile(rf"(?<!\w){re.escape(term)}{suffix}(?!\w)")
 
 
 Words = Annotated[tuple[Text, ...], Field(min_length=1)]
@@ -64,12 +77,93 @@ def _in_week(number: int) -> int:
 Weekday = Annotated[WholeNumber, AfterValidator(_in_week)]
 
 
+def _in_year(number: int) -> int:
+    if not 1 <= number <= 12:
+        fail(f"must be a month number from 1 to 12, got {number}")
+    return number
+
+
+Month = Annotated[WholeNumber, AfterValidator(_in_year)]
+
+
+class HolidayWords(Record):
+    """A statutory holiday: its name in the holiday calendar, a fixed date if it has one."""
+
+    calendar_name: Text  # as chinese_calendar names it, e.g. "National Day"
+    month: Month | None = None  # fixed-date holidays (National Day: 10, 1)
+    day: WholeNumber | None = None
+    words: dict[Slug, Words]
+
+
 class LexiconFile(Record):
     """data/lexicon.yaml: day words per language code; weekday words by number (0 = Monday)."""
 
     today: dict[Slug, Words]
     tomorrow: dict[Slug, Words]
+    day_after_tomorrow: dict[Slug, Words] = Field(default_factory=dict)
+    next_week: dict[Slug, Words] = Field(default_factory=dict)
     weekdays: dict[Slug, dict[Weekday, Words]] = Field(default_factory=dict)
+    months: dict[Slug, dict[Month, Words]] = Field(default_factory=dict)
+    holidays: tuple[HolidayWords, ...] = ()
+    back: dict[Slug, Words] = Field(default_factory=dict)
+    cancel: dict[Slug, Words] = Field(default_factory=dict)
+    years: dict[Slug, Words] = Field(default_factory=dict)
+    numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
+    measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
+    categories: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
+    weekend: dict[Slug, Words] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A holiday's folded words, its name in the holiday calendar and its fixed date, if any."""
+
+    words: tuple[str, ...]
+    calendar_name: str
+    fixed: tuple[int, int] | None
+
+
+class Calendar(Protocol):
+    """The part of the holiday calendar that finds a holiday by name."""
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """The English name of the holiday on `day`, if any."""
+        ...
+
+
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMERIC = re.compile(
+    r"(?<!\d)(\d{4}\s*[-/.年년]\s*\d{1,2}\s*[-/.月월]\s*\d{1,2}|"
+    r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*(?:\d{4}|\d{2}))(?!\d)"
+)
+_EAST_ASIAN = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日号號일]?")
+_CLOCK = re.compile(
+    r"(?<![\d.:/-])(\d{1,2})\s*(?:[:：](\d{2})|(?=\s*(?:am|pm|a\s?m|p\s?m)\b))"
+    r"(?:\s*(am|pm|a\s?m|p\s?m)\b)?(?![\d.:/-])"
+    r"|(?<![\d.:/-])(\d{1,2})\s*(?:点(?!钟头)|點|時(?!間)|시(?!간)|uhr|h(?=\d|\b))\s*(半|\d{1,2})?"
+)
+_AFTERNOON = (
+    "下午",
+    "晚上",
+    "午後",
+    "오후",
+    "pm",
+    "p m",
+    "nachmittag",
+    "abends",
+    "apres-midi",
+    "de la tarde",
+    "после обеда",
+    "вечера",
+    "дня",
+    "مساء",
+    "بعد الظهر",
+)
+_SEARCH_DAYS = 400  # how far ahead a holiday is looked for in the calendar
+
+
+def _words(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(fold(w).strip() for words in table.values() for w in words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,39 +173,268 @@ class Lexicon:
     today: tuple[str, ...]
     tomorrow: tuple[str, ...]
     weekdays: tuple[tuple[str, int], ...]
+    day_after_tomorrow: tuple[str, ...] = ()
+    next_week: tuple[str, ...] = ()
+    holidays: tuple[Holiday, ...] = ()
+    back: frozenset[str] = frozenset()
+    cancel: frozenset[str] = frozenset()
+    months: re.Pattern[str] | None = None
+    month_numbers: dict[str, int] = field(default_factory=dict)
+    durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
+    numbers: dict[str, int] = field(default_factory=dict)
+    measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()  # spouse: wife, 配偶...
+    weekend: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        """Read data/lexicon.yaml and add every locale's weekday names from Babel."""
+        """Read data/lexicon.yaml and add every locale's weekday and month names from Babel."""
         document = DataFile(path).validate(
             LexiconFile,
-            {key: ("language", "") for key in ("today", "tomorrow", "weekdays")},
+            {
+                key: ("language", "")
+                for key in (
+                    "today",
+                    "tomorrow",
+                    "day_after_tomorrow",
+                    "next_week",
+                    "weekdays",
+                    "months",
+                    "back",
+                    "cancel",
+                    "years",
+                    "weekend",
+                )
+            },
         )
-        today = [fold(w) for words in document.today.values() for w in words]
-        tomorrow = [fold(w) for words in document.tomorrow.values() for w in words]
         weekdays: set[tuple[str, int]] = set()
+        months: dict[str, int] = {}
         for code in BABEL_LOCALES:
-            days = Locale.parse(code).days
+            locale = Locale.parse(code)
             for context in ("format", "stand-alone"):
                 for width in ("wide", "abbreviated"):
-                    for number, name in days[context][width].items():
+                    for number, name in locale.days[context][width].items():
                         word = fold(str(name)).strip()
                         if len(word) >= (2 if _CJK.search(word) else 3):
                             weekdays.add((word, int(number)))
+                    for number, name in locale.months[context][width].items():
+                        word = fold(str(name)).strip()
+                        if len(word) >= 3 and not re.search(r"\d", word):
+                            months.setdefault(word, int(number))
         for per_language in document.weekdays.values():
             for number, words in per_language.items():
                 weekdays.update((fold(w), number) for w in words)
+        for per_month in document.months.values():
+            for number, words in per_month.items():
+                months.update((fold(w).strip(), number) for w in words)
         ordered = sorted(weekdays, key=lambda item: -len(item[0]))  # longest names first
-        return cls(tuple(today), tuple(tomorrow), tuple(ordered))
+        names = "|".join(re.escape(m) for m in sorted(months, key=len, reverse=True))
+        ordinal = r"(?:st|nd|rd|th|er|e|go|го|-го|-е)?"
+        pattern = re.compile(
+            rf"(?<!\w)(?:(\d{{1,2}}){ordinal}\s*(?:de\s+|of\s+|the\s+)?(?P<m1>{names})\w*"
+            rf"(?:\s*,?\s*(?:de\s+)?(\d{{4}}))?"
+            rf"|(?P<m2>{names})\w*\s+(?:the\s+)?(\d{{1,2}}){ordinal}(?!\d)(?:\s*,?\s*(\d{{4}}))?)"
+        )
+        holidays = tuple(
+            Holiday(
+                _words(h.words),
+                h.calendar_name,
+                (h.month, h.day) if h.month is not None and h.day is not None else None,
+            )
+            for h in document.holidays
+        )
+        numbers = {
+            fold(w).strip(): n
+            for per_language in document.numbers.values()
+            for n, words in per_language.items()
+            for w in words
+        }
+        years = sorted(_words(document.years), key=len, reverse=True)
+        counts = sorted(numbers, key=len, reverse=True)
+        count = "|".join([r"\d{1,2}", *(re.escape(n) for n in counts)])
+        durations = re.compile(
+            rf"(?<![\w.])({count})\s*(?:more\s+|full\s+)?"
+            rf"(?:{'|'.join(re.escape(y) for y in years)})(?!\w)"
+            r"|(?<!\d)(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[年년](?!\d)"
+        )
+        return cls(
+            durations=durations,
+            numbers=numbers,
+            measures=tuple((m, _words(words)) for m, words in document.measures.items()),
+            categories=tuple((c, _words(words)) for c, words in document.categories.items()),
+            weekend=_words(document.weekend),
+            today=_words(document.today),
+            tomorrow=_words(document.tomorrow),
+            weekdays=tuple(ordered),
+            day_after_tomorrow=_words(document.day_after_tomorrow),
+            next_week=_words(document.next_week),
+            holidays=holidays,
+            back=frozenset(_control(w) for w in _words(document.back)),
+            cancel=frozenset(_control(w) for w in _words(document.cancel)),
+            months=pattern,
+            month_numbers=months,
+        )
 
-    def day(self, question: str, today: dt.date) -> dt.date | None:
-        """The date a question asks about: tomorrow, a weekday (the next one), or today."""
+    def day(
+        self, question: str, today: dt.date, calendar: Calendar | None = None
+    ) -> dt.date | None:
+        """The date a question asks about: a written date, a holiday, tomorrow or a weekday.
+
+        A date without a year is the next one to come; a weekday is the next one (today
+        included), or the one of next week when the question says "next week" (下周一).
+        """
+        found = self.date(question, today)
+        if found is not None:
+            return found
         text = fold(question)
+        holiday = self.holiday(text, today, calendar)
+        if holiday is not None:
+            return holiday
+        if any(_contains(text, w) for w in self.day_after_tomorrow):
+            return today + dt.timedelta(days=2)
         if any(_contains(text, w) for w in self.tomorrow):
             return today + dt.timedelta(days=1)
         for word, weekday in self.weekdays:
-            if _contains(text, word):
+            if _contains(text, word, plural=True):
+                if any(_contains(text, w) for w in self.next_week):
+                    monday = today - dt.timedelta(days=today.weekday())
+                    return monday + dt.timedelta(days=7 + weekday)
                 return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+        return None
+
+    def date(self, question: str, today: dt.date) -> dt.date | None:
+        """A date written out in a question (numbers, or a day and a month name)."""
+        raw = unicodedata.normalize("NFKC", question).translate(_ARABIC_DIGITS)
+        for candidate in _NUMERIC.findall(raw):
+            parsed = parse_date(candidate)
+            if isinstance(parsed, Exact):
+                return parsed.date
+        match = _EAST_ASIAN.search(raw)
+        if match:
+            year, month, day = match.groups()
+            return _next_date(today, int(month), int(day), int(year) if year else None)
+        if self.months is None:
+            return None
+        match = self.months.search(fold(raw))
+        if match is None:
+            return None
+        if match["m1"] is not None:
+            day_text, year_text = match.group(1), match.group(3)
+            month = self.month_numbers[match["m1"]]
+        else:
+            day_text, year_text = match.group(5), match.group(6)
+            month = self.month_numbers[match["m2"]]
+        return _next_date(today, month, int(day_text), int(year_text) if year_text else None)
+
+    def time(self, question: str) -> dt.time | None:
+        """A clock time in a question: 14:30, 2pm, 2:30 p.m., 下午3点, 15時, 3시, 15 Uhr, 15h30."""
+        text = fold(unicodedata.normalize("NFKC", question).translate(_ARABIC_DIGITS))
+        text = text.replace("a m", "am").replace("p m", "pm")
+        match = _CLOCK.search(text)
+        if match is None:
+            return None
+        if match.group(1) is not None:
+            hour, minute = int(match.group(1)), int(match.group(2) or 0)
+            marker = match.group(3) or ""
+        else:
+            hour = int(match.group(4))
+            rest = match.group(5) or ""
+            minute = 30 if rest == "半" else int(rest or 0)
+            marker = ""
+        afternoon = marker.startswith("p") or any(w in text for w in _AFTERNOON)
+        if marker.startswith("a") and hour == 12:
+            hour = 0
+        elif (afternoon and hour < 12) or (not marker and 1 <= hour <= 7):
+            hour += 12  # "at 3" about an office day is 15:00
+        if hour > 23 or minute > 59:
+            return None
+        return dt.time(hour, minute)
+
+    def names_weekend(self, question: str) -> bool:
+        """Whether a question is about the weekend as a whole ("open at weekends?")."""
+        text = fold(question)
+        return any(_contains(text, w) for w in self.weekend)
+
+    def names_holiday(self, question: str) -> bool:
+        """Whether a question names a holiday (whose day may not be known yet)."""
+        text = fold(question)
+        return any(_contains(text, w) for h in self.holidays for w in h.words)
+
+    def holiday(self, text: str, today: dt.date, calendar: Calendar | None) -> dt.date | None:
+        """The next first day of a holiday named in folded `text`."""
+        for holiday in self.holidays:
+            if not any(_contains(text, w) for w in holiday.words):
+                continue
+            if calendar is not None:
+                for offset in range(_SEARCH_DAYS):
+                    day = today + dt.timedelta(days=offset)
+                    if calendar.holiday_name(day) == holiday.calendar_name:
+                        return day
+            if holiday.fixed is not None:
+                return _next_date(today, *holiday.fixed, None)
+        return None
+
+    def lengths(self, question: str) -> dict[str, int]:
+        """Lengths of time a question states, by what they measure: {"marriage": 3}.
+
+        A question with one length ("married 3 years", "结婚三年了") gives it to the measure
+        its words name (marriage before residence).
+        """
+        if self.durations is None:
+            return {}
+        text = fold(unicodedata.normalize("NFKC", question).translate(_ARABIC_DIGITS))
+        counts = [self._count(m.group(1) or m.group(2)) for m in self.durations.finditer(text)]
+        found = [n for n in counts if n is not None]
+        if len(found) != 1:
+            return {}
+        for measure, words in self.measures:
+            if any(_contains(text, w) for w in words):
+                return {measure: found[0]}
+        return {}
+
+    def category(self, question: str) -> str | None:
+        """The one document category a question names ("documents for my wife": spouse)."""
+        text = fold(question)
+        named = [c for c, words in self.categories if any(_contains(text, w) for w in words)]
+        return named[0] if len(named) == 1 else None
+
+    def _count(self, text: str) -> int | None:
+        if text.isdigit():
+            return int(text)
+        if text in self.numbers:
+            return self.numbers[text]
+        if re.fullmatch(r"[一二两三四五六七八九十]+", text):  # 十二, 二十
+            digits = [self.numbers.get(c, 0) for c in text]
+            if len(digits) == 1:
+                return digits[0]
+            if text[0] == "十":
+                return 10 + digits[1]
+            return digits[0] * 10 + (digits[2] if len(digits) > 2 else 0)
+        return None
+
+    def control(self, text: str) -> str | None:
+        """ "back" or "cancel" when a whole message is one of those words, else None."""
+        key = _control(fold(text))
+        if key in self.cancel:
+            return "cancel"
+        if key in self.back:
+            return "back"
+        return None
+
+
+def _control(text: str) -> str:
+    """A short message reduced to its letters: `Back!`, ` back ` and `back.` meet."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def _next_date(today: dt.date, month: int, day: int, year: int | None) -> dt.date | None:
+    """That day and month in `year`, or the next time it comes (today included)."""
+    try:
+        if year is not None:
+            return dt.date(year, month, day)
+        found = dt.date(today.year, month, day)
+        return found if found >= today else dt.date(today.year + 1, month, day)
+    except ValueError:
         return None
 
 

@@ -66,9 +66,15 @@ async def rendered(app: BotApp, language: str) -> str:
         text_of(await chat.say("/hours")),
         text_of(await chat.say("/open")),
         text_of(await chat.press("of:first_application")),
+        text_of(await chat.press("t:where_to_apply")),
+        text_of(await chat.press("more:where_to_apply:more")),
+        text_of(await chat.press("t:authority")),
+        text_of(await chat.press("more:hours:offices")),
+        text_of(await chat.press("more:open_now:offices")),
     ]
     for office in app.knowledge.offices:
         texts.append(text_of(await chat.press(f"oc:{office.id}")))
+        texts.append(text_of(await chat.press(f"more:office:{office.id}")))
     return "\n".join(texts)
 
 

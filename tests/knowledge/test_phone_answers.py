@@ -132,6 +132,8 @@ DETAIL_MARKERS = {
     ("process", "more"): "Beijing International Travel Health Care Center",
     ("documents", "more"): "If you still hold a Chinese household registration",
     ("contact", "more"): "answers 24 hours a day in Chinese and English",
+    ("authority", "more"): "National announcements from 2023 call it a card issued by",
+    ("where_to_apply", "more"): "Renewals and replacements are handled at more halls",
 }
 
 
@@ -140,7 +142,8 @@ DETAIL_IDS = [f"{topic}:{section}" for topic, section in DETAIL_MARKERS]
 
 def test_every_detail_section_is_known() -> None:
     offered = {(topic, section) for topic, section in DETAIL_MARKERS}
-    assert {topic for topic, _section in offered} | {"office"} == set(DETAILS)
+    by_record = {"office", "pathway", "pdocs"}  # `more:<kind>:<record id>`, tested below
+    assert {topic for topic, _section in offered} | by_record == set(DETAILS)
 
 
 @pytest.mark.parametrize(("topic", "section"), list(DETAIL_MARKERS), ids=DETAIL_IDS)
@@ -209,6 +212,62 @@ def test_office_pages_replace_the_message_they_come_from(answers: KnowledgeAnswe
     "payload", ["more:hours:nope", "more:nope:offices", "more:office:nope", "more:", "more:fees:x"]
 )
 async def test_an_unknown_details_button_is_refused(app: BotApp, payload: str) -> None:
+    assert "no longer valid" in text_of(await Chat(app).press(payload))
+
+
+# Pathways ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_pathway_answer_fits_a_phone(
+    resources: Resources, answers: KnowledgeAnswers, language: str
+) -> None:
+    """A pathway (typed or chosen), its documents and every result of the check: at most a
+    screen, the rest one tap away."""
+    now = MOMENTS["weekday open"]
+    pathways = resources.knowledge.pathways
+    ids = [p.id for p in pathways if p.id != "general"]
+    with use_translator(resources.translators[language]):
+        for found in pathways:
+            assert_fits(answers.pathway(found.id, now)[0], language, resources, found.id)
+            typed = answers.pathway(found.id, now, "married 3 years, lived here 4 years")[0]
+            assert_fits(typed, language, resources, f"{found.id} with lengths")
+            for documents in answers.pathway_documents(found.id, now):
+                assert_fits(documents, language, resources, f"documents of {found.id}")
+        for count in (1, 2, 3, 4):
+            fits = ids[-count:]
+            (result,) = answers.eligibility_result(fits, [], now)
+            assert_fits(result, language, resources, f"check result {fits}")
+
+
+async def test_a_long_pathway_keeps_its_conditions_and_documents_one_tap_away(
+    app: BotApp,
+) -> None:
+    chat = Chat(app)
+    card = await chat.say("my husband is chinese, we have been married for 3 years")
+    text = text_of(card)
+    assert text.startswith("This route asks for at least 5 years of marriage; with 3, 2 years")
+    assert "Spouse reunion" in text and "Documents:" not in text
+    assert "pd:spouse" in payloads_of(card) and "more:pathway:spouse" in payloads_of(card)
+    full = await chat.press("more:pathway:spouse")
+    assert "Conditions:" in full[0].text and "Good to know:" in full[0].text
+    assert "pw:spouse" in payloads_of(full), "the way back to the short card"
+    documents = await chat.press("pd:spouse")
+    assert documents[0].text.startswith("Documents for: Spouse reunion")
+    assert "more documents: tap “All documents”" in documents[0].text
+    everything = await chat.press("more:pdocs:spouse")
+    assert "pd:spouse" in payloads_of(everything)
+    assert len(everything[0].text) > len(documents[0].text)
+
+
+def test_pathway_details_replace_the_card(answers: KnowledgeAnswers) -> None:
+    now = MOMENTS["weekday open"]
+    assert answers.details("pathway", "spouse", now)[0].edit
+    assert answers.details("pdocs", "spouse", now)[0].edit
+
+
+@pytest.mark.parametrize("payload", ["more:pathway:nope", "more:pdocs:nope", "more:pdocs:general"])
+async def test_an_unknown_pathway_details_button_is_refused(app: BotApp, payload: str) -> None:
     assert "no longer valid" in text_of(await Chat(app).press(payload))
 
 

@@ -11,12 +11,14 @@ import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
 from bot.core.text import _
 from bot.core.types import Attachment, Outbound
 from bot.knowledge.answers import (
+    authorities,
     card,
     counter,
     fees,
@@ -62,7 +64,7 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
         Topic.OPEN_NOW: opening.open_now,
         Topic.ADDRESS: offices.address,
         Topic.ELIGIBILITY: pathways.eligibility,
-        Topic.RENEWAL: counter.with_counter(card.renewal, "renewal"),
+        Topic.RENEWAL: card.with_expiry_window(counter.with_counter(card.renewal, "renewal")),
         Topic.CHANGE: counter.with_counter(card.change, "change"),
         Topic.LOSS: counter.with_counter(card.loss, "loss"),
         Topic.PROCESS: counter.with_counter(process.process, "first_application"),
@@ -70,17 +72,20 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
         Topic.DOCUMENTS: process.documents,
         Topic.PROCESSING_TIME: card.processing_time,
         Topic.CONTACT: offices.contact,
+        Topic.AUTHORITY: authorities.authority,
+        Topic.WHERE_TO_APPLY: authorities.where_to_apply,
     }
 )
 
 
 #: The topics with details one tap away (`more:<topic>:<section>`), and the function showing
-#: a section; "office" shows the rest of an office's card (`more:office:<office id>`).
+#: a section; "office" shows the rest of an office's card (`more:office:<office id>`),
+#: "pathway" a pathway in full and "pdocs" all of its documents (`more:pdocs:<pathway id>`).
 DETAILS: Mapping[str, Details] = MappingProxyType(
     {
         Topic.HOURS: opening.hours_details,
         Topic.OPEN_NOW: opening.open_now_details,
-        "office": offices.office_details,
+        payloads.OFFICE_DETAILS: offices.office_details,
         Topic.RENEWAL: card.renewal_details,
         Topic.CHANGE: card.change_details,
         Topic.LOSS: card.loss_details,
@@ -89,6 +94,10 @@ DETAILS: Mapping[str, Details] = MappingProxyType(
         Topic.PROCESS: process.process_details,
         Topic.DOCUMENTS: process.documents_details,
         Topic.CONTACT: offices.contact_details,
+        Topic.AUTHORITY: authorities.authority_details,
+        Topic.WHERE_TO_APPLY: authorities.where_to_apply_details,
+        payloads.PATHWAY_DETAILS: pathways.pathway_details,
+        payloads.PATHWAY_DOCUMENTS_DETAILS: authorities.documents_details,
     }
 )
 
@@ -175,9 +184,18 @@ class KnowledgeAnswers:
 
     # Pathways ----------------------------------------------------------------------------
 
-    def pathway(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
-        """One pathway in full: summary, conditions, documents, notes and sources."""
-        return pathways.pathway(self.knowledge, pathway_id)
+    def pathway(self, pathway_id: str, now: dt.datetime, query: str = "") -> list[Outbound]:
+        """One pathway in full; a length of time in `query` is held against its minimums."""
+        lengths = self._context.lexicon.lengths(query) if query else {}
+        return pathways.pathway(self.knowledge, pathway_id, lengths)
+
+    def pathway_documents(self, pathway_id: str, now: dt.datetime) -> list[Outbound]:
+        """One pathway's documents; empty if there is no such pathway."""
+        return authorities.documents_of(self.knowledge, pathway_id)
+
+    def document_category(self, category: str, now: dt.datetime) -> list[Outbound]:
+        """A category's documents, or its pathways to choose from; empty if unknown."""
+        return authorities.category(self.knowledge, category)
 
     def pathway_choice(self, pathway_ids: list[str]) -> Outbound:
         """A question to decide between pathways a message may describe, as their buttons."""

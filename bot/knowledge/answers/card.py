@@ -6,11 +6,15 @@ The full rules (with what other sources say) and the document list are one tap a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.text import N_, _, current
+from bot.core import payloads
+from bot.core.languages import BEIJING
+from bot.core.schedule import EventKind, window
+from bot.core.text import N_, _, current, ngettext
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import (
     Context,
@@ -167,6 +171,64 @@ def _details(topic: str) -> Details:
         return card_details(context, now, topic, section)
 
     return details
+
+
+def with_expiry_window(answer: TopicAnswer) -> TopicAnswer:
+    """`answer` (the renewal's) with an expiry date in the question answered first.
+
+    "My card runs out on 20 August 2027, from when can I renew?" is answered with the days of
+    that card's window above the renewal answer, and a first button that sets the reminder
+    for that date.
+    """
+
+    def answered(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
+        return _expiry_window(answer(context, now, query), context, now, query)
+
+    return answered
+
+
+def _expiry_window(
+    messages: list[Outbound], context: Context, now: dt.datetime, query: str
+) -> list[Outbound]:
+    """`messages` with the window of the expiry date in `query` (if any) above them."""
+    today = now.astimezone(BEIJING).date()
+    expiry = context.lexicon.date(query, today) if query else None
+    if expiry is None:
+        return messages
+    translator = current()
+    first, last = window(EventKind.EXPIRY, expiry, context.card_rules)
+    date = translator.format_date(expiry)
+    if last < today:
+        lines = [
+            _(
+                "The card expired on {date}. Go to a service centre as soon as you can to "
+                "apply for a new one, and call 12367 to ask what applies in your case."
+            ).format(date=date)
+        ]
+    else:
+        lines = [
+            _("Your card expires on {date}: you can renew it from {first} to {last}.").format(
+                date=date,
+                first=translator.format_date(first),
+                last=translator.format_date(last),
+            )
+        ]
+        if first <= today:
+            lines.append(_("The period is open now: you can go today."))
+        else:
+            days = (first - today).days
+            lines.append(
+                ngettext(
+                    "That is {count} day from now.", "That is {count} days from now.", days
+                ).format(count=days)
+            )
+    head = messages[0]
+    buttons = head.buttons
+    if last >= today:
+        remind = Button(_("⏰ Remind me then"), payloads.remind_expiry(expiry))
+        buttons = ((remind,), *buttons)
+    text = "\n".join(lines) + "\n\n" + head.text
+    return [dataclasses.replace(head, text=text, buttons=buttons), *messages[1:]]
 
 
 renewal = _answer("renewal")

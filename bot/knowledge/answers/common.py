@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.core.languages import full_width
+from bot.core import payloads
+from bot.core.languages import full_width, screen_chars
 from bot.core.menu import TOPIC_LABELS, Topic
 from bot.core.schedule import CardRules
 from bot.core.text import _, current
@@ -74,20 +75,26 @@ def with_footer(text: str, provenances: Iterable[Provenance], *, full: bool = Fa
 
 def more_button(label: str, topic: str, section: str) -> Button:
     """A button to one section of a topic's details (`more:<topic>:<section>`)."""
-    return Button(label, f"more:{topic}:{section}")
+    return Button(label, payloads.more(topic, section))
 
 
 def back_button(payload: str) -> Button:
-    """The button from details back to the short answer (`t:renewal`, `oc:main`)."""
+    """The button from details back to the short answer (`payloads.topic("renewal")`,
+    `payloads.office("main")`)."""
     return Button(_("↩ Back"), payload)
 
 
 def short_reply(
-    text: str, provenances: Iterable[Provenance], topic: str, *related_topics: str
+    text: str,
+    provenances: Iterable[Provenance],
+    topic: str,
+    *related_topics: str,
+    extra: Iterable[tuple[Button, ...]] = (),
 ) -> list[Outbound]:
-    """A topic's short answer: its source line, "More details" (`more:<topic>:more`) and
-    the related topics."""
+    """A topic's short answer: its source line, `extra` rows, "More details"
+    (`more:<topic>:more`) and the related topics."""
     buttons = (
+        *extra,
         (more_button(_("ℹ️ More details"), topic, "more"),),
         *related(*related_topics),
     )
@@ -103,13 +110,13 @@ def details_reply(
 ) -> list[Outbound]:
     """A details message: full sources and the disclaimer, replacing the short answer it
     came from, with the way back to it (`back`, else the topic) and to the menu."""
-    buttons = (*extra, (back_button(back or f"t:{topic}"), menu_button()))
+    buttons = (*extra, (back_button(back or payloads.topic(topic)), menu_button()))
     return [Outbound(text=with_footer(text, provenances, full=True), buttons=buttons, edit=True)]
 
 
 def related(*topics: str) -> tuple[tuple[Button, ...], ...]:
     """Buttons to related topics (two per row) and back to the menu."""
-    buttons = [Button(_(TOPIC_LABELS[Topic(t)]), f"t:{t}") for t in topics]
+    buttons = [Button(_(TOPIC_LABELS[Topic(t)]), payloads.topic(t)) for t in topics]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append((menu_button(),))
     return tuple(rows)
@@ -117,7 +124,20 @@ def related(*topics: str) -> tuple[tuple[Button, ...], ...]:
 
 def menu_button() -> Button:
     """The button back to the main menu."""
-    return Button(_("☰ Main menu"), "menu")
+    return Button(_("☰ Main menu"), payloads.MENU)
+
+
+def fit_items(text: str, items: Sequence[str], room: int = 0) -> tuple[list[str], int]:
+    """The leading items that fit on one phone screen below `text`, leaving `room`
+    characters (for a source line and a closing line), and how many did not fit."""
+    budget = screen_chars(current().language) - len(text) - room
+    shown: list[str] = []
+    for item in items:
+        budget -= len(item) + 1
+        if budget < 0:
+            break
+        shown.append(item)
+    return shown, len(items) - len(shown)
 
 
 def _cjk() -> bool:

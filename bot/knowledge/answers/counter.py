@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from babel.dates import format_date
 
+from bot.core import payloads
 from bot.core.text import _
 from bot.core.types import Button, Outbound
 from bot.knowledge.answers.common import Context, TopicAnswer, menu_button
@@ -21,12 +22,11 @@ from bot.knowledge.model import CounterKind
 
 #: The longest the Chinese text may be, so it fits one phone screen.
 MAX_CHARS = 300
-PAYLOAD = "counter"
 
 
 def counter_button(kind: str) -> Button:
     """The button that sends the counter text for `kind`."""
-    return Button(_("Show this at the counter"), f"{PAYLOAD}:{kind}")
+    return Button(_("Show this at the counter"), payloads.counter(kind))
 
 
 def with_counter(answer: TopicAnswer, kind: str) -> TopicAnswer:

@@ -6,13 +6,13 @@ import dataclasses
 import datetime as dt
 from urllib.parse import quote
 
+from bot.core import payloads
 from bot.core.text import _, current
 from bot.core.types import Button, Outbound, Venue
 from bot.knowledge.answers.common import (
     Context,
     colon,
     details_reply,
-    more_button,
     office_name,
     office_short,
     related,
@@ -53,8 +53,8 @@ def office_card(context: Context, office: Office, now: dt.datetime) -> list[Outb
         rows.append((map_button,))
     rows.append(
         (
-            more_button(_("ℹ️ More details"), "office", office.id),
-            Button(_("🏢 All offices"), "of:"),
+            Button(_("ℹ️ More details"), payloads.office_details(office.id)),
+            Button(_("🏢 All offices"), payloads.offices()),
         )
     )
     messages = [Outbound(text=text, buttons=tuple(rows))]
@@ -78,11 +78,17 @@ def office_details(context: Context, now: dt.datetime, office_id: str) -> list[O
     office = next((o for o in context.knowledge.offices if o.id == office_id), None)
     if office is None:
         return []
-    lines = [office.name.en or office_name(office)]
-    if office.address.en:
-        lines.append(_("Address: {address}").format(address=office.address.en))
-    if office.address.zh:
-        lines.append(_("For the taxi driver: {address}").format(address=office.address.zh))
+    if current().language == "en":  # the official English name and address, then the Chinese
+        lines = [office.name.en or office_name(office), *name_lines(office)]
+        shown = office.address.en
+    else:  # names and address in the reader's language, else Chinese with pinyin
+        lines = [office_name(office), *name_lines(office)]
+        shown = address_text(office)
+    if shown:
+        lines.append(_("Address: {address}").format(address=shown))
+    taxi = taxi_address(office, shown)
+    if taxi:
+        lines.append(_("For the taxi driver: {address}").format(address=taxi))
     if office.subway:
         lines.append(_("Subway: {directions}").format(directions=_(office.subway)))
     if office.schedule_id is not None:
@@ -94,7 +100,7 @@ def office_details(context: Context, now: dt.datetime, office_id: str) -> list[O
     map_button = _map_button(office)
     extra = ((map_button,),) if map_button is not None else ()
     return details_reply(
-        "\n".join(lines), (office.provenance,), "address", extra, back=f"oc:{office.id}"
+        "\n".join(lines), (office.provenance,), "address", extra, back=payloads.office(office.id)
     )
 
 
@@ -139,14 +145,16 @@ def office_list(knowledge: KnowledgeBase, service: str | None) -> Outbound:
     )
     text = with_footer("\n".join(lines), (o.provenance for o in offices), full=True)
     rows: list[tuple[Button, ...]] = [
-        (Button("📍 " + office_short(o), f"oc:{o.id}"),)
+        (Button("📍 " + office_short(o), payloads.office(o.id)),)
         for o in offices
         if o.address.en or o.address.zh
     ]
     if wanted is Service.FIRST_APPLICATION:
-        rows.append((Button(_("📋 All offices"), "of:"),))
+        rows.append((Button(_("📋 All offices"), payloads.offices()),))
     else:
-        rows.append((Button(_("🎯 First applications"), "of:first_application"),))
+        rows.append(
+            (Button(_("🎯 First applications"), payloads.offices(Service.FIRST_APPLICATION)),)
+        )
     return Outbound(text=text, buttons=(*rows, *related("hours", "open_now")), edit=True)
 
 

@@ -83,9 +83,18 @@ def schedule_lines(schedule: Schedule, *, usual_holidays: bool = True) -> list[s
 
 
 def hours(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The main hall today and its hours, which centres share them; the rest one tap away."""
+    """The main hall today and its hours, which centres share them; the rest one tap away.
+
+    A named office, day, holiday or time of day gets that status instead (:func:`open_now`).
+    """
     knowledge = context.knowledge
-    if offices_named(query, knowledge.offices):
+    today = now.astimezone(BEIJING).date()
+    days = context.lexicon
+    if offices_named(query, knowledge.offices) or (
+        query
+        and not days.names_weekend(query)
+        and (days.day(query, today, context.calendar) is not None or days.names_holiday(query))
+    ):
         return open_now(context, now, query)
     main = knowledge.main_office
     status, known = office_status(context, main, now)
@@ -234,7 +243,10 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     local = now.astimezone(BEIJING)
     named = offices_named(query, knowledge.offices)
     offices = named or [o for o in knowledge.offices if o.schedule_id is not None]
-    day = context.lexicon.day(query, local.date()) if query else None
+    day = context.lexicon.day(query, local.date(), context.calendar) if query else None
+    at = context.lexicon.time(query) if query else None
+    if at is not None and day is None:
+        day = local.date()
     other_day = day is not None and day != local.date()
     lines = [
         _("Now in Beijing: {weekday} {date}, {time}.").format(
@@ -243,23 +255,42 @@ def open_now(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
             time=translator.format_time(local.time()),
         )
     ]
-    if day is not None and other_day:
+    if day is not None and at is not None:
+        lines.append(
+            _("On {weekday} {date} at {time}:").format(
+                weekday=translator.format_weekday(day.weekday()),
+                date=translator.format_date(day),
+                time=translator.format_time(at),
+            )
+        )
+    elif day is not None and other_day:
         lines.append(
             _("On {weekday} {date}:").format(
                 weekday=translator.format_weekday(day.weekday()),
                 date=translator.format_date(day),
             )
         )
+    if day is None and query and context.lexicon.names_holiday(query):
+        lines.append(
+            _(
+                "The official holiday schedule that gives the date of that holiday is not "
+                "published yet, so I cannot say for that day. Here is the status now; check "
+                "with 12367 before you go."
+            )
+        )
     provenances: list[Provenance] = []
     groups: dict[str, list[Office]] = {}
     certain = True
     for office in offices:
-        if office.schedule_id is not None:
-            provenances.append(knowledge.schedules[office.schedule_id].provenance)
-        if day is not None and other_day and office.schedule_id is not None:
-            status, known = day_status(
-                context.calendar, knowledge.schedules[office.schedule_id], day
-            )
+        schedule = (
+            knowledge.schedules[office.schedule_id] if office.schedule_id is not None else None
+        )
+        if schedule is not None:
+            provenances.append(schedule.provenance)
+        if schedule is not None and day is not None and (at is not None or other_day):
+            status, known = day_status(context.calendar, schedule, day)
+            if at is not None and opens_on(schedule, day, context.calendar) is not None:
+                status = time_line(context.calendar, schedule, day, at)
         else:
             status, known = office_status(context, office, now)
         certain = certain and known
@@ -330,6 +361,32 @@ def day_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> str
     if calendar.day_kind(day) is DayKind.ADJUSTED_WORKDAY:
         return _("Open: {times} (an official adjusted working day).").format(times=times)
     return _("Open: {times}.").format(times=times)
+
+
+def time_line(calendar: HolidayCalendar, schedule: Schedule, day: dt.date, at: dt.time) -> str:
+    """Whether an office is open at a time of a given day, and when it opens or closes."""
+    if not opens_on(schedule, day, calendar):
+        return day_line(calendar, schedule, day)  # closed that day, or not yet known
+    translator = current()
+    sessions = sessions_on(schedule, day, calendar)
+    values = {"time": translator.format_time(at)}
+    for session in sessions:
+        if session.opens <= at < session.closes:
+            return _("Open at {time}, until {closes}.").format(
+                closes=translator.format_time(session.closes), **values
+            )
+    later = [s for s in sessions if s.opens > at]
+    if later and later[0] is not sessions[0]:
+        return _("Closed at {time} for lunch; open again at {opens}.").format(
+            opens=translator.format_time(later[0].opens), **values
+        )
+    if later:
+        return _("Closed at {time}: opens at {opens}.").format(
+            opens=translator.format_time(later[0].opens), **values
+        )
+    return _("Closed at {time}: it closes at {closes}.").format(
+        closes=translator.format_time(sessions[-1].closes), **values
+    )
 
 
 def lunch_lines(schedule: Schedule) -> list[str]:

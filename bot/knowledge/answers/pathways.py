@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
+from bot.core import payloads
 from bot.core.eligibility import CheckRule
-from bot.core.text import _
+from bot.core.text import _, ngettext
 from bot.core.types import Button, Outbound
-from bot.knowledge.answers.common import Context, menu_button, related, with_footer
+from bot.knowledge.answers.common import (
+    Context,
+    details_reply,
+    fit_items,
+    related,
+    sources_footer,
+    with_footer,
+)
 from bot.knowledge.model import KnowledgeBase, Pathway
 
 
@@ -27,39 +36,115 @@ def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound
     provenances = [general.provenance] if general is not None else []
     text = with_footer("\n".join(lines), provenances)
     buttons = (
-        (Button(_("🧭 Check my options"), "elig"),),
+        (Button(_("🧭 Check my options"), payloads.CHECK),),
         (_all_pathways_button(),),
         *related("documents", "process"),
     )
     return [Outbound(text=text, buttons=buttons)]
 
 
-def pathway(knowledge: KnowledgeBase, pathway_id: str) -> list[Outbound]:
-    """One pathway in full: summary, conditions, documents, notes and sources."""
-    found = next((p for p in knowledge.pathways if p.id == pathway_id), None)
+def _held_to(found: Pathway, lengths: Mapping[str, int]) -> list[str]:
+    """What a stated length of time ("married 3 years") means against the pathway's minimum."""
+    lines = []
+    for minimum in found.minimums:
+        count = lengths.get(minimum.measure)
+        if count is None:
+            continue
+        missing = minimum.years - count
+        values = {"minimum": minimum.years, "count": count, "missing": missing}
+        if minimum.measure == "marriage" and missing > 0:
+            line = ngettext(
+                "This route asks for at least {minimum} years of marriage; with {count}, "
+                "{missing} year is still missing.",
+                "This route asks for at least {minimum} years of marriage; with {count}, "
+                "{missing} years are still missing.",
+                missing,
+            )
+        elif minimum.measure == "marriage":
+            line = _(
+                "This route asks for at least {minimum} years of marriage: with {count}, "
+                "that condition is met. The route's other conditions apply too."
+            )
+        elif missing > 0:
+            line = ngettext(
+                "This route asks for at least {minimum} consecutive years of living in China; "
+                "with {count}, {missing} year is still missing.",
+                "This route asks for at least {minimum} consecutive years of living in China; "
+                "with {count}, {missing} years are still missing.",
+                missing,
+            )
+        else:
+            line = _(
+                "This route asks for at least {minimum} consecutive years of living in China: "
+                "with {count}, that condition is met. The route's other conditions apply too."
+            )
+        lines.append(line.format(**values))
+    return lines
+
+
+def pathway(
+    knowledge: KnowledgeBase, pathway_id: str, lengths: Mapping[str, int] | None = None
+) -> list[Outbound]:
+    """One pathway on a phone screen: what a stated length of time means against it and its
+    conditions (its summary when they do not fit); the rest (notes, documents) a tap away.
+
+    Lengths of time the question stated ("married 3 years") are held against the pathway's
+    minimums first, saying what is missing.
+    """
+    found = knowledge.pathway(pathway_id)
+    if found is None:
+        return []
+    held = _held_to(found, lengths or {})
+    lines = [*held, *([""] if held else []), _(found.title)]
+    footer = sources_footer((found.provenance,))
+    conditions = [f"• {_(c)}" for c in found.conditions]
+    heading = _("Conditions:")
+    shown, hidden = fit_items("\n".join([*lines, heading]), conditions, len(footer) + 2)
+    if hidden:  # all or none: a partial list of conditions would mislead
+        lines.append(_(found.summary))
+    else:  # the conditions say what the summary says, precisely
+        lines += [heading, *shown]
+    label = _("ℹ️ More details") if not hidden else _("✅ Conditions")
+    row = [Button(label, payloads.pathway_details(found.id))]
+    if found.documents:
+        row.append(Button(_("📄 Documents"), payloads.pathway_documents(found.id)))
+    text = with_footer("\n".join(lines), (found.provenance,))
+    buttons = (tuple(row), (_all_pathways_button(),), *related("documents", "process"))
+    return [Outbound(text=text, buttons=buttons)]
+
+
+def pathway_details(context: Context, now: dt.datetime, pathway_id: str) -> list[Outbound]:
+    """One pathway in full (`payloads.pathway_details`): conditions, notes and who decides."""
+    found = context.knowledge.pathway(pathway_id)
     if found is None:
         return []
     lines = [_(found.title), "", _(found.summary), "", _("Conditions:")]
     lines += [f"• {_(c)}" for c in found.conditions]
-    if found.documents:
-        lines += ["", _("Documents:")]
-        lines += [f"• {_(d)}" for d in found.documents]
     if found.notes:
         lines += ["", _("Good to know:")]
         lines += [f"• {_(n)}" for n in found.notes]
     lines += ["", _authorities_decide()]
-    text = with_footer("\n".join(lines), (found.provenance,))
-    buttons = ((_all_pathways_button(),), *related("documents", "process"))
-    return [Outbound(text=text, buttons=buttons)]
+    extra = (
+        ((Button(_("📄 Documents"), payloads.pathway_documents(found.id)),),)
+        if found.documents
+        else ()
+    )
+    return details_reply(
+        "\n".join(lines),
+        (found.provenance,),
+        "eligibility",
+        extra,
+        back=payloads.pathway(found.id),
+    )
 
 
 def pathway_choice(knowledge: KnowledgeBase, pathway_ids: list[str]) -> Outbound:
     """The pathways a message may describe, as buttons, and the question which one fits."""
     by_id = {p.id: p for p in knowledge.pathways}
     rows: list[tuple[Button, ...]] = [
-        (Button(_(by_id[i].short), f"pw:{i}"),) for i in pathway_ids if i in by_id
+        (Button(_(by_id[i].short), payloads.pathway(i)),) for i in pathway_ids if i in by_id
     ]
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     rows.append((_all_pathways_button(),))
     text = _(
         "Your question may concern more than one pathway. Which of these describes you better?"
@@ -73,15 +158,15 @@ def pathway_list(knowledge: KnowledgeBase, page: int, size: int) -> Outbound:
     pages = max((len(pathways) + size - 1) // size, 1)
     page = min(page, pages - 1)
     shown = pathways[page * size : (page + 1) * size]
-    rows: list[tuple[Button, ...]] = [(Button(_(p.short), f"pw:{p.id}"),) for p in shown]
+    rows: list[tuple[Button, ...]] = [(Button(_(p.short), payloads.pathway(p.id)),) for p in shown]
     paging = []
     if page > 0:
-        paging.append(Button(_("◀ Previous"), f"pwl:{page - 1}"))
+        paging.append(Button(_("◀ Previous"), payloads.pathways(page - 1)))
     if page < pages - 1:
-        paging.append(Button(_("Next ▶"), f"pwl:{page + 1}"))
+        paging.append(Button(_("Next ▶"), payloads.pathways(page + 1)))
     if paging:
         rows.append(tuple(paging))
-    rows.append((Button(_("🧭 Check my options"), "elig"),))
+    rows.append((Button(_("🧭 Check my options"), payloads.CHECK),))
     text = _("Permanent-residence pathways (page {page} of {pages}). Choose one:").format(
         page=page + 1, pages=pages
     )
@@ -101,8 +186,7 @@ def eligibility_result(
         lines.append(_("Pathways that may fit you:"))
         for fit in shown:
             provenances.append(fit.provenance)
-            lines += ["", f"✅ {_(fit.title)}", _(fit.summary)]
-            lines += [f"• {_(c)}" for c in fit.conditions]
+            lines.append(f"✅ {_(fit.short)}")
     elif near:
         lines.append(_("No pathway fits your answers exactly. The closest:"))
         for rule in near:
@@ -119,22 +203,24 @@ def eligibility_result(
                 "a special need of the state; ask 12367 about your case."
             )
         )
+    closing = _(
+        "Next: open a pathway below for its documents, then confirm with the 12367 "
+        "hotline or a service centre. The authorities decide; this check is not a "
+        "decision."
+    )
     if general is not None:
-        lines += ["", _("Every applicant must also meet the general conditions:")]
-        lines += [f"• {_(c)}" for c in general.conditions]
         provenances.append(general.provenance)
-    lines += [
-        "",
-        _(
-            "Next: open a pathway below for its documents, then confirm with the 12367 "
-            "hotline or a service centre. The authorities decide; this check is not a "
-            "decision."
-        ),
-    ]
+        heading = _("Every applicant must also meet the general conditions:")
+        conditions = [f"• {_(c)}" for c in general.conditions]
+        room = len(sources_footer(provenances)) + len(closing) + 4
+        shown_conditions, hidden = fit_items("\n".join([*lines, "", heading]), conditions, room)
+        if not hidden:  # all or none; "Who can apply" below has them too
+            lines += ["", heading, *shown_conditions]
+    lines += ["", closing]
     text = with_footer("\n".join(lines), provenances)
     targets = shown or [by_id[r.pathway] for r in near]
-    rows = tuple((Button("📄 " + _(p.short), f"pw:{p.id}"),) for p in targets)
-    buttons = (*rows, (_all_pathways_button(),), (menu_button(),))
+    rows = tuple((Button("📄 " + _(p.short), payloads.pathway(p.id)),) for p in targets)
+    buttons = (*rows, (_all_pathways_button(),), *related("eligibility"))
     return [Outbound(text=text, buttons=buttons)]
 
 
@@ -150,4 +236,4 @@ def _authorities_decide() -> str:
 
 
 def _all_pathways_button() -> Button:
-    return Button(_("📚 All pathways"), "pwl")
+    return Button(_("📚 All pathways"), payloads.pathways())

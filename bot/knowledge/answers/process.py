@@ -9,11 +9,8 @@ import datetime as dt
 
 from bot.core.text import _
 from bot.core.types import Outbound
-from bot.knowledge.answers.common import (
-    Context,
-    details_reply,
-    short_reply,
-)
+from bot.knowledge.answers.authorities import category, category_buttons
+from bot.knowledge.answers.common import Context, details_reply, short_reply
 from bot.knowledge.answers.fees import fee_line
 
 
@@ -45,13 +42,28 @@ def process_details(context: Context, now: dt.datetime, section: str) -> list[Ou
 
 
 def documents(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The main documents every application needs, in a few words; the rest one tap away."""
+    """The main documents every application needs, in a few words; the rest one tap away.
+
+    A question naming one category ("documents for my wife") gets that category's documents;
+    otherwise the categories are buttons below the general list.
+    """
     knowledge = context.knowledge
+    code = context.lexicon.category(query) if query else None
+    if code is not None:
+        found = category(knowledge, code)
+        if found:
+            return found
     shown = [rule for rule in knowledge.documents if rule.summary]
     lines = [_("Documents that every application needs:")]
     lines += [f"• {_(rule.summary or rule.text)}" for rule in shown]
+    lines.append(_("Each pathway adds its own documents: choose your category."))
     return short_reply(
-        "\n".join(lines), (r.provenance for r in shown), "documents", "eligibility", "process"
+        "\n".join(lines),
+        (r.provenance for r in shown),
+        "documents",
+        "eligibility",
+        "where_to_apply",
+        extra=category_buttons(),
     )
 
 
@@ -63,7 +75,10 @@ def documents_details(context: Context, now: dt.datetime, section: str) -> list[
     lines = [_("Documents that every application needs:"), ""]
     lines += [f"• {_(rule.text)}" for rule in knowledge.documents]
     lines.append("")
-    lines.append(_("Each pathway has its own list: see “Who can apply”."))
+    lines.append(_("Each pathway adds its own documents: choose your category."))
     return details_reply(
-        "\n".join(lines), (r.provenance for r in knowledge.documents), "documents"
+        "\n".join(lines),
+        (r.provenance for r in knowledge.documents),
+        "documents",
+        extra=category_buttons(),
     )

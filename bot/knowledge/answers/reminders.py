@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core import payloads
 from bot.core.languages import BEIJING
 from bot.core.ports import Subscription
 from bot.core.schedule import CardRules, EventKind, ReminderKind, window
@@ -111,8 +112,8 @@ def reminder(context: Context, kind: str, subscription: Subscription) -> list[Ou
         ),
     }[ReminderKind(kind)].format(**dates)
     buttons = (
-        (Button(_("✅ I renewed my card"), f"renewed:{subscription.id}"),),
-        (Button(_("🔕 Stop these reminders"), f"unsub:{subscription.id}"),),
+        (Button(_("✅ I renewed my card"), payloads.renewed(subscription.id)),),
+        (Button(_("🔕 Stop these reminders"), payloads.stop_reminder(subscription.id)),),
     )
     attachment = calendar_file(
         context, subscription.event_kind, subscription.event_date, subscription.label

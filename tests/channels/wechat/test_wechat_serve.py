@@ -30,9 +30,11 @@ CUSTOM = "/cgi-bin/message/custom/send"
 _ids = itertools.count(int(time.time() * 1000))
 
 
-# A question whose answer (one pathway in full) is longer than a passive reply may be: the
-# rest goes through the customer-service API. Short answers fit a phone, and so a reply.
-LONG_ANSWER = "我和中国人结婚五年了，能申请永居吗"
+# First answers fit a phone, and so a passive reply; the list of all offices with their
+# addresses, one numbered option away from /address, is longer than a passive reply may be:
+# the rest goes through the customer-service API.
+ALL_OFFICES = "全部办理地点"
+
 
 def msg_id() -> int:
     """A MsgId nobody used yet."""
@@ -209,9 +211,16 @@ def test_concurrent_retries_wait_for_the_first_attempt(served: Served) -> None:
     assert served.topic_count("collection") == before + 1
 
 
+def _ask_for_all_offices(served: Served, user: str) -> httpx.Response:
+    """/address, then the number of its "all offices" option: a long answer."""
+    card = served.bot.reply(served.bot.post(text_xml(user, "/address", msg_id())))
+    assert card is not None
+    return served.bot.post(text_xml(user, _option(card.content, ALL_OFFICES), msg_id()))
+
+
 def test_a_long_answer_is_cut_and_the_rest_sent_through_the_api(served: Served) -> None:
     user = openid()
-    reply = served.bot.reply(served.bot.post(text_xml(user, LONG_ANSWER, msg_id())))
+    reply = served.bot.reply(_ask_for_all_offices(served, user))
     assert reply is not None
     assert utf8_len(reply.content) <= 2048
     assert reply.content.endswith("（下一条消息继续）")
@@ -222,7 +231,7 @@ def test_a_long_answer_is_cut_and_the_rest_sent_through_the_api(served: Served) 
     rest = served.custom_to(user)
     assert rest and all(utf8_len(text) <= 2048 for text in rest)
     whole = reply.content + "".join(rest)
-    assert "配偶" in whole and "来源" in whole  # the whole pathway arrived
+    assert "通州" in whole and "来源" in whole  # the whole list arrived
 
 
 def test_an_expired_token_is_refreshed_once_mid_send(served: Served) -> None:
@@ -230,7 +239,7 @@ def test_an_expired_token_is_refreshed_once_mid_send(served: Served) -> None:
     served.bot.reply(served.bot.post(text_xml(user, "/help", msg_id())))  # user/info: a token
     refreshes = served.fake.token_refreshes
     served.fake.expire_tokens()
-    served.bot.reply(served.bot.post(text_xml(user, LONG_ANSWER, msg_id())))
+    served.bot.reply(_ask_for_all_offices(served, user))
     deadline = time.monotonic() + 10
     while not served.custom_to(user) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -241,7 +250,7 @@ def test_an_expired_token_is_refreshed_once_mid_send(served: Served) -> None:
 def test_a_reply_outside_the_48_hours_is_dropped(served: Served) -> None:
     user = openid()
     served.fake.fail_next(CUSTOM, 45015, "response out of time limit")
-    served.bot.reply(served.bot.post(text_xml(user, LONG_ANSWER, msg_id())))
+    served.bot.reply(_ask_for_all_offices(served, user))
     time.sleep(1.5)
     attempts = [c for c in served.fake.of(CUSTOM) if c.json()["touser"] == user]
     assert 1 <= len(attempts) <= 2  # the refused part is dropped, not retried
