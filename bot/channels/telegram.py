@@ -322,6 +322,7 @@ class TelegramChannel:
         self.app = app
         self.poll_timeout = poll_timeout
         self._poll_request = request or AiohttpRequest(1, read_timeout=poll_timeout + 10.0)
+        self._send_request = None if request is not None else AiohttpRequest()
         self.application = self.build_application(request)
         self.bot: Bot = self.application.bot
         self._notifier = TelegramNotifier(self)
@@ -353,7 +354,8 @@ class TelegramChannel:
         if request is not None:
             builder = builder.request(request)
         else:  # PTB's own HTTPXRequest is never built (its TLS set-up alone is ~30 ms)
-            builder = builder.request(AiohttpRequest()).get_updates_request(self._poll_request)
+            own = self._send_request or AiohttpRequest()
+            builder = builder.request(own).get_updates_request(self._poll_request)
         application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
@@ -451,6 +453,8 @@ class TelegramChannel:
                 task.cancel()
         if self.ready.is_set():
             await self.application.shutdown()
+        elif self._send_request is not None:  # a getMe that never succeeded opened its pool
+            await self._send_request.shutdown()
         await self._poll_request.shutdown()
 
     def notifier(self) -> TelegramNotifier:
