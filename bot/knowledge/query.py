@@ -47,22 +47,23 @@ def _contains(text: str, term: str, plural: bool = False) -> bool:
     """
     if not term:
         return False
-    pattern = _term_pattern(term, plural)
-    if pattern is None:
-        return term in text
-    return pattern.search(text) is not None
+    needle, pattern = _term_pattern(term, plural)
+    if needle not in text:  # a question is checked against hundreds of day and office names
+        return False
+    return pattern is None or pattern.search(text) is not None
 
 
 @lru_cache(maxsize=4096)
-def _term_pattern(term: str, plural: bool = False) -> re.Pattern[str] | None:
-    """The pattern that finds a folded term as a word (None: CJK, found as a substring)."""
+def _term_pattern(term: str, plural: bool = False) -> tuple[str, re.Pattern[str] | None]:
+    """What a text must contain for a folded term to be in it, and the pattern that finds
+    the term as a word (None: CJK, found as a substring)."""
     if _CJK.search(term):
-        return None
+        return term, None
     if len(term) >= 6 and re.search(r"[\u0400-\u04ff]", term):
         term = term[:-1]  # Russian: суббота -> суббот(у)
-        return re.compile(rf"(?<!\w){re.escape(term)}\w*")
+        return term, re.compile(rf"(?<!\w){re.escape(term)}\w*")
     suffix = "s?" if plural and term.isascii() else ""
-    return re.compile(rf"(?<!\w){re.escape(term)}{suffix}(?!\w)")
+    return term, re.compile(rf"(?<!\w){re.escape(term)}{suffix}(?!\w)")
 
 
 Words = Annotated[tuple[Text, ...], Field(min_length=1)]
