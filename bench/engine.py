@@ -4,7 +4,8 @@
 
 Runs the real engine in-process on a SQLite file, as in production: each message is one unit
 of work (dedupe record, conversation, the step's writes, one commit), so the figures are the
-cost of matching, composing the answer and the transaction.
+cost of matching, composing the answer and the transaction. The event loop is the one `prbot
+run` uses (uvloop where it is installed).
 """
 
 from __future__ import annotations
@@ -104,7 +105,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    latencies = asyncio.run(measure(args.rounds))
+    # on the event loop `prbot run` uses (uvloop where installed), as in production
+    from bot.cli import loop_factory
+
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        latencies = runner.run(measure(args.rounds))
     seconds, mib = startup()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("| measure | value |")

@@ -7,12 +7,14 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.config import Settings, default_cache
+from bot.cache import BuildCache
+from bot.config import Settings
 from bot.core.check_model import EligibilityCheck
 from bot.core.dialogue import build_dialogue
 from bot.core.engine import Engine, Services
-from bot.core.intents import Matcher
+from bot.core.intents import RIDGE_WEIGHT, Matcher
 from bot.core.ports import Clock, Store, SystemClock
 from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
@@ -104,21 +106,39 @@ class Resources:
 def load_resources(settings: Settings) -> Resources:
     """Load and validate data/, the catalogs and the intent examples."""
     knowledge = load_knowledge(settings.data_dir)
+    cache = BuildCache(settings.cache_dir)
+    lexicon = settings.data_dir / "lexicon.yaml"
     return Resources(
         knowledge=knowledge,
-        translators=load_translators(settings.locales_dir),
-        matcher=Matcher(
-            *matcher_tables(check_examples(settings.data_dir / "intents")), cache=default_cache()
-        ),
-        lexicon=Lexicon.load(settings.data_dir / "lexicon.yaml"),
+        translators=load_translators(settings.locales_dir, cache=cache),
+        matcher=_matcher(cache, "matcher", settings.data_dir / "intents", settings.cache_dir),
+        # Babel's day names in nine locales: 13 MB of locale data loaded to read them
+        lexicon=cache.get("lexicon", [lexicon], lambda: Lexicon.load(lexicon)),
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
-        pathways=Matcher(
-            *matcher_tables(check_examples(settings.data_dir / "pathway_intents")), ridge=0.0
-        ),
+        # the pathway matcher's thresholds were set for its nearest examples alone
+        pathways=_matcher(cache, "pathways", settings.data_dir / "pathway_intents", None, 0.0),
         holidays=PublishedYears.load(settings.data_dir / "holidays.yaml"),
     )
+
+
+def _matcher(
+    cache: BuildCache,
+    name: str,
+    folder: Path,
+    weights: Path | None,
+    ridge: float = RIDGE_WEIGHT,
+) -> Matcher:
+    """The matcher of a folder of example files (validated when it is built); its ridge
+    classifier's weights are kept in `weights` (a folder), so that a build after a change of
+    code but not of examples does not train them again."""
+
+    def build() -> Matcher:
+        tables = matcher_tables(check_examples(folder))
+        return Matcher(*tables, ridge=ridge, cache=weights)
+
+    return cache.get(name, folder.glob("*.yaml"), build)
 
 
 def open_store(settings: Settings) -> Store:

@@ -37,12 +37,6 @@ def default_database() -> Path:
     return Path(base) / "prbot" / "prbot.sqlite3"
 
 
-def default_cache() -> Path:
-    """Per-user folder of derived files that can be rebuilt at any time (XDG cache home)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "prbot"
-
-
 @dataclass(frozen=True, slots=True)
 class WeChatSettings:
     """One WeChat Official Account: callback token, API credentials, safe mode, template."""
@@ -74,6 +68,7 @@ class Settings:
     telegram_webhook_url: str | None = None  # public base URL: webhooks instead of polling
     telegram_webhook_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token
     outbox_lease: float = 60.0  # seconds a replica holds the reply parts it is sending
+    cache_dir: Path | None = None  # built matchers and catalogs (bot/cache.py); None: off
 
     @property
     def database_label(self) -> str:
@@ -165,12 +160,24 @@ class Settings:
             log_level=level,
             data_dir=Path(values.get("PRBOT_DATA_DIR") or PROJECT_ROOT / "data"),
             locales_dir=Path(values.get("PRBOT_LOCALES_DIR") or PROJECT_ROOT / "locales"),
+            cache_dir=_cache_dir(values),
         )
 
     @property
     def log_level_number(self) -> int:
         """The logging module's number for the level."""
         return int(getattr(logging, self.log_level))
+
+
+def _cache_dir(values: Mapping[str, str]) -> Path | None:
+    """PRBOT_CACHE_DIR: a folder, `off`, or unset for `$XDG_CACHE_HOME/prbot` (~/.cache)."""
+    raw = values.get("PRBOT_CACHE_DIR", "").strip()
+    if raw.lower() == "off":
+        return None
+    if raw:
+        return Path(raw)
+    base = values.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "prbot"
 
 
 def _webhook(values: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -15,12 +15,10 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.lists import format_list
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
 
+from bot.cache import BuildCache
 from bot.core.languages import CODES, LANGUAGES
 
 DOMAIN = "messages"
@@ -88,17 +86,26 @@ class BabelTranslator:
         return format_list(list(items), style="standard", locale=self._locale) if items else ""
 
 
-def compile_catalog(po_path: Path) -> Translations:
-    """Compile one `.po` file in memory and return its translations."""
+def compile_catalog(po_path: Path, cache: BuildCache | None = None) -> Translations:
+    """Compile one `.po` file in memory (or take the compiled form from `cache`)."""
+    compiled = (cache or BuildCache(None)).get(
+        f"catalog-{po_path.parent.parent.name}", [po_path], lambda: _compile_mo(po_path)
+    )
+    return Translations(fp=io.BytesIO(compiled), domain=DOMAIN)
+
+
+def _compile_mo(po_path: Path) -> bytes:
+    from babel.messages.mofile import write_mo  # only when the cache has no compiled form
+    from babel.messages.pofile import read_po
+
     try:
         with po_path.open("rb") as handle:
-            catalog: Catalog = read_po(handle, locale=po_path.parent.parent.name)
+            catalog = read_po(handle, locale=po_path.parent.parent.name)
     except (OSError, ValueError) as err:
         raise CatalogError(f"{po_path}: {err}") from err
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return buffer.getvalue()
 
 
 def available_languages(locales_dir: Path) -> list[str]:
@@ -110,7 +117,7 @@ def available_languages(locales_dir: Path) -> list[str]:
 
 
 def load_translators(
-    locales_dir: Path, languages: Iterable[str] | None = None
+    locales_dir: Path, languages: Iterable[str] | None = None, cache: BuildCache | None = None
 ) -> dict[str, BabelTranslator]:
     """A translator for every language with a catalog (English needs none)."""
     codes = list(languages) if languages is not None else available_languages(locales_dir)
@@ -122,5 +129,5 @@ def load_translators(
             continue
         if not po_path.exists():
             raise CatalogError(f"no catalog for language {code!r}: {po_path}")
-        translators[code] = BabelTranslator(code, compile_catalog(po_path))
+        translators[code] = BabelTranslator(code, compile_catalog(po_path, cache))
     return translators

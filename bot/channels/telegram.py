@@ -39,13 +39,14 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 # PTB builds RequestData from RequestParameter; the class is not exported (PTB is pinned to
 # 22.x, and tests/channels/test_telegram.py sends through it, so a change fails loudly).
 from telegram.request._requestparameter import RequestParameter
 
 from bot.app import BotApp
+from bot.channels.telegram_http import AiohttpRequest
 from bot.core.dialogue import bot_commands
 from bot.core.ports import StoreError
 from bot.core.render import TELEGRAM, encode_part
@@ -320,11 +321,10 @@ class TelegramChannel:
     ) -> None:
         self.app = app
         self.poll_timeout = poll_timeout
+        self._poll_request = request or AiohttpRequest(1, read_timeout=poll_timeout + 10.0)
+        self._send_request = None if request is not None else AiohttpRequest()
         self.application = self.build_application(request)
         self.bot: Bot = self.application.bot
-        self._poll_request = request or HTTPXRequest(
-            connection_pool_size=1, read_timeout=poll_timeout + 10.0
-        )
         self._notifier = TelegramNotifier(self)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -353,6 +353,9 @@ class TelegramChannel:
         )
         if request is not None:
             builder = builder.request(request)
+        else:  # PTB's own HTTPXRequest is never built (its TLS set-up alone is ~30 ms)
+            own = self._send_request or AiohttpRequest()
+            builder = builder.request(own).get_updates_request(self._poll_request)
         application = builder.build()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
@@ -450,6 +453,8 @@ class TelegramChannel:
                 task.cancel()
         if self.ready.is_set():
             await self.application.shutdown()
+        elif self._send_request is not None:  # a getMe that never succeeded opened its pool
+            await self._send_request.shutdown()
         await self._poll_request.shutdown()
 
     def notifier(self) -> TelegramNotifier:

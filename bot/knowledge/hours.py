@@ -58,11 +58,28 @@ class HolidayCalendar(Protocol):
 HolidayDetail = Callable[[dt.date], tuple[bool, str | None]]
 
 
-def _package_detail(day: dt.date) -> tuple[bool, str | None]:
-    import chinese_calendar
+# The package's answers by date (None: a year it does not cover). Its data never changes in
+# a running process, and an hours answer asks about forty days, each costing ~20 µs.
+_DETAILS: dict[dt.date, tuple[bool, str | None] | None] = {}
+_DETAILS_KEPT = 20_000  # dates: far more than a few years either side of today
 
-    on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    return bool(on_holiday), None if name is None else str(name)
+
+def _package_detail(day: dt.date) -> tuple[bool, str | None]:
+    try:
+        detail = _DETAILS[day]
+    except KeyError:
+        import chinese_calendar
+
+        try:
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            detail = bool(on_holiday), None if name is None else str(name)
+        except NotImplementedError:
+            detail = None
+        if len(_DETAILS) < _DETAILS_KEPT:
+            _DETAILS[day] = detail
+    if detail is None:
+        raise NotImplementedError(f"no holiday data for {day.year}")
+    return detail
 
 
 class PublishedYears:

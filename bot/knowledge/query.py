@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Protocol
 
@@ -31,6 +32,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 BABEL_LOCALES = tuple("zh_Hans" if lang.code == "zh" else lang.babel_locale for lang in LANGUAGES)
 
 
+@lru_cache(maxsize=4096)  # the data's aliases and day names are folded on every question
 def fold(text: str) -> str:
     """Casefold, drop accents and apostrophes, so `Mañana` and `manana` meet."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
@@ -45,13 +47,23 @@ def _contains(text: str, term: str, plural: bool = False) -> bool:
     """
     if not term:
         return False
+    needle, pattern = _term_pattern(term, plural)
+    if needle not in text:  # a question is checked against hundreds of day and office names
+        return False
+    return pattern is None or pattern.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str, plural: bool = False) -> tuple[str, re.Pattern[str] | None]:
+    """What a text must contain for a folded term to be in it, and the pattern that finds
+    the term as a word (None: CJK, found as a substring)."""
     if _CJK.search(term):
-        return term in text
+        return term, None
     if len(term) >= 6 and re.search(r"[\u0400-\u04ff]", term):
         term = term[:-1]  # Russian: суббота -> суббот(у)
-        return re.search(rf"(?<!\w){re.escape(term)}\w*", text) is not None
+        return term, re.compile(rf"(?<!\w){re.escape(term)}\w*")
     suffix = "s?" if plural and term.isascii() else ""
-    return re.search(rf"(?<!\w){re.escape(term)}{suffix}(?!\w)", text) is not None
+    return term, re.compile(rf"(?<!\w){re.escape(term)}{suffix}(?!\w)")
 
 
 Words = Annotated[tuple[Text, ...], Field(min_length=1)]

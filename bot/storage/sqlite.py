@@ -9,13 +9,13 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -35,6 +35,11 @@ from bot.core.ports import (
 log = logging.getLogger(__name__)
 
 UPDATE_MEMORY = dt.timedelta(days=2)  # how long handled update ids are kept for dedup
+
+T = TypeVar("T")
+# A statement waiting for the unit of work's next trip to aiosqlite's thread:
+# (sql, parameters, executemany?)
+Deferred = tuple[str, Any, bool]
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -65,6 +70,14 @@ class SqliteStore:
     second `prbot` refuses to start instead of sending every reminder twice. Every statement
     runs under one asyncio lock, so a unit of work (an update's whole handling) is never seen
     half-done by another task, and commits as one transaction.
+
+    Every trip to aiosqlite's thread costs a wake-up of the event loop (tens of microseconds,
+    more on a busy machine), so a unit of work makes as few as it can: its BEGIN and the
+    writes whose result nobody reads (the conversation, the outbox, the inbox, counters) wait
+    and go with the next statement that must run now, or with the COMMIT. A typical update
+    is three trips (record its id, load the conversation, write and commit) instead of
+    eleven. Order is kept: whatever touches the connection directly runs the waiting
+    statements first.
     """
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
@@ -75,6 +88,11 @@ class SqliteStore:
         self._in_unit: ContextVar[bool] = ContextVar(f"sqlite-unit-{id(self)}", default=False)
         self._lock_fd: int | None = None
         self._writes = 0
+        self._deferred: list[Deferred] = []  # the unit of work's statements not run yet
+        self._begun = False  # the unit of work's BEGIN has run
+        self._chat: tuple[str, str] | None = None  # the unit's chat (lock_chat)
+        # its conversation row, read ahead with the update id and not written since
+        self._read_ahead: tuple[tuple[str, str], list[tuple[Any, ...]]] | None = None
 
     @property
     def path(self) -> str:
@@ -188,7 +206,11 @@ class SqliteStore:
             return False
 
     async def lock_chat(self, channel: str, chat_id: str) -> None:
-        """Nothing to do: one process per file, and the engine orders a chat's updates."""
+        """No lock is needed (one process per file, and the engine orders a chat's updates);
+        inside a unit of work it names the chat, whose conversation the next trip reads
+        ahead (see `load_conversation`)."""
+        if self._in_unit.get():
+            self._chat = (channel, chat_id)
 
     async def pending_reminders(self) -> int:
         """How many reminders wait to be sent (pending or claimed)."""
@@ -205,48 +227,109 @@ class SqliteStore:
             return
         async with self._write_lock:
             token = self._in_unit.set(True)
+            db = self.db
+            self._deferred = [("BEGIN IMMEDIATE", (), False)]
+            self._begun = False
+            self._chat = None
+            self._read_ahead = None
             try:
-                db = self.db
-                try:
-                    await db.execute("BEGIN IMMEDIATE")
-                except sqlite3.Error as err:
-                    raise StoreError(_reason(err)) from err
                 try:
                     yield
                 except BaseException:
-                    await _rollback(db)
+                    if self._begun:
+                        await _rollback(db)
                     raise
+                if self._deferred == [("BEGIN IMMEDIATE", (), False)]:
+                    return  # nothing was read or written: no transaction at all
                 try:
-                    await db.execute("COMMIT")
+                    await self._run(_commit)
                 except sqlite3.Error as err:
-                    await _rollback(db)
+                    if self._begun:
+                        await _rollback(db)
                     raise StoreError(_reason(err)) from err
             finally:
+                self._deferred = []
+                self._begun = False
+                self._chat = None
+                self._read_ahead = None
                 self._in_unit.reset(token)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(connection)` in aiosqlite's thread, after the unit's waiting statements: one
+        trip. Raises sqlite3.Error."""
+        db = self.db
+        deferred: list[Deferred] = []
+        if self._in_unit.get() and self._deferred:
+            deferred, self._deferred = self._deferred, []
+
+        def job() -> T:
+            connection = db._conn  # aiosqlite's sqlite3 connection, used in its own thread
+            for sql, params, many in deferred:
+                if many:
+                    connection.executemany(sql, params)
+                else:
+                    connection.execute(sql, params)
+                    if sql == "BEGIN IMMEDIATE":
+                        self._begun = True  # read back in the event loop after this trip
+            return work(connection)
+
+        # aiosqlite runs a function in its thread with `_execute` (what execute() uses).
+        result: T = await db._execute(job)  # type: ignore[no-untyped-call]
+        return result
+
+    async def _later(self, sql: str, params: Any, *, many: bool = False) -> None:
+        """A write whose result nobody reads: inside a unit of work it waits for the next
+        trip; outside it runs now. Raises StoreError."""
+        if self._in_unit.get():
+            self._deferred.append((sql, params, many))
+            self._read_ahead = None
+            return
+        try:
+            async with self._write_lock:
+                if many:
+                    await self._run(lambda c: c.executemany(sql, params))
+                else:
+                    await self._run(lambda c: c.execute(sql, params))
+        except sqlite3.Error as err:
+            raise StoreError(_reason(err)) from err
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction (BEGIN IMMEDIATE), or the unit of work already open."""
         async with self.unit_of_work():
+            await self._flush()
             yield self.db
+
+    async def _flush(self) -> None:
+        """Run the unit's waiting statements (before the connection is used directly)."""
+        self._read_ahead = None
+        if self._in_unit.get() and self._deferred:
+            try:
+                await self._run(_nothing)
+            except sqlite3.Error as err:
+                raise StoreError(_reason(err)) from err
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[aiosqlite.Connection]:
         """The connection for one statement: inside the unit of work, or between two."""
         if self._in_unit.get():
+            await self._flush()
             yield self.db
             return
         async with self._write_lock:
             yield self.db
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """The stored conversation of a chat, if any."""
-        rows = await self._fetch(
-            "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
-            " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
-            " FROM chats c WHERE c.channel = ? AND c.chat_id = ?",
-            (channel, chat_id),
-        )
+        """The stored conversation of a chat, if any.
+
+        In a unit of work the row may already be here: `remember_update` reads the chat's
+        row (named by `lock_chat`) in the same trip, and any write since forgets it.
+        """
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[0] == (channel, chat_id) and self._in_unit.get():
+            rows = ahead[1]
+        else:
+            rows = await self._fetch(_CONVERSATION, (channel, chat_id))
         if not rows:
             return None
         language, state, data, paused = rows[0]
@@ -255,46 +338,53 @@ class SqliteStore:
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""
         stamp = _iso(now)
-        try:
-            async with self.transaction() as db:
-                await db.execute(
-                    "INSERT INTO chats (channel, chat_id, language, state, data, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
-                    " state = excluded.state, data = excluded.data,"
-                    " updated_at = excluded.updated_at",
-                    (
-                        conversation.channel,
-                        conversation.chat_id,
-                        conversation.language,
-                        conversation.state,
-                        json.dumps(conversation.data, ensure_ascii=False, sort_keys=True),
-                        stamp,
-                        stamp,
-                    ),
-                )
-        except sqlite3.Error as err:
-            raise StoreError(_reason(err)) from err
+        await self._later(
+            "INSERT INTO chats (channel, chat_id, language, state, data, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
+            " state = excluded.state, data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (
+                conversation.channel,
+                conversation.chat_id,
+                conversation.language,
+                conversation.state,
+                json.dumps(conversation.data, ensure_ascii=False, sort_keys=True),
+                stamp,
+                stamp,
+            ),
+        )
 
     async def remember_update(self, channel: str, update_id: str, now: dt.datetime) -> bool:
         """Record an update id; False if it was seen before. Old ids are pruned now and then."""
-        try:
-            async with self.transaction() as db:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO processed_updates (channel, update_id, seen_at)"
-                    " VALUES (?, ?, ?)",
-                    (channel, update_id, _iso(now)),
+        self._writes += 1
+        prune = self._writes % 500 == 0
+        chat = self._chat if self._in_unit.get() else None
+        ahead: list[list[tuple[Any, ...]]] = []
+
+        def remember(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO processed_updates (channel, update_id, seen_at)"
+                " VALUES (?, ?, ?)",
+                (channel, update_id, _iso(now)),
+            )
+            fresh = cursor.rowcount == 1
+            if prune:
+                connection.execute(
+                    "DELETE FROM processed_updates WHERE seen_at < ?",
+                    (_iso(now - UPDATE_MEMORY),),
                 )
-                fresh = cursor.rowcount == 1
-                self._writes += 1
-                if self._writes % 500 == 0:
-                    await db.execute(
-                        "DELETE FROM processed_updates WHERE seen_at < ?",
-                        (_iso(now - UPDATE_MEMORY),),
-                    )
+            if chat is not None and fresh:  # the conversation the engine reads next
+                ahead.append([tuple(r) for r in connection.execute(_CONVERSATION, chat)])
+            return fresh
+
+        try:
+            async with self.unit_of_work():
+                fresh = await self._run(remember)
+                self._read_ahead = (chat, ahead[0]) if chat is not None and ahead else None
+                return fresh
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
-        return fresh
 
     async def delete_chat(self, channel: str, chat_id: str) -> None:
         """Erase everything stored about a chat: conversation, subscriptions, reminders."""
@@ -622,15 +712,13 @@ class SqliteStore:
         if not items:
             return
         stamp = _iso(now)
-        try:
-            async with self.transaction() as db:
-                await db.executemany(
-                    "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    [(channel, update_id, payload, stamp) for update_id, payload in items],
-                )
-        except sqlite3.Error as err:
-            raise StoreError(_reason(err)) from err
+        async with self.unit_of_work():
+            await self._later(
+                "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(channel, update_id, payload, stamp) for update_id, payload in items],
+                many=True,
+            )
 
     async def inbox_pending(
         self, channel: str, limit: int, received_before: dt.datetime | None = None
@@ -652,7 +740,7 @@ class SqliteStore:
 
     async def inbox_remove(self, channel: str, update_id: str) -> None:
         """The update was handled (or cannot be): forget it."""
-        await self._write(
+        await self._later(
             "DELETE FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)
         )
 
@@ -663,15 +751,13 @@ class SqliteStore:
         if not payloads:
             return
         stamp = _iso(now)
-        try:
-            async with self.transaction() as db:
-                await db.executemany(
-                    "INSERT INTO outbox (channel, chat_id, payload, not_before, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [(channel, chat_id, payload, stamp, stamp) for payload in payloads],
-                )
-        except sqlite3.Error as err:
-            raise StoreError(_reason(err)) from err
+        async with self.unit_of_work():
+            await self._later(
+                "INSERT INTO outbox (channel, chat_id, payload, not_before, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(channel, chat_id, payload, stamp, stamp) for payload in payloads],
+                many=True,
+            )
 
     async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
         """Queued parts of a channel, oldest first, including those waiting for a retry."""
@@ -718,7 +804,7 @@ class SqliteStore:
 
     async def count_topic(self, topic: str) -> None:
         """One more answer on this topic."""
-        await self._write(
+        await self._later(
             "INSERT INTO topic_counts (topic, asked) VALUES (?, 1)"
             " ON CONFLICT (topic) DO UPDATE SET asked = asked + 1",
             (topic,),
@@ -746,7 +832,7 @@ class SqliteStore:
 
     async def record_unplaced(self, text: str, language: str | None, now: dt.datetime) -> None:
         """A question the bot could not place, without the chat's identity."""
-        await self._write(
+        await self._later(
             "INSERT INTO unplaced_questions (language, text, created_at) VALUES (?, ?, ?)",
             (language, text, _iso(now)),
         )
@@ -772,8 +858,10 @@ class SqliteStore:
 
     async def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
-            async with self._statement() as db, db.execute(sql, params) as cursor:
-                return [tuple(row) for row in await cursor.fetchall()]
+            if self._in_unit.get():
+                return await self._run(lambda c: [tuple(r) for r in c.execute(sql, params)])
+            async with self._write_lock:
+                return await self._run(lambda c: [tuple(r) for r in c.execute(sql, params)])
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
@@ -781,12 +869,20 @@ class SqliteStore:
         """One statement: inside the unit of work, or on its own (SQLite makes a single
         statement atomic by itself, so no BEGIN and COMMIT round trips are needed)."""
         try:
-            async with self._statement() as db:
-                cursor = await db.execute(sql, params)
-                return int(cursor.rowcount)
+            if self._in_unit.get():
+                self._read_ahead = None
+                return await self._run(lambda c: int(c.execute(sql, params).rowcount))
+            async with self._write_lock:
+                return await self._run(lambda c: int(c.execute(sql, params).rowcount))
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
+
+_CONVERSATION = (
+    "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
+    " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
+    " FROM chats c WHERE c.channel = ? AND c.chat_id = ?"
+)
 
 _SUBSCRIPTION_SELECT = (
     "SELECT id, channel, chat_id, label, event_kind, event_date, active, failures"
@@ -858,6 +954,14 @@ def _reason(err: BaseException) -> str:
     if "malformed" in text:
         return f"the database is damaged ({text})"
     return text
+
+
+def _commit(connection: sqlite3.Connection) -> None:
+    connection.execute("COMMIT")
+
+
+def _nothing(connection: sqlite3.Connection) -> None:
+    return None
 
 
 async def _rollback(db: aiosqlite.Connection) -> None:

@@ -39,3 +39,22 @@ def test_the_bot_retries_until_the_bot_api_appears_then_answers(tmp_path: Path) 
             assert texts_by_chat(api)["620001"][0].startswith("• Permanent residence application")
             assert bot.terminate() == 0, bot.stderr()
     assert traceback_free(bot.stderr()), bot.stderr()
+
+
+def test_stopped_before_the_bot_api_ever_answered_it_closes_its_connections(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while getMe still fails: exit 0, and no connection pool is left open (aiohttp
+    would log "Unclosed client session" as an error at exit)."""
+    database = tmp_path / "never.sqlite3"
+    url = f"http://127.0.0.1:{free_port()}/bot"
+    with running_bot(url, database, tmp_path) as bot:
+        wait_until(
+            lambda: "cannot be reached" in bot.stderr() or bot.returncode is not None,
+            30,
+            "a retry line",
+        )
+        assert bot.terminate() == 0, bot.stderr()
+    assert "Unclosed" not in bot.stderr(), bot.stderr()
+    assert " ERROR " not in bot.stderr(), bot.stderr()
+    assert traceback_free(bot.stderr()), bot.stderr()
