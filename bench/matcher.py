@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,10 +23,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     builds = []
-    for _ in range(3):
-        start = time.perf_counter()
-        matcher = Matcher.from_directory(PROJECT_ROOT / "data" / "intents")
-        builds.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as cache:  # the first build trains, the others read
+        for _ in range(4):
+            start = time.perf_counter()
+            matcher = Matcher.from_directory(PROJECT_ROOT / "data" / "intents", cache=Path(cache))
+            builds.append(time.perf_counter() - start)
     gc.collect()
     gc.freeze()  # as `prbot` does after loading: the loaded index is never collected
     cases = load_cases(Path(PROJECT_ROOT / "tests" / "nlu"))
@@ -46,7 +48,10 @@ def main() -> None:
     everything.sort()
     p99_all = everything[int(0.99 * (len(everything) - 1))]
     print(f"| all | {statistics.median(everything):.2f} ms | {p99_all:.2f} ms |")
-    print(f"\nBuilding the matcher at start-up: median {statistics.median(builds):.2f} s of 3.")
+    print(
+        f"\nBuilding the matcher at start-up: median {statistics.median(builds[1:]):.2f} s of 3"
+        f" with the ridge weights cached, {builds[0]:.2f} s training them (first start)."
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.core.check_model import EligibilityCheck
 from bot.core.dialogue import build_dialogue
 from bot.core.engine import Engine, Services
-from bot.core.intents import Matcher
+from bot.core.intents import RIDGE_WEIGHT, Matcher
 from bot.core.ports import Clock, Store, SystemClock
 from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
@@ -111,22 +111,34 @@ def load_resources(settings: Settings) -> Resources:
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir, cache=cache),
-        matcher=_matcher(cache, "matcher", settings.data_dir / "intents"),
+        matcher=_matcher(cache, "matcher", settings.data_dir / "intents", settings.cache_dir),
         # Babel's day names in nine locales: 13 MB of locale data loaded to read them
         lexicon=cache.get("lexicon", [lexicon], lambda: Lexicon.load(lexicon)),
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
-        pathways=_matcher(cache, "pathways", settings.data_dir / "pathway_intents"),
+        # the pathway matcher's thresholds were set for its nearest examples alone
+        pathways=_matcher(cache, "pathways", settings.data_dir / "pathway_intents", None, 0.0),
         holidays=PublishedYears.load(settings.data_dir / "holidays.yaml"),
     )
 
 
-def _matcher(cache: BuildCache, name: str, folder: Path) -> Matcher:
-    """The matcher of a folder of example files (validated when it is built)."""
-    return cache.get(
-        name, folder.glob("*.yaml"), lambda: Matcher(*matcher_tables(check_examples(folder)))
-    )
+def _matcher(
+    cache: BuildCache,
+    name: str,
+    folder: Path,
+    weights: Path | None,
+    ridge: float = RIDGE_WEIGHT,
+) -> Matcher:
+    """The matcher of a folder of example files (validated when it is built); its ridge
+    classifier's weights are kept in `weights` (a folder), so that a build after a change of
+    code but not of examples does not train them again."""
+
+    def build() -> Matcher:
+        tables = matcher_tables(check_examples(folder))
+        return Matcher(*tables, ridge=ridge, cache=weights)
+
+    return cache.get(name, folder.glob("*.yaml"), build)
 
 
 def open_store(settings: Settings) -> Store:

@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(format_stats(store, args.unplaced)))
         return 0
     if mode == "evaluate":
+        from functools import partial
+
+        from bot.core.intents import Matcher
         from bot.evaluate import cross_validate, evaluate, format_report, load_cases
         from bot.knowledge.examples import check_examples, matcher_tables
 
@@ -143,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.folds > 1:
             tables = matcher_tables(check_examples(settings.data_dir / folder))
             second = None if args.pathways else services.pathways
-            folds = cross_validate(tables, args.folds, pathways=second)
+            # as the bot builds them: the pathway matcher without the ridge classifier
+            build = partial(Matcher, ridge=0.0) if args.pathways else Matcher
+            folds = cross_validate(tables, args.folds, build=build, pathways=second)
         print(format_report(report, show_misses=args.misses, folds=folds))
         return 0
     if mode == "check":
