@@ -346,8 +346,8 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
     """Answer a recognised intent."""
     if intent in ("reminders", "my_reminders") and not turn.inbound.private:
         return private_only(turn.private_chat_url)
-    if intent == "reminders":
-        return await remind.start_reminder(turn, _expiry_in(turn))
+    if intent == "reminders":  # one already set is shown first (with "Add a reminder")
+        return await remind.existing_or_new(turn, _expiry_in(turn))
     if intent == "my_reminders":
         return await remind.list_subscriptions(turn)
     if intent == "language":

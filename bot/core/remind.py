@@ -407,13 +407,23 @@ async def reminders_or_new(turn: Turn) -> Reply:
 
     `remind:new` (the "Add a reminder" button) always starts a new one.
     """
-    inbound = turn.inbound
-    if payloads.read_remind(turn.argument) or not turn.caps.reminders:
+    if payloads.read_remind(turn.argument):
         return await start_reminder(turn)
-    if await _store(turn).subscriptions(inbound.channel, inbound.chat_id):
+    return await existing_or_new(turn)
+
+
+async def existing_or_new(turn: Turn, expiry: dt.date | None = None) -> Reply:
+    """The reminders already set, with "Add a reminder", if there are any; else a new one.
+
+    A typed request naming a date to come (`expiry`) always starts a new one, at its confirm
+    step; so does a request where the channel keeps no reminders (it says so).
+    """
+    inbound = turn.inbound
+    existing = expiry is None and turn.caps.reminders
+    if existing and await _store(turn).subscriptions(inbound.channel, inbound.chat_id):
         turn.conversation.data = {}
         return await list_subscriptions(turn)
-    return await start_reminder(turn)
+    return await start_reminder(turn, expiry)
 
 
 async def stop_subscription(turn: Turn) -> Reply:

@@ -64,6 +64,32 @@ async def test_menu_reminder_button_shows_existing_first_then_offers_a_new_one(
     assert "What should I remind you about?" in text_of(new)
 
 
+@pytest.mark.parametrize(
+    ("language", "request_text", "listed", "wizard"),
+    [
+        (
+            "en",
+            "remind me before my card expires",
+            "You have 1 reminder:",
+            "What should I remind you about?",
+        ),
+        ("zh", "证件到期前提醒我", "您有1条提醒：", "您希望我提醒您哪件事？"),
+    ],
+)
+async def test_a_typed_reminder_request_shows_the_reminders_already_set_first(
+    app: BotApp, language: str, request_text: str, listed: str, wizard: str
+) -> None:
+    chat = Chat(app, language=language)
+    first = await chat.say(request_text)  # nothing set yet: straight into the wizard
+    assert wizard in text_of(first) and "ev:expiry" in payloads_of(first)
+    await chat.press("cancel")
+    await subscribe(chat)
+    replies = await chat.say(request_text)
+    assert listed in text_of(replies) and wizard not in text_of(replies)
+    assert payloads_of(replies) == ["unsub:1", "remind:new"]
+    assert wizard in text_of(await chat.press("remind:new"))
+
+
 async def test_my_reminders_without_any_offers_to_add_one(app: BotApp) -> None:
     replies = await Chat(app, language="zh").say("我的提醒")
     assert "没有" in text_of(replies) and payloads_of(replies) == ["remind:new", "menu"]
