@@ -109,7 +109,7 @@ def pathway(
     if found.documents:
         row.append(Button(_("📄 Documents"), payloads.pathway_documents(found.id)))
     text = with_footer("\n".join(lines), (found.provenance,))
-    buttons = (tuple(row), (_all_pathways_button(),), *related("documents", "process"))
+    buttons = (tuple(row), (_all_pathways_button(),), *related("process", "where_to_apply"))
     return [Outbound(text=text, buttons=buttons)]
 
 
