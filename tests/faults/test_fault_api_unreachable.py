@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from tests.faults.helpers import (
+    BotProcess,
     PerChatBotApi,
     running_bot,
     text_update,
@@ -17,16 +18,21 @@ from tests.faults.helpers import (
 from tests.serve_process import free_port
 
 
+def _wait_for_a_retry_line(bot: BotProcess) -> None:
+    """Until the bot logs that the Bot API cannot be reached (or exits)."""
+    wait_until(
+        lambda: "cannot be reached" in bot.stderr() or bot.returncode is not None,
+        30,
+        "a retry line",
+    )
+
+
 def test_the_bot_retries_until_the_bot_api_appears_then_answers(tmp_path: Path) -> None:
     database = tmp_path / "unreachable.sqlite3"
     port = free_port()
     url = f"http://127.0.0.1:{port}/bot"
     with running_bot(url, database, tmp_path) as bot:
-        wait_until(
-            lambda: "cannot be reached" in bot.stderr() or bot.returncode is not None,
-            30,
-            "a retry line",
-        )
+        _wait_for_a_retry_line(bot)
         assert bot.returncode is None, bot.stderr()
         retry_lines = [line for line in bot.stderr_lines() if "cannot be reached" in line]
         assert " WARNING " in retry_lines[0] and "retrying" in retry_lines[0], retry_lines
@@ -49,11 +55,7 @@ def test_stopped_before_the_bot_api_ever_answered_it_closes_its_connections(
     database = tmp_path / "never.sqlite3"
     url = f"http://127.0.0.1:{free_port()}/bot"
     with running_bot(url, database, tmp_path) as bot:
-        wait_until(
-            lambda: "cannot be reached" in bot.stderr() or bot.returncode is not None,
-            30,
-            "a retry line",
-        )
+        _wait_for_a_retry_line(bot)
         assert bot.terminate() == 0, bot.stderr()
     assert "Unclosed" not in bot.stderr(), bot.stderr()
     assert " ERROR " not in bot.stderr(), bot.stderr()
