@@ -349,7 +349,8 @@ async def test_a_chinese_sentence_with_an_english_term_stays_chinese(app: BotApp
         (
             "de",
             "verheiratet seit 6 Jahren, kann ich den Daueraufenthalt beantragen?",
-            "Dieser Weg verlangt mindestens 5 Jahre Ehe: Mit 6 ist diese Bedingung erfüllt.",
+            "Dieser Weg verlangt mindestens 5 Jahre Ehe: Bei Ihnen sind es 6, damit ist diese "
+            "Bedingung erfüllt.",
             "Ehegattennachzug",
         ),
     ],
