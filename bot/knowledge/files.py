@@ -9,7 +9,7 @@ field, e.g. ``data/fees.yaml: fee 'renewal': missing field 'sources'``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -200,6 +200,16 @@ class DataFile:
                 yaml.SafeLoader("").construct_yaml_timestamp(node)
             except ValueError as exc:
                 fail(f"must be a real date (YYYY-MM-DD), got {node.value!r}: {exc}")
+
+
+def repeats(values: Iterable[Hashable]) -> Iterator[tuple[int, int]]:
+    """(index, index of its first occurrence) for every value that came before."""
+    first: dict[Hashable, int] = {}
+    for index, value in enumerate(values):
+        if value in first:
+            yield index, first[value]
+        else:
+            first[value] = index
 
 
 def _node_label(node: yaml.Node, index: int) -> str:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.core.languages import BEIJING
 from bot.core.text import N_
-from bot.knowledge.files import DataFile
+from bot.knowledge.files import DataFile, repeats
 from bot.knowledge.model import HolidaysFile, HolidayYear, Schedule, Session
 
 # The names chinese_calendar gives, marked for translation.
@@ -101,11 +101,9 @@ class PublishedYears:
         """Read and validate data/holidays.yaml (a holiday must have a name we translate)."""
         file = DataFile(path, "years", "year")
         published = file.validate(HolidaysFile, {"years": ("year", "year")})
-        seen: set[int] = set()
+        for index, _first in repeats(year.year for year in published.years):
+            file.fail(f"year {published.years[index].year}: listed twice")
         for year in published.years:
-            if year.year in seen:
-                file.fail(f"year {year.year}: listed twice")
-            seen.add(year.year)
             for holiday in year.holidays:
                 if holiday.name not in HOLIDAY_NAMES:
                     known = ", ".join(sorted(HOLIDAY_NAMES))

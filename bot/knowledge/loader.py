@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.knowledge.fields import WEEKDAYS
-from bot.knowledge.files import DataFile, KnowledgeError
+from bot.knowledge.files import DataFile, KnowledgeError, repeats
 from bot.knowledge.model import (
     Contact,
     CounterFile,
@@ -101,12 +101,8 @@ def _read(
     """A file of records, each validated as `model`, with no two records sharing an id."""
     file = DataFile(data_dir / name, list_key, kind)
     records = [file.validate_record(model, i, context) for i in range(len(file.records()))]
-    first: dict[str, int] = {}
-    for index, record in enumerate(records):
-        record_id = str(record.id)
-        if record_id in first:
-            file.record_fail(index, "id", f"duplicates the id of {kind} #{first[record_id] + 1}")
-        first[record_id] = index
+    for index, first in repeats(str(record.id) for record in records):
+        file.record_fail(index, "id", f"duplicates the id of {kind} #{first + 1}")
     return file, records
 
 
@@ -180,11 +176,9 @@ def _read_counter(data_dir: Path, rule_ids: set[str]) -> CounterFile:
     """data/counter.yaml: every kind once, each rule it follows known, templates well formed."""
     file = DataFile(data_dir / "counter.yaml", None, "counter")
     counter = file.validate(CounterFile, {"kinds": ("kind", "id")})
-    seen: set[str] = set()
+    for index, _first in repeats(kind.id for kind in counter.kinds):
+        file.fail(f"kind '{counter.kinds[index].id}': repeats an id")
     for kind in counter.kinds:
-        if kind.id in seen:
-            file.fail(f"kind '{kind.id}': repeats an id")
-        seen.add(kind.id)
         if kind.rule is not None and kind.rule not in rule_ids:
             file.fail(f"kind '{kind.id}': field 'rule' names unknown rule {kind.rule!r}")
     templates = counter.templates

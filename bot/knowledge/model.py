@@ -466,6 +466,10 @@ class KnowledgeBase:
                 return office
         raise KeyError(office_id)
 
+    def step(self, step_id: str) -> Step | None:
+        """The application step with this id, or None."""
+        return next((s for s in self.steps if s.id == step_id), None)
+
     def pathway(self, pathway_id: str) -> Pathway | None:
         """The pathway with this id, or None (ids come from buttons, which may be forged)."""
         return next((p for p in self.pathways if p.id == pathway_id), None)

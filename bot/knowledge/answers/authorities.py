@@ -63,8 +63,7 @@ def authority_details(context: Context, now: dt.datetime, section: str) -> list[
     if section != "more":
         return []
     knowledge = context.knowledge
-    steps = {s.id: s for s in knowledge.steps}
-    used = [steps[i] for i in ("submit", "approval", "issue") if i in steps]
+    used = [s for i in ("submit", "approval", "issue") if (s := knowledge.step(i)) is not None]
     rule = knowledge.rules.get("issuing_authority")
     lines = [_("Who decides and who issues the card:"), ""]
     lines += [f"• {_(step.text)}" for step in used]
@@ -88,7 +87,7 @@ def where_to_apply(context: Context, now: dt.datetime, query: str) -> list[Outbo
         if office.pr_applications is PrAcceptance.RESTRICTED:
             line += colon() + _("only in some cases (see the details)")
         lines.append(line)
-    submit = next((s for s in knowledge.steps if s.id == "submit"), None)
+    submit = knowledge.step("submit")
     if submit is not None:
         lines.append(_(submit.summary or submit.text))
     provenances = [o.provenance for o in offices] + ([submit.provenance] if submit else [])
@@ -108,7 +107,7 @@ def where_to_apply_details(context: Context, now: dt.datetime, section: str) -> 
         return []
     knowledge = context.knowledge
     offices = _first_application_offices(knowledge)
-    submit = next((s for s in knowledge.steps if s.id == "submit"), None)
+    submit = knowledge.step("submit")
     lines = [_("Where to hand in a first application for permanent residence:"), ""]
     for office in offices:
         where = address_text(office) or _("address not published")

@@ -23,7 +23,7 @@ from bot.knowledge.model import KnowledgeBase, Pathway
 def eligibility(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
     """The general conditions, how many pathways there are, and the way into the check."""
     pathways = context.knowledge.pathways
-    general = _general(pathways)
+    general = context.knowledge.pathway("general")
     lines = [_("Who can get permanent residence in Beijing:")]
     if general is not None:
         lines.append(_(general.summary))
@@ -222,10 +222,6 @@ def eligibility_result(
     rows = tuple((Button("📄 " + _(p.short), payloads.pathway(p.id)),) for p in targets)
     buttons = (*rows, (_all_pathways_button(),), *related("eligibility"))
     return [Outbound(text=text, buttons=buttons)]
-
-
-def _general(pathways: tuple[Pathway, ...]) -> Pathway | None:
-    return next((p for p in pathways if p.id == "general"), None)
 
 
 def _authorities_decide() -> str:
