@@ -20,17 +20,18 @@ from bot.core.intents import (
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 
-# Accuracy reached on tests/nlu when these floors were set, minus two points.
+# Accuracy reached on tests/nlu when these floors were set (2026-12-04, after the 273 test
+# sentences that were also examples were dropped from the test set), minus two points.
 FLOORS = {
-    "ar": 0.961,
-    "de": 0.961,
-    "en": 0.965,
-    "es": 0.954,
-    "fr": 0.968,
-    "ja": 0.945,  # 0.926 after the authority and where_to_apply topics took examples
-    "ko": 0.956,  # 0.937 after issue 11, round 2: 5-fold over the examples 79.0 -> 82.7 %
-    "ru": 0.951,
-    "zh": 0.959,
+    "ar": 0.948,
+    "de": 0.963,
+    "en": 0.961,
+    "es": 0.930,
+    "fr": 0.953,
+    "ja": 0.931,
+    "ko": 0.932,
+    "ru": 0.953,
+    "zh": 0.966,
 }
 
 
