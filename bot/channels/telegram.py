@@ -9,6 +9,10 @@ runtime's OutboxSender, so a 429 or a 5xx delays a reply instead of losing it.
 
 from __future__ import annotations
 
+import bot.channels.ptb  # noqa: F401  # before telegram: see there
+
+# isort: split
+
 import asyncio
 import contextlib
 import datetime as dt
