@@ -646,18 +646,18 @@ class Matcher:
         )
 
     def _weigh(
-        self, counts: Mapping[str, float], language: str, postings: _Postings
+        self, counts: Mapping[str, float], tf: list[float], language: str, postings: _Postings
     ) -> tuple[list[int], list[float]]:
         """Unit-length TF-IDF weights, with the document frequencies of one language: the
-        numbers of the features the language's examples have, and their weights."""
+        numbers of the features the language's examples have, and their weights. `tf` are
+        the term weights of `counts` (`_tf`)."""
         ids = postings.features
         numbers = [ids.get(f, -1) for f in counts]
         known = [k for k in numbers if k >= 0]
         idf = iter(postings.idf[known].tolist() if known else ())
         default = self._default_idf.get(language, 1.0)
         weights = [
-            (1.0 + math.log(c) if c != 1.0 else 1.0) * (next(idf) if k >= 0 else default)
-            for k, c in zip(numbers, counts.values(), strict=True)
+            t * (next(idf) if k >= 0 else default) for k, t in zip(numbers, tf, strict=True)
         ]
         scale = 1.0 / (math.sqrt(math.fsum(w * w for w in weights)) or 1.0)
         return known, [w * scale for k, w in zip(numbers, weights, strict=True) if k >= 0]
@@ -714,13 +714,14 @@ class Matcher:
     ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
         """Per intent: score and language of its best example; per language: best similarity."""
         counts = self._features(text)
+        tf = [1.0 + math.log(c) if c != 1.0 else 1.0 for c in counts.values()]
         indices: list[np.ndarray] = []
         products: list[np.ndarray] = []
         for language in allowed:
             postings = self._postings.get(language)
             if postings is None:
                 continue
-            known, factors = self._weigh(counts, language, postings)
+            known, factors = self._weigh(counts, tf, language, postings)
             if not known:
                 continue
             # the features' runs gathered in one go (the same values, in the same order, as
@@ -785,8 +786,9 @@ class Matcher:
         intent = self._doc_intent[close]
         order = np.lexsort((-similarity, intent))  # by intent, best first, ties by example
         close, similarity, intent = close[order], similarity[order], intent[order]
-        starts = np.flatnonzero(np.r_[True, intent[1:] != intent[:-1]])
-        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.r_[starts, len(intent)]))
+        # (np.concatenate, not np.r_: its index parsing cost as much as the rest of a line)
+        starts = np.flatnonzero(np.concatenate(([True], intent[1:] != intent[:-1])))
+        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.append(starts, len(intent))))
         kept = rank < _K
         sums = np.bincount(
             intent[kept],
