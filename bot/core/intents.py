@@ -804,12 +804,14 @@ class Matcher:
             weights, language = self._alpha[close] * similarity[:, None], self._doc_language[close]
             codes = set(language.tolist())  # not np.unique: it imports numpy.ma (1.2 MB)
             ridge = np.max([weights[language == c].sum(0) for c in codes], axis=0)
-        for start, code in zip(starts.tolist(), intent[starts].tolist(), strict=True):
-            name = self._intent_names[code]
-            scores[name] = (1 - share) * float(sums[code]) / _K_SUM + share * max(
-                0.0, float(ridge[code])
-            )
-            languages[name] = self._language_names[int(self._doc_language[close[start]])]
+        met = intent[starts]  # each intent met, with its best example at `starts`
+        blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
+        names = [self._intent_names[code] for code in met.tolist()]
+        scores.update(zip(names, blended.tolist(), strict=True))
+        best_languages = self._doc_language[close[starts]].tolist()
+        languages.update(
+            zip(names, [self._language_names[code] for code in best_languages], strict=True)
+        )
         language = self._doc_language[close]
         best = np.zeros(len(self._language_names))
         np.maximum.at(best, language, similarity)
