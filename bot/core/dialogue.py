@@ -247,7 +247,7 @@ def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | No
     """The intent a question gets: the matcher's, else eligibility for a described pathway."""
     if match.intent is not None or match.out_of_scope:
         return match.intent
-    if pathways is not None and _pathways_in(pathways, text):
+    if pathways is not None and pathways_in(pathways, text):
         return "eligibility"
     return None
 
@@ -359,7 +359,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
     except ValueError:
         return await show_help(turn)
     if topic is Topic.DOCUMENTS and turn.services.pathways is not None:
-        found = _pathways_in(turn.services.pathways, turn.argument)
+        found = pathways_in(turn.services.pathways, turn.argument)
         details = (
             turn.services.answers.pathway_documents(found[0], turn.now) if len(found) == 1 else []
         )
@@ -367,7 +367,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
             await turn.services.store.count_topic(topic.value)
             return Reply(tuple(details))
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
-        found = _pathways_in(turn.services.pathways, turn.argument)
+        found = pathways_in(turn.services.pathways, turn.argument)
         if len(found) == 1:
             details = turn.services.answers.pathway(found[0], turn.now, turn.argument)
         elif found:
@@ -390,7 +390,7 @@ PATHWAY_NEAR = 0.45
 PATHWAY_GENERAL_LEAD = 0.05  # how far the general examples must beat the best pathway
 
 
-def _pathways_in(matcher: Matcher, text: str) -> list[str]:
+def pathways_in(matcher: Matcher, text: str) -> list[str]:
     """The pathway a question clearly describes, the two it may describe, or none."""
     match = matcher.match(text)
     ranked = match.ranked
