@@ -286,6 +286,10 @@ OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's s
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 _IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
+_OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
+# how far an intent must beat the nearest out-of-scope example when the question names
+# another matter (an out-of-scope keyword, a visa or permit) and not the subject
+_OTHER_MARGIN = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -755,6 +759,8 @@ class Matcher:
             if keyword.intent in (_SUBJECT, _IMMIGRATION):
                 scores[keyword.intent] = 1.0
                 continue
+            if keyword.intent == _OUT:
+                scores[_OTHER] = 1.0
             extra = keyword.weight
             if keyword.intent not in bonus:
                 by_language[keyword.language] += 0.05
@@ -766,7 +772,7 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
-        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION) if f in scores}
+        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION, _OTHER) if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
         scores.update(flags)
         return scores, languages, by_language
@@ -820,7 +826,7 @@ class Matcher:
         if not repaired:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
-        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION):
+        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION, _OTHER):
             scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
@@ -833,9 +839,14 @@ class Matcher:
             return Match(None, detect_script_language(text), ())
         scores, languages, by_language = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
-        if scores.pop(_SUBJECT, 0.0):
+        subject = bool(scores.pop(_SUBJECT, 0.0))
+        if subject:
             rejected = 0.0  # a question naming permanent residence is never out of scope
         permit = bool(scores.pop(_IMMIGRATION, 0.0))
+        # a question naming another matter ("visa extension", "supermarket") and not the
+        # subject needs a clearer lead over the out-of-scope examples to get an answer
+        other = (bool(scores.pop(_OTHER, 0.0)) or permit) and not subject
+        margin = _OTHER_MARGIN if other else _OUT_MARGIN
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         language = self._language(text, repaired, allowed, ranked, by_language)
@@ -847,7 +858,7 @@ class Matcher:
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
-        confident = confident and _unstretch(top.score) > _unstretch(rejected) + _OUT_MARGIN
+        confident = confident and _unstretch(top.score) > _unstretch(rejected) + margin
         return Match(top.intent if confident else None, language, tuple(ranked), False, rejected)
 
     def _language(
