@@ -287,9 +287,10 @@ _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 _IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
 _OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
-# how far an intent must beat the nearest out-of-scope example when the question names
-# another matter (an out-of-scope keyword, a visa or permit) and not the subject
-_OTHER_MARGIN = 0.15
+# when the question names another matter (an out-of-scope keyword, a visa or permit) and not
+# the subject: how far an intent must beat the nearest out-of-scope examples (_OUT_MARGIN)...
+_OTHER_MARGIN = 0.2
+_OTHER_LEAD = -0.1  # and is declared out of scope from 0.1 below the best intent's score
 
 
 @dataclass(frozen=True, slots=True)
@@ -847,11 +848,12 @@ class Matcher:
         # subject needs a clearer lead over the out-of-scope examples to get an answer
         other = (bool(scores.pop(_OTHER, 0.0)) or permit) and not subject
         margin = _OTHER_MARGIN if other else _OUT_MARGIN
+        lead = _OTHER_LEAD if other else OUT_LEAD
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
-        if rejected >= OUT_SURE and rejected >= best + OUT_LEAD:
+        if rejected >= OUT_SURE and rejected >= best + lead:
             return Match(None, language, tuple(ranked), True, rejected, permit)
         if not ranked:
             return Match(None, language, (), False, rejected)
