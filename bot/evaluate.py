@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.dialogue import placed_intent
+from bot.core.dialogue import placed_intent, said_outside
 from bot.core.intents import Matcher
 from bot.knowledge.examples import MatcherTables
 
@@ -95,8 +95,9 @@ def evaluate(matcher: Matcher, cases: list[Case], pathways: Matcher | None = Non
     report = Report()
     for case in cases:
         match = matcher.match(case.text)
-        got = placed_intent(match, case.text, pathways) or NONE
-        if match.out_of_scope:
+        placed = placed_intent(match, case.text, pathways)
+        got = placed or NONE
+        if said_outside(match, placed):
             report.rejected[(case.language, case.intent != NONE)] += 1
         report.total[case.language] += 1
         report.by_intent_total[(case.language, case.intent)] += 1

@@ -251,7 +251,9 @@ class Match:
     ranked: tuple[IntentScore, ...]
     out_of_scope: bool = False  # about something the bot does not cover (visas, weather...)
     out_score: float = 0.0  # how near the question is to the out-of-scope examples
-    immigration: bool = False  # it names a visa or permit (the exit-entry administration's)
+    immigration: bool = False  # it names a visa or permit (the exit-entry administration's),
+    # and not permanent residence
+    other: bool = False  # it names another matter (a visa, "supermarket") and not the card
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -289,7 +291,7 @@ _IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and 
 _OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
 # when the question names another matter (an out-of-scope keyword, a visa or permit) and not
 # the subject: how far an intent must beat the nearest out-of-scope examples (_OUT_MARGIN)...
-_OTHER_MARGIN = 0.2
+_OTHER_MARGIN = 0.3
 _OTHER_LEAD = -0.1  # and is declared out of scope from 0.1 below the best intent's score
 
 
@@ -843,10 +845,10 @@ class Matcher:
         subject = bool(scores.pop(_SUBJECT, 0.0))
         if subject:
             rejected = 0.0  # a question naming permanent residence is never out of scope
-        permit = bool(scores.pop(_IMMIGRATION, 0.0))
+        permit = bool(scores.pop(_IMMIGRATION, 0.0)) and not subject
         # a question naming another matter ("visa extension", "supermarket") and not the
         # subject needs a clearer lead over the out-of-scope examples to get an answer
-        other = (bool(scores.pop(_OTHER, 0.0)) or permit) and not subject
+        other = (bool(scores.pop(_OTHER, 0.0)) and not subject) or permit
         margin = _OTHER_MARGIN if other else _OUT_MARGIN
         lead = _OTHER_LEAD if other else OUT_LEAD
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
@@ -854,14 +856,15 @@ class Matcher:
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
         if rejected >= OUT_SURE and rejected >= best + lead:
-            return Match(None, language, tuple(ranked), True, rejected, permit)
+            return Match(None, language, tuple(ranked), True, rejected, permit, other)
         if not ranked:
-            return Match(None, language, (), False, rejected)
+            return Match(None, language, (), False, rejected, permit, other)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
         confident = confident and _unstretch(top.score) > _unstretch(rejected) + margin
-        return Match(top.intent if confident else None, language, tuple(ranked), False, rejected)
+        intent = top.intent if confident else None
+        return Match(intent, language, tuple(ranked), False, rejected, permit, other)
 
     def _language(
         self,
