@@ -214,8 +214,9 @@ async def answer_free_text(turn: Turn) -> Reply:
     A question about something the bot does not cover (a visa, a work permit, the weather)
     gets a plain "outside what I know", where to ask when the data names it, and no
     permanent-residence answer (so does an unplaced question naming another matter, with the
-    card topics it might be about as buttons); a described situation the pathway matcher recognises ("my
-    husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    card topics it might be about as buttons); a described situation the pathway matcher
+    recognises ("my husband is Chinese") is an eligibility question even when the intent
+    matcher is unsure.
     A typed "cancel" or "back" alone (nothing in progress) brings the menu.
     """
     word = turn.services.control(turn.argument)
