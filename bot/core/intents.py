@@ -593,6 +593,26 @@ class Matcher:
                 found.append(index)
         return found
 
+    def _longest(self, found: list[int]) -> list[int]:
+        """The found keywords less those inside a longer one of another intent: "cancel my
+        reminder" is about existing reminders, though it contains "reminder"."""
+        kept = []
+        for index in found:
+            keyword = self._keywords[index]
+            if keyword.intent.startswith("\x00"):  # flags (subject, visas...) always count
+                kept.append(index)
+                continue
+            if not any(
+                other.intent != keyword.intent
+                and not other.intent.startswith("\x00")
+                and keyword.han in other.han
+                and keyword.keys <= other.keys
+                and (len(other.han), len(other.keys)) > (len(keyword.han), len(keyword.keys))
+                for other in (self._keywords[i] for i in found)
+            ):
+                kept.append(index)
+        return kept
+
     def _sound(self, han: str) -> str:
         """The toneless pinyin of Han text, syllables between spaces ("" without readings)."""
         if not self._readings:
@@ -757,7 +777,7 @@ class Matcher:
             )
             self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
-        for index in self._keywords_in(text, allowed):
+        for index in self._longest(self._keywords_in(text, allowed)):
             keyword = self._keywords[index]
             if keyword.intent in (_SUBJECT, _IMMIGRATION):
                 scores[keyword.intent] = 1.0
