@@ -293,6 +293,8 @@ _OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
 # the subject: how far an intent must beat the nearest out-of-scope examples (_OUT_MARGIN)...
 _OTHER_MARGIN = 0.3
 _OTHER_LEAD = -0.1  # and is declared out of scope from 0.1 below the best intent's score
+_OUT_KEYWORD_WEIGHT = 2 * _KEYWORD_WEIGHT  # out-of-scope keywords weigh as strong keywords
+_PERMIT_WEIGHT = _KEYWORD_WEIGHT  # a visa or permit named (not the card) as a keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +405,9 @@ class Matcher:
         `strong_keywords` name requests that decide the intent whatever the topic ("remind me"
         about a renewal is a reminder): they bring twice the bonus of a keyword.
         `out_of_scope_keywords[language]` name other matters ("tourist visa", "weather"):
-        they bring the out-of-scope examples the bonus of a keyword. `subject[language]` are
+        they bring the out-of-scope examples the bonus of a strong keyword (a visa or permit
+        named, that of a keyword), and a question naming one needs a clearer lead to be
+        answered. `subject[language]` are
         the words naming what the bot is about ("permanent residence", "绿卡"): a question
         containing one is never declared out of scope. `immigration[language]` are words
         naming visas and permits: an out-of-scope question naming one is the exit-entry
@@ -456,7 +460,7 @@ class Matcher:
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
         self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
         rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
-        self._add_keywords(rejected_words, _KEYWORD_WEIGHT, vocabulary)
+        self._add_keywords(rejected_words, _OUT_KEYWORD_WEIGHT, vocabulary)
         self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
         self._add_keywords(permits, 0.0, vocabulary)
@@ -795,6 +799,8 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
+        if _IMMIGRATION in scores and _SUBJECT not in scores:  # a visa or permit, not the card
+            scores[_OUT] = scores.get(_OUT, 0.0) + _PERMIT_WEIGHT
         flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION, _OTHER) if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
         scores.update(flags)
