@@ -294,6 +294,7 @@ _OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
 _OTHER_MARGIN = 0.3
 _OTHER_LEAD = -0.1  # and is declared out of scope from 0.1 below the best intent's score
 _OUT_KEYWORD_WEIGHT = 2 * _KEYWORD_WEIGHT  # out-of-scope keywords weigh as strong keywords
+_PERMIT_CRITERION = "eligibility"  # the topic whose questions name permits as criteria
 _PERMIT_WEIGHT = _KEYWORD_WEIGHT  # a visa or permit named (not the card) as a keyword
 
 
@@ -874,11 +875,14 @@ class Matcher:
         permit = bool(scores.pop(_IMMIGRATION, 0.0)) and not subject
         # a question naming another matter ("visa extension", "supermarket") and not the
         # subject needs a clearer lead over the out-of-scope examples to get an answer
-        other = (bool(scores.pop(_OTHER, 0.0)) and not subject) or permit
-        margin = _OTHER_MARGIN if other else _OUT_MARGIN
-        lead = _OTHER_LEAD if other else OUT_LEAD
+        named_other = bool(scores.pop(_OTHER, 0.0)) and not subject
+        other = named_other or permit
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
+        if not named_other and ranked and ranked[0].intent == _PERMIT_CRITERION:
+            other = False  # "does my work permit count": a permit as a criterion
+        margin = _OTHER_MARGIN if other else _OUT_MARGIN
+        lead = _OTHER_LEAD if other else OUT_LEAD
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
         if rejected >= OUT_SURE and rejected >= best + lead:
