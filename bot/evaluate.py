@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.dialogue import pathways_in, placed_intent
+from bot.core.dialogue import pathways_in, placed_intent, said_outside
 from bot.core.intents import Matcher
 from bot.knowledge.examples import MatcherTables
 
@@ -106,10 +106,11 @@ def evaluate(
         match = matcher.match(case.text)
         if as_pathways:
             found = pathways_in(matcher, case.text)
-            got = case.intent if case.intent in found else (found[0] if found else NONE)
+            placed = case.intent if case.intent in found else (found[0] if found else None)
         else:
-            got = placed_intent(match, case.text, pathways) or NONE
-        if match.out_of_scope:
+            placed = placed_intent(match, case.text, pathways)
+        got = placed or NONE
+        if said_outside(match, placed):
             report.rejected[(case.language, case.intent != NONE)] += 1
         report.total[case.language] += 1
         report.by_intent_total[(case.language, case.intent)] += 1

@@ -213,21 +213,23 @@ async def answer_free_text(turn: Turn) -> Reply:
 
     A question about something the bot does not cover (a visa, a work permit, the weather)
     gets a plain "outside what I know", where to ask when the data names it, and no
-    permanent-residence answer; a described situation the pathway matcher recognises ("my
-    husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    permanent-residence answer (so does an unplaced question naming another matter, with the
+    card topics it might be about as buttons); a described situation the pathway matcher
+    recognises ("my husband is Chinese") is an eligibility question even when the intent
+    matcher is unsure.
     A typed "cancel" or "back" alone (nothing in progress) brings the menu.
     """
     word = turn.services.control(turn.argument)
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
-    if match.out_of_scope:
+    intent = placed_intent(match, turn.argument, turn.services.pathways)
+    if said_outside(match, intent):
         written_in = _other_language(turn, match.language)
         if written_in is not None:
             with use_translator(turn.services.translators[written_in]):
                 return _outside(turn, match)
         return _outside(turn, match)
-    intent = placed_intent(match, turn.argument, turn.services.pathways)
     if intent is not None:
         return await _answer_match(turn, match, intent)
     await turn.services.store.record_unplaced(
@@ -250,6 +252,12 @@ def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | No
     if pathways is not None and pathways_in(pathways, text):
         return "eligibility"
     return None
+
+
+def said_outside(match: Match, intent: str | None) -> bool:
+    """Whether the bot says a question is outside what it knows: declared out of scope, or
+    naming another matter (a visa, a bank) and not the card when no topic could be placed."""
+    return match.out_of_scope or (intent is None and match.other)
 
 
 def _outside(turn: Turn, match: Match) -> Reply:
