@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -162,17 +164,28 @@ class OutboxSender:
         """Send every queued part that may go now."""
         async with self._lock:
             self._wake.clear()
+            lease = self._store.outbox_lease
             while True:
                 items = await self._store.outbox_pending(self._channel, self.BATCH)
+                handed = time.monotonic()
+                pending = deque(items)
                 waiting: set[str] = set()
                 progressed = False
                 self._next_retry = None
-                for item in items:
+                while pending:
+                    item = pending.popleft()
                     if item.chat_id in waiting:
                         continue
                     if item.not_before > self._clock.now():
                         waiting.add(item.chat_id)
                         self._remember_retry(item.not_before)
+                        continue
+                    if lease is not None and time.monotonic() - handed > lease.total_seconds() / 2:
+                        # a slow batch (rate limits, slow sends): renew the lease before it
+                        # runs out, so that no other replica sends these parts as well
+                        pending.appendleft(item)
+                        pending = deque(await self._renewed(list(pending), waiting))
+                        handed = time.monotonic()
                         continue
                     if await self._send(item):
                         progressed = True
@@ -180,6 +193,23 @@ class OutboxSender:
                         waiting.add(item.chat_id)
                 if not progressed or len(items) < self.BATCH:
                     return
+
+    async def _renewed(self, items: list[OutboxItem], waiting: set[str]) -> list[OutboxItem]:
+        """The parts of `items` that are still this sender's, their lease renewed. A chat with
+        a part another replica took (this one stalled past the lease) is left to it."""
+        now = self._clock.now()
+        for item in items:  # a chat waiting for a retry keeps its shorter lease
+            if item.chat_id not in waiting and item.not_before > now:
+                waiting.add(item.chat_id)
+                self._remember_retry(item.not_before)
+        ready = [item for item in items if item.chat_id not in waiting]
+        mine = await self._store.outbox_hold(ready)
+        kept = {item.id for item in mine}
+        lost = {item.chat_id for item in ready if item.id not in kept}
+        if lost:
+            log.warning("%d chat(s) of a stalled batch went to another replica", len(lost))
+        waiting |= lost
+        return [item for item in mine if item.chat_id not in lost]
 
     def _remember_retry(self, moment: dt.datetime) -> None:
         if self._next_retry is None or moment < self._next_retry:

@@ -381,6 +381,9 @@ class OutboxItem:
     payload: str  # an Outbound part, encoded by bot.core.render.encode_part
     not_before: dt.datetime
     attempts: int
+    # the end of the lease its holder was handed it with (a shared store), by the database's
+    # clock: it tells the holder's claim apart from a later one (see DeliveryStore.outbox_hold)
+    lease: dt.datetime | None = None
 
 
 class DeliveryStore(Protocol):
@@ -425,6 +428,21 @@ class DeliveryStore(Protocol):
 
     async def outbox_pending(self, channel: str, limit: int) -> list[OutboxItem]:
         """Queued parts of a channel, oldest first, including those waiting for a retry."""
+        ...
+
+    @property
+    def outbox_lease(self) -> dt.timedelta | None:
+        """How long outbox_pending leases the parts it hands out (a shared store); None when
+        one process uses the store and parts need no lease."""
+        ...
+
+    async def outbox_hold(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Renew the lease of parts this caller was handed and has not sent yet.
+
+        The parts returned are still the caller's, with their new lease. A part left out is
+        not: its lease ran out and another replica took it, or it is gone; the caller must
+        not send it. A store without leases returns them all.
+        """
         ...
 
     async def outbox_done(self, item_id: int) -> None:

@@ -369,6 +369,15 @@ class MemoryStore:
         """Queued parts of a channel, oldest first."""
         return [item for item in self._outbox.values() if item.channel == channel][:limit]
 
+    @property
+    def outbox_lease(self) -> dt.timedelta | None:
+        """No lease: only this process sees the outbox."""
+        return None
+
+    async def outbox_hold(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Every part queued is this process's."""
+        return [item for item in items if item.id in self._outbox]
+
     async def outbox_done(self, item_id: int) -> None:
         """The platform accepted the part."""
         self._outbox.pop(item_id, None)

@@ -15,6 +15,7 @@ pooled connection, as with SqliteStore.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -776,9 +777,11 @@ class PostgresStore:
         The holder ends a lease with outbox_done or outbox_drop (the row is deleted) or
         outbox_retry (the row, and the rest of the chat the holder will now skip, are free
         again). A holder that dies leaves its rows to whoever calls after the lease expired:
-        at-least-once, like reminders. The lease must outlast sending one batch; a batch that
-        takes longer may see a part sent twice. SqliteStore has no lease (one process per
-        file), which is why the signature carries none.
+        at-least-once, like reminders. A holder still sending when half the lease has passed
+        renews it with outbox_hold, which also tells it which parts another replica took
+        meanwhile (a holder that stalled past its lease). Each part carries its lease's end,
+        which tells the holder's claim apart from a later one. SqliteStore has no lease (one
+        process per file), which is why the signature carries none.
         """
         with _translated("cannot read the outbox"):
             async with self.transaction() as db:
@@ -802,14 +805,44 @@ class PostgresStore:
                     ")"
                     " UPDATE outbox o SET claimed_until = leases.until FROM leases"
                     " WHERE o.id = leases.id"
-                    " RETURNING o.id, o.chat_id, o.payload, o.not_before, o.attempts",
+                    " RETURNING o.id, o.chat_id, o.payload, o.not_before, o.attempts,"
+                    " o.claimed_until",
                     channel,
                     limit,
                     self._outbox_lease,
                 )
         return [
-            OutboxItem(int(r[0]), channel, str(r[1]), str(r[2]), r[3], int(r[4]))
+            OutboxItem(int(r[0]), channel, str(r[1]), str(r[2]), r[3], int(r[4]), r[5])
             for r in sorted(rows, key=lambda r: int(r[0]))
+        ]
+
+    @property
+    def outbox_lease(self) -> dt.timedelta | None:
+        """How long outbox_pending leases the parts it hands out."""
+        return self._outbox_lease
+
+    async def outbox_hold(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Renew the lease of parts this caller still holds: those whose lease is still the
+        one they were handed with (a part another replica took since has a lease of its own,
+        and a part sent or dropped is gone). Renewed up to a full lease from now."""
+        if not items:
+            return []
+        with _translated("cannot renew the outbox lease"):
+            async with self.transaction() as db:
+                rows = await db.fetch(
+                    "UPDATE outbox o SET claimed_until = now() + $3::interval"
+                    " FROM unnest($1::bigint[], $2::timestamptz[]) AS held(id, lease)"
+                    " WHERE o.id = held.id AND o.claimed_until = held.lease"
+                    " RETURNING o.id, o.claimed_until",
+                    [item.id for item in items],
+                    [item.lease for item in items],
+                    self._outbox_lease,
+                )
+        renewed = {int(r[0]): r[1] for r in rows}
+        return [
+            dataclasses.replace(item, lease=renewed[item.id])
+            for item in items
+            if item.id in renewed
         ]
 
     async def outbox_done(self, item_id: int) -> None:

@@ -778,6 +778,15 @@ class SqliteStore:
             for r in rows
         ]
 
+    @property
+    def outbox_lease(self) -> dt.timedelta | None:
+        """No lease: one process per file (the lock beside it)."""
+        return None
+
+    async def outbox_hold(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Every part is this process's (one process per file): all of them."""
+        return list(items)
+
     async def outbox_done(self, item_id: int) -> None:
         """The platform accepted the part."""
         await self._write("DELETE FROM outbox WHERE id = ?", (item_id,))

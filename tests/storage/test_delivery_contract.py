@@ -128,6 +128,17 @@ async def test_outbox_drop_and_done_remove_the_part(store: SqliteStore) -> None:
 # Paused chats --------------------------------------------------------------------------------
 
 
+async def test_outbox_hold_keeps_the_parts_still_queued(store: SqliteStore) -> None:
+    await store.outbox_add("telegram", "1", ["a", "b", "c"], NOW)
+    a, b, c = await store.outbox_pending("telegram", 10)
+    await store.outbox_done(a.id)
+    held = await store.outbox_hold([b, c])
+    assert [(i.id, i.payload) for i in held] == [(b.id, "b"), (c.id, "c")]
+    assert (store.outbox_lease is None) == store.exclusive  # only a shared store leases
+    for item in held:
+        await store.outbox_done(item.id)
+
+
 async def test_a_loaded_conversation_says_whether_the_chat_is_paused(store: SqliteStore) -> None:
     from bot.core.ports import Conversation
 

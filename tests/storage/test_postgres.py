@@ -10,7 +10,11 @@ import socket
 import asyncpg
 import pytest
 
-from bot.core.ports import Conversation, PlannedRow, StoreError
+from bot.core.ports import Conversation, PlannedRow, StoreError, SystemClock
+from bot.core.render import encode_part
+from bot.core.types import Outbound
+from bot.reminders.dispatcher import RateLimiter
+from bot.runtime import OutboxSender
 from bot.storage import postgres
 from bot.storage.postgres import PostgresStore, migrations
 
@@ -373,3 +377,80 @@ async def test_ready_needs_an_open_pool_and_the_current_schema(postgres_database
                 "INSERT INTO schema_version (version) VALUES ($1)", migrations()[-1][0]
             )
         assert await store.ready()
+
+
+async def test_outbox_hold_renews_a_lease_only_for_its_holder(postgres_database: str) -> None:
+    lease = dt.timedelta(seconds=30)
+    async with (
+        PostgresStore(postgres_database, outbox_lease=lease) as one,
+        PostgresStore(postgres_database, outbox_lease=lease) as two,
+    ):
+        await one.outbox_add("telegram", "1", ["a", "b"], NOW)
+        await one.outbox_add("telegram", "2", ["x"], NOW)
+        a, b, x = await one.outbox_pending("telegram", 10)
+        assert a.lease is not None and a.lease == b.lease == x.lease
+        await asyncio.sleep(0.05)
+        renewed = await one.outbox_hold([b, x])
+        assert [i.payload for i in renewed] == ["b", "x"]
+        assert all(i.lease is not None and i.lease > a.lease for i in renewed)
+        await _expire_leases(postgres_database)  # replica one stalled past its lease
+        taken = await two.outbox_pending("telegram", 10)
+        assert [i.payload for i in taken] == ["a", "b", "x"]
+        await two.outbox_done(taken[2].id)
+        # one wakes up: none of it is its own any more (taken by two, or sent and gone)
+        assert await one.outbox_hold(renewed) == []
+        assert [i.payload for i in await two.outbox_hold(taken)] == ["a", "b"]
+        assert await one.outbox_hold([]) == []
+
+
+class _SlowPlatform:
+    """A notifier whose every call takes `seconds`; records (chat, text, replica)."""
+
+    def __init__(self, seconds: float, sent: list[tuple[str, str, int]], replica: int) -> None:
+        self.seconds, self.sent, self.replica = seconds, sent, replica
+
+    def reminder_parts(self, notice: object) -> list[Outbound]:
+        return []
+
+    async def send(self, chat_id: str, part: Outbound) -> None:
+        await asyncio.sleep(self.seconds)
+        self.sent.append((chat_id, part.text, self.replica))
+
+
+async def test_a_batch_slower_than_the_lease_is_still_sent_once(postgres_database: str) -> None:
+    """Sending one batch takes 2.4 s against a 1 s lease: the holder renews it on the way, so
+    the second replica, polling all along, never sends a part of it as well."""
+    lease = dt.timedelta(seconds=1)
+    stores = [PostgresStore(postgres_database, outbox_lease=lease) for _ in range(2)]
+    await asyncio.gather(*(store.open() for store in stores))
+    sent: list[tuple[str, str, int]] = []
+    clock = SystemClock()
+    senders = [
+        OutboxSender(
+            store,
+            "telegram",
+            _SlowPlatform(0.2, sent, number),
+            RateLimiter(clock, asyncio.sleep, per_second=1000.0, per_chat=0.001, burst=10),
+            clock,
+        )
+        for number, store in enumerate(stores)
+    ]
+    try:
+        for chat in range(6):
+            parts = [encode_part(Outbound(f"{chat}.{n}")) for n in range(2)]
+            await stores[0].outbox_add("telegram", str(chat), parts, NOW)
+        first = asyncio.create_task(senders[0].drain())
+        await asyncio.sleep(0.1)  # the first replica holds the whole batch now
+
+        async def poll() -> None:
+            while not first.done():
+                await senders[1].drain()
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(asyncio.gather(first, poll()), timeout=30)
+        assert sorted((c, t) for c, t, _ in sent) == sorted(
+            (str(c), f"{c}.{n}") for c in range(6) for n in range(2)
+        )  # every part once
+        assert {replica for _, _, replica in sent} == {0}
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
