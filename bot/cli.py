@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
         services = app.engine.services
         if args.pathways and services.pathways is not None:
-            report = evaluate(services.pathways, load_cases(args.tests / "pathways.yaml"))
+            cases = load_cases(args.tests / "pathways.yaml")
+            report = evaluate(services.pathways, cases, as_pathways=True)
             folder = "pathway_intents"
         else:
             report = evaluate(services.matcher, load_cases(args.tests), services.pathways)
@@ -148,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             second = None if args.pathways else services.pathways
             # as the bot builds them: the pathway matcher without the ridge classifier
             build = partial(Matcher, ridge=0.0) if args.pathways else Matcher
-            folds = cross_validate(tables, args.folds, build=build, pathways=second)
+            folds = cross_validate(
+                tables, args.folds, build=build, pathways=second, as_pathways=args.pathways
+            )
         print(format_report(report, show_misses=args.misses, folds=folds))
         return 0
     if mode == "check":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.dialogue import placed_intent
+from bot.core.dialogue import pathways_in, placed_intent, said_outside
 from bot.core.intents import Matcher
 from bot.knowledge.examples import MatcherTables
 
@@ -86,17 +86,31 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-def evaluate(matcher: Matcher, cases: list[Case], pathways: Matcher | None = None) -> Report:
+def evaluate(
+    matcher: Matcher,
+    cases: list[Case],
+    pathways: Matcher | None = None,
+    *,
+    as_pathways: bool = False,
+) -> Report:
     """Run every case through the matcher.
 
     With `pathways`, a question the matcher cannot place but that describes a pathway counts
-    as `eligibility`, as in the bot (`bot.core.dialogue.placed_intent`).
+    as `eligibility`, as in the bot (`bot.core.dialogue.placed_intent`). With `as_pathways`,
+    `matcher` is the pathway matcher and decides as the bot does (`dialogue.pathways_in`):
+    one clear pathway, or two close ones offered as a choice (right when the expected one is
+    among them), or none (the overview: right for a general question, labelled `none`).
     """
     report = Report()
     for case in cases:
         match = matcher.match(case.text)
-        got = placed_intent(match, case.text, pathways) or NONE
-        if match.out_of_scope:
+        if as_pathways:
+            found = pathways_in(matcher, case.text)
+            placed = case.intent if case.intent in found else (found[0] if found else None)
+        else:
+            placed = placed_intent(match, case.text, pathways)
+        got = placed or NONE
+        if said_outside(match, placed):
             report.rejected[(case.language, case.intent != NONE)] += 1
         report.total[case.language] += 1
         report.by_intent_total[(case.language, case.intent)] += 1
@@ -115,6 +129,8 @@ def cross_validate(
     seed: int = 7,
     build: Callable[..., Matcher] = Matcher,
     pathways: Matcher | None = None,
+    *,
+    as_pathways: bool = False,
 ) -> Report:
     """k-fold cross-validation over the examples (out-of-scope examples included as `none`).
 
@@ -146,7 +162,7 @@ def cross_validate(
         matcher = build(
             train, keywords, train_rejected, readings, strong, rejected_words, subject, permits
         )
-        part = evaluate(matcher, held, pathways)
+        part = evaluate(matcher, held, pathways, as_pathways=as_pathways)
         for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):
             getattr(report, name).update(getattr(part, name))
         report.rejected.update(part.rejected)

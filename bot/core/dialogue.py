@@ -213,21 +213,23 @@ async def answer_free_text(turn: Turn) -> Reply:
 
     A question about something the bot does not cover (a visa, a work permit, the weather)
     gets a plain "outside what I know", where to ask when the data names it, and no
-    permanent-residence answer; a described situation the pathway matcher recognises ("my
-    husband is Chinese") is an eligibility question even when the intent matcher is unsure.
+    permanent-residence answer (so does an unplaced question naming another matter, with the
+    card topics it might be about as buttons); a described situation the pathway matcher
+    recognises ("my husband is Chinese") is an eligibility question even when the intent
+    matcher is unsure.
     A typed "cancel" or "back" alone (nothing in progress) brings the menu.
     """
     word = turn.services.control(turn.argument)
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
-    if match.out_of_scope:
+    intent = placed_intent(match, turn.argument, turn.services.pathways)
+    if said_outside(match, intent):
         written_in = _other_language(turn, match.language)
         if written_in is not None:
             with use_translator(turn.services.translators[written_in]):
                 return _outside(turn, match)
         return _outside(turn, match)
-    intent = placed_intent(match, turn.argument, turn.services.pathways)
     if intent is not None:
         return await _answer_match(turn, match, intent)
     await turn.services.store.record_unplaced(
@@ -247,9 +249,15 @@ def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | No
     """The intent a question gets: the matcher's, else eligibility for a described pathway."""
     if match.intent is not None or match.out_of_scope:
         return match.intent
-    if pathways is not None and _pathways_in(pathways, text):
+    if pathways is not None and pathways_in(pathways, text):
         return "eligibility"
     return None
+
+
+def said_outside(match: Match, intent: str | None) -> bool:
+    """Whether the bot says a question is outside what it knows: declared out of scope, or
+    naming another matter (a visa, a bank) and not the card when no topic could be placed."""
+    return match.out_of_scope or (intent is None and match.other)
 
 
 def _outside(turn: Turn, match: Match) -> Reply:
@@ -359,7 +367,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
     except ValueError:
         return await show_help(turn)
     if topic is Topic.DOCUMENTS and turn.services.pathways is not None:
-        found = _pathways_in(turn.services.pathways, turn.argument)
+        found = pathways_in(turn.services.pathways, turn.argument)
         details = (
             turn.services.answers.pathway_documents(found[0], turn.now) if len(found) == 1 else []
         )
@@ -367,7 +375,7 @@ async def answer_intent(turn: Turn, intent: str) -> Reply:
             await turn.services.store.count_topic(topic.value)
             return Reply(tuple(details))
     if topic is Topic.ELIGIBILITY and turn.services.pathways is not None:
-        found = _pathways_in(turn.services.pathways, turn.argument)
+        found = pathways_in(turn.services.pathways, turn.argument)
         if len(found) == 1:
             details = turn.services.answers.pathway(found[0], turn.now, turn.argument)
         elif found:
@@ -390,7 +398,7 @@ PATHWAY_NEAR = 0.45
 PATHWAY_GENERAL_LEAD = 0.05  # how far the general examples must beat the best pathway
 
 
-def _pathways_in(matcher: Matcher, text: str) -> list[str]:
+def pathways_in(matcher: Matcher, text: str) -> list[str]:
     """The pathway a question clearly describes, the two it may describe, or none."""
     match = matcher.match(text)
     ranked = match.ranked

@@ -251,7 +251,9 @@ class Match:
     ranked: tuple[IntentScore, ...]
     out_of_scope: bool = False  # about something the bot does not cover (visas, weather...)
     out_score: float = 0.0  # how near the question is to the out-of-scope examples
-    immigration: bool = False  # it names a visa or permit (the exit-entry administration's)
+    immigration: bool = False  # it names a visa or permit (the exit-entry administration's),
+    # and not permanent residence
+    other: bool = False  # it names another matter (a visa, "supermarket") and not the card
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -286,6 +288,14 @@ OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's s
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 _IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
+_OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
+# when the question names another matter (an out-of-scope keyword, a visa or permit) and not
+# the subject: how far an intent must beat the nearest out-of-scope examples (_OUT_MARGIN)...
+_OTHER_MARGIN = 0.3
+_OTHER_LEAD = -0.1  # and is declared out of scope from 0.1 below the best intent's score
+_OUT_KEYWORD_WEIGHT = 2 * _KEYWORD_WEIGHT  # out-of-scope keywords weigh as strong keywords
+_PERMIT_CRITERION = "eligibility"  # the topic whose questions name permits as criteria
+_PERMIT_WEIGHT = _KEYWORD_WEIGHT  # a visa or permit named (not the card) as a keyword
 
 
 @dataclass(slots=True)
@@ -394,7 +404,9 @@ class Matcher:
         `strong_keywords` name requests that decide the intent whatever the topic ("remind me"
         about a renewal is a reminder): they bring twice the bonus of a keyword.
         `out_of_scope_keywords[language]` name other matters ("tourist visa", "weather"):
-        they bring the out-of-scope examples the bonus of a keyword. `subject[language]` are
+        they bring the out-of-scope examples the bonus of a strong keyword (a visa or permit
+        named, that of a keyword), and a question naming one needs a clearer lead to be
+        answered. `subject[language]` are
         the words naming what the bot is about ("permanent residence", "绿卡"): a question
         containing one is never declared out of scope. `immigration[language]` are words
         naming visas and permits: an out-of-scope question naming one is the exit-entry
@@ -446,7 +458,7 @@ class Matcher:
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
         self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
         rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
-        self._add_keywords(rejected_words, _KEYWORD_WEIGHT, vocabulary)
+        self._add_keywords(rejected_words, _OUT_KEYWORD_WEIGHT, vocabulary)
         self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
         self._add_keywords(permits, 0.0, vocabulary)
@@ -582,6 +594,26 @@ class Matcher:
             if keyword.han in squeezed or (keyword.sound and keyword.sound in sound):
                 found.append(index)
         return found
+
+    def _longest(self, found: list[int]) -> list[int]:
+        """The found keywords less those inside a longer one of another intent: "cancel my
+        reminder" is about existing reminders, though it contains "reminder"."""
+        kept = []
+        for index in found:
+            keyword = self._keywords[index]
+            if keyword.intent.startswith("\x00"):  # flags (subject, visas...) always count
+                kept.append(index)
+                continue
+            if not any(
+                other.intent != keyword.intent
+                and not other.intent.startswith("\x00")
+                and keyword.han in other.han
+                and keyword.keys <= other.keys
+                and (len(other.han), len(other.keys)) > (len(keyword.han), len(keyword.keys))
+                for other in (self._keywords[i] for i in found)
+            ):
+                kept.append(index)
+        return kept
 
     def _sound(self, han: str) -> str:
         """The toneless pinyin of Han text, syllables between spaces ("" without readings)."""
@@ -751,11 +783,13 @@ class Matcher:
             )
             self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
-        for index in self._keywords_in(text, allowed):
+        for index in self._longest(self._keywords_in(text, allowed)):
             keyword = self._keywords[index]
             if keyword.intent in (_SUBJECT, _IMMIGRATION):
                 scores[keyword.intent] = 1.0
                 continue
+            if keyword.intent == _OUT:
+                scores[_OTHER] = 1.0
             extra = keyword.weight
             if keyword.intent not in bonus:
                 by_language[keyword.language] += 0.05
@@ -767,7 +801,9 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
-        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION) if f in scores}
+        if _IMMIGRATION in scores and _SUBJECT not in scores:  # a visa or permit, not the card
+            scores[_OUT] = scores.get(_OUT, 0.0) + _PERMIT_WEIGHT
+        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION, _OTHER) if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
         scores.update(flags)
         return scores, languages, by_language
@@ -824,7 +860,7 @@ class Matcher:
         if not repaired:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
-        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION):
+        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION, _OTHER):
             scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
@@ -837,22 +873,32 @@ class Matcher:
             return Match(None, detect_script_language(text), ())
         scores, languages, by_language = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
-        if scores.pop(_SUBJECT, 0.0):
+        subject = bool(scores.pop(_SUBJECT, 0.0))
+        if subject:
             rejected = 0.0  # a question naming permanent residence is never out of scope
-        permit = bool(scores.pop(_IMMIGRATION, 0.0))
+        permit = bool(scores.pop(_IMMIGRATION, 0.0)) and not subject
+        # a question naming another matter ("visa extension", "supermarket") and not the
+        # subject needs a clearer lead over the out-of-scope examples to get an answer
+        named_other = bool(scores.pop(_OTHER, 0.0)) and not subject
+        other = named_other or permit
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
+        if not named_other and ranked and ranked[0].intent == _PERMIT_CRITERION:
+            other = False  # "does my work permit count": a permit as a criterion
+        margin = _OTHER_MARGIN if other else _OUT_MARGIN
+        lead = _OTHER_LEAD if other else OUT_LEAD
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
-        if rejected >= OUT_SURE and rejected >= best + OUT_LEAD:
-            return Match(None, language, tuple(ranked), True, rejected, permit)
+        if rejected >= OUT_SURE and rejected >= best + lead:
+            return Match(None, language, tuple(ranked), True, rejected, permit, other)
         if not ranked:
-            return Match(None, language, (), False, rejected)
+            return Match(None, language, (), False, rejected, permit, other)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
-        confident = confident and _unstretch(top.score) > _unstretch(rejected) + _OUT_MARGIN
-        return Match(top.intent if confident else None, language, tuple(ranked), False, rejected)
+        confident = confident and _unstretch(top.score) > _unstretch(rejected) + margin
+        intent = top.intent if confident else None
+        return Match(intent, language, tuple(ranked), False, rejected, permit, other)
 
     def _language(
         self,

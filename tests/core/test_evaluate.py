@@ -53,3 +53,36 @@ def test_cross_validation_holds_out_every_example_once() -> None:
     header, row = text.splitlines()[0].split(), text.splitlines()[1].split()
     assert header[-2:] == ["k-fold", "k-fold-oos"]
     assert row[-2] == f"{folds.accuracy('en'):.1%}"
+
+
+def test_pathways_are_judged_by_the_bots_own_decision() -> None:
+    """`--pathways` counts what the user gets: one pathway, a choice of two that includes the
+    right one, or the overview for a general question (labelled none)."""
+    pathways = Matcher(
+        {
+            "en": {
+                "spouse": [
+                    "my wife is chinese",
+                    "married to a chinese citizen",
+                    "my husband is chinese",
+                ],
+                "minor_children": [
+                    "my child is under 18",
+                    "my kid is 10",
+                    "my baby was born here",
+                ],
+                "investment": ["i invested two million dollars", "investment in a company"],
+            }
+        },
+        out_of_scope={"en": ["how do i get pr", "who can get a green card", "ways to get pr"]},
+        ridge=0.0,
+    )
+    cases = [
+        Case("en", "my wife is chinese", "spouse"),
+        Case("en", "who can get a green card in china", "none"),
+        Case("en", "my kid is chinese", "minor_children"),  # spouse or children: asked
+        Case("en", "i invested two million dollars in beijing", "minor_children"),
+    ]
+    report = evaluate(pathways, cases, as_pathways=True)
+    assert report.right["en"] == 3
+    assert report.confusion[("minor_children", "investment")] == 1

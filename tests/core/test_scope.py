@@ -124,3 +124,97 @@ async def test_habitual_weekday_gets_that_days_hours(app: BotApp) -> None:
     """ "samstags" (on Saturdays) is Saturday, not today: the Thursday test clock's next one."""
     replies = await Chat(app, language="de").say("Habt ihr samstags offen?")
     assert "28. November 2026" in text_of(replies)
+
+
+# Questions about another matter that share a card topic's words (a fee, a waiting time, an
+# expiry, opening hours, an office): written for this test, not examples or test-set
+# sentences. The last field: a visa or permit is named, so the reply says who handles those.
+SHARED_WORDS = [
+    ("en", "what does it cost to extend a visa here", True),
+    ("en", "how many weeks until my new work permit is issued", True),
+    ("en", "my z visa runs out next tuesday, what now", True),
+    ("en", "till what time is the bank open today", False),
+    ("en", "where can i find the local tax office", False),
+    ("zh", "延签证要交多少钱", True),
+    ("zh", "办工作许可一般多长时间", True),
+    ("zh", "下周我的签证就过期了怎么办", True),
+    ("zh", "银行今天几点关门啊", False),
+    ("de", "was kostet es ein visum zu verlängern", True),
+    ("de", "wie viele wochen braucht man für die arbeitserlaubnis", True),
+    ("de", "bis wann hat die bank heute geöffnet", False),
+    ("ru", "сколько платить за продление визы", True),
+    ("ru", "сколько ждать разрешение на работу", True),
+    ("ru", "во сколько сегодня закрывается банк", False),
+    ("es", "cuánto se paga por prorrogar el visado", True),
+    ("es", "cuánto tardan en dar el permiso de trabajo", True),
+    ("fr", "combien ça coûte de prolonger un visa", True),
+    ("fr", "mon visa se termine mardi prochain, je fais quoi", True),
+    ("ja", "就労許可が出るまで何週間かかる", True),
+    ("ko", "비자 연장하려면 돈 얼마 내요", True),
+    ("ko", "은행 오늘 몇 시까지 해요", False),
+    ("ar", "كم أدفع لتمديد الفيزا", True),
+    ("ar", "متى يفتح البنك اليوم", False),
+]
+
+CARD_TOPICS = (
+    "fees",
+    "processing_time",
+    "renewal",
+    "hours",
+    "open_now",
+    "address",
+    "where_to_apply",
+    "eligibility",
+    "process",
+)
+
+
+@pytest.mark.parametrize(("language", "text", "permit"), SHARED_WORDS)
+async def test_another_matter_in_card_words_gets_no_card_answer(
+    app: BotApp, language: str, text: str, permit: bool
+) -> None:
+    """ "How much is a visa extension" is not the card's fee, "when does the bank close" not
+    the halls' hours: the bot says it is outside what it knows, names the exit-entry
+    administration and 12367 for a visa or permit (rule other_matters), and gives none of
+    the card answers."""
+    replies = await Chat(app, language=language).say(text)
+    said = text_of(replies)
+    translator = app.translators[language]
+    assert translator.gettext(OUTSIDE) in said
+    rule = translator.gettext(app.knowledge.rules["other_matters"].text)
+    assert (rule in said) is permit
+    assert ("12367" in said) is permit
+    with use_translator(translator):
+        for topic in CARD_TOPICS:
+            answer = app.engine.services.answers.topic(topic, WORKDAY_MORNING)
+            first = answer[0].text.splitlines()[0]
+            assert first not in said, f"{text!r} got the {topic} answer"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "topic"),
+    [
+        ("en", "can i pay the fee with a bank card", "fees"),
+        ("de", "kann ich die gebühr mit bankkarte zahlen", "fees"),
+        ("zh", "办永居证能刷银行卡付费吗", "fees"),
+    ],
+)
+async def test_card_question_naming_a_bank_or_permit_is_still_answered(
+    app: BotApp, language: str, text: str, topic: str
+) -> None:
+    """The other matter's words do not reject a card question that uses them."""
+    replies = await Chat(app, language=language).say(text)
+    said = text_of(replies)
+    translator = app.translators[language]
+    assert translator.gettext(OUTSIDE) not in said
+    with use_translator(translator):
+        answer = app.engine.services.answers.topic(topic, WORKDAY_MORNING)
+    assert answer[0].text.splitlines()[0] in said
+
+
+async def test_permit_as_a_criterion_of_permanent_residence_is_answered(app: BotApp) -> None:
+    """Naming permanent residence keeps a question about a work permit in scope."""
+    replies = await Chat(app).say("is a work permit enough to qualify for permanent residence")
+    said = text_of(replies)
+    assert OUTSIDE not in said
+    assert any(p.title in said for p in app.knowledge.pathways)
