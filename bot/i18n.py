@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from babel import Locale
+from babel import Locale, localedata
 from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_currency
@@ -32,13 +34,60 @@ class CatalogError(Exception):
     """A catalog is missing or cannot be compiled."""
 
 
-class BabelTranslator:
-    """Translations and formats for one locale."""
+class _Formats(localedata.LocaleDataDict):
+    """The part of a locale's data the translator's formats read; any other key reads Babel's
+    full data of the locale (what Babel would have loaded)."""
 
-    def __init__(self, language: str, translations: Translations | None) -> None:
+    def __init__(self, data: dict[Any, Any], identifier: str) -> None:
+        super().__init__(data)
+        self._identifier = identifier
+
+    def __getitem__(self, key: str | int | None) -> Any:
+        if key not in self._data:
+            return localedata.get_locale_data(self._identifier)[key]
+        return super().__getitem__(key)
+
+
+class _Recorder(localedata.LocaleDataDict):
+    """A locale's full data that notes which of its keys are read."""
+
+    def __init__(self, data: localedata.LocaleDataDict, seen: set[Any]) -> None:
+        super().__init__(data._data, data.base)
+        self._seen = seen
+
+    def __getitem__(self, key: str | int | None) -> Any:
+        self._seen.add(key)
+        return super().__getitem__(key)
+
+
+def _plain(value: Any) -> Any:
+    """Babel's alias-resolving mappings as plain dictionaries."""
+    if isinstance(value, Mapping):
+        return {k: _plain(value[k]) for k in value}
+    return value
+
+
+class BabelTranslator:
+    """Translations and formats for one locale.
+
+    Babel keeps a locale's whole data (about 1 MB in memory, plus 2 MB of data shared by all
+    locales) once anything of it is read; given `formats` (`locale_formats`), the translator
+    holds only the few entries its formats read, and Babel's data is loaded only if some
+    other entry is asked for.
+    """
+
+    def __init__(
+        self,
+        language: str,
+        translations: Translations | None,
+        formats: dict[Any, Any] | None = None,
+    ) -> None:
         self._language = language
         self._locale = Locale.parse(BABEL_LOCALES.get(language, language))
         self._translations = translations
+        if formats is not None:
+            identifier = str(self._locale)
+            self._locale._Locale__data = _Formats(formats, identifier)  # type: ignore[attr-defined]
 
     @property
     def language(self) -> str:
@@ -86,6 +135,28 @@ class BabelTranslator:
         return format_list(list(items), style="standard", locale=self._locale) if items else ""
 
 
+def _exercise(translator: BabelTranslator) -> None:
+    """Every format of a translator, once (what `locale_formats` records)."""
+    translator.format_money(1500, "CNY")
+    translator.format_money(20, "USD")
+    translator.format_date(dt.date(2026, 12, 31))
+    translator.format_time(dt.time(9, 30))
+    translator.format_weekday(0)
+    translator.format_list(["a", "b", "c"])
+    translator.format_list(["a", "b"])
+
+
+def locale_formats(language: str) -> dict[Any, Any]:
+    """The entries of a language's Babel data that `BabelTranslator`'s formats read, resolved
+    (found by formatting once with a locale that records what it reads)."""
+    translator = BabelTranslator(language, None)
+    seen: set[Any] = set()
+    full = localedata.get_locale_data(str(translator.locale))
+    translator.locale._Locale__data = _Recorder(full, seen)  # type: ignore[attr-defined]
+    _exercise(translator)
+    return {key: _plain(full[key]) for key in seen if key in full}
+
+
 def compile_catalog(po_path: Path, cache: BuildCache | None = None) -> Translations:
     """Compile one `.po` file in memory (or take the compiled form from `cache`)."""
     compiled = (cache or BuildCache(None)).get(
@@ -124,10 +195,13 @@ def load_translators(
     translators: dict[str, BabelTranslator] = {}
     for code in codes:
         po_path = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+        formats = None
+        if cache is not None and cache.folder is not None:  # Babel's data only on a build
+            formats = cache.get(f"formats-{code}", [], partial(locale_formats, code))
         if code == SOURCE_LANGUAGE and not po_path.exists():
-            translators[code] = BabelTranslator(code, None)
+            translators[code] = BabelTranslator(code, None, formats)
             continue
         if not po_path.exists():
             raise CatalogError(f"no catalog for language {code!r}: {po_path}")
-        translators[code] = BabelTranslator(code, compile_catalog(po_path, cache))
+        translators[code] = BabelTranslator(code, compile_catalog(po_path, cache), formats)
     return translators

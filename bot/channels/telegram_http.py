@@ -16,6 +16,10 @@ and the runtime's retry logic see exactly what they saw before:
 
 from __future__ import annotations
 
+import bot.channels.ptb  # noqa: F401  # before telegram: see there
+
+# isort: split
+
 import json
 import uuid
 from typing import Any

@@ -298,12 +298,6 @@ _PERMIT_CRITERION = "eligibility"  # the topic whose questions name permits as c
 _PERMIT_WEIGHT = _KEYWORD_WEIGHT  # a visa or permit named (not the card) as a keyword
 
 
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    intent: str
-    language: str
-
-
 @dataclass(slots=True)
 class _Keyword:
     intent: str
@@ -339,12 +333,12 @@ class _PostingsBuilder:
         self.count_of.extend(counts.values())
         self.size += 1
 
-    def build(self, documents: int) -> tuple[_Postings, dict[str, float]]:
+    def build(self, documents: int) -> _Postings:
         """The postings (unit-length TF-IDF weights, by feature) and the features' IDF.
 
         The IDF uses this language's document frequencies. Features in over 30 % of the
         language's examples (and 20 of them) weigh little but cost the most time: they count
-        in the vectors' lengths, but get no postings.
+        in the vectors' lengths, but get no postings (an empty run).
         """
         features = np.frombuffer(self.feature_of, dtype=np.int32)
         docs = np.frombuffer(self.doc_of, dtype=np.int32)
@@ -361,22 +355,29 @@ class _PostingsBuilder:
         features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(self.features) + 1))
-        flags = common.tolist()
-        indexed = {f: k for f, k in self.features.items() if not flags[k]}
-        postings = _Postings(indexed, bounds.tolist(), docs[order], weights[order])
-        return postings, dict(zip(self.features, idf.tolist(), strict=True))
+        # the example numbers in 16 bits while there are at most 65,536 examples, the weights
+        # in 32 (half the memory each; scores move by at most about 1e-7, and `prbot evaluate`
+        # decides every question as with 64-bit weights)
+        narrow = np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.int32
+        docs = docs[order].astype(narrow)
+        weights = weights[order].astype(np.float32)
+        return _Postings(self.features, idf, bounds.astype(np.int64), docs, weights)
 
 
 @dataclass(frozen=True, slots=True)
 class _Postings:
-    """Per feature, the examples that have it and their weights: a run of two arrays.
+    """Per feature, its IDF and the examples that have it with their weights: a run of two
+    arrays.
 
     A question's similarity to every example is then one weighted bincount over the runs of
-    its features, instead of a Python loop over the postings.
+    its features, instead of a Python loop over the postings. Everything but the feature
+    numbers is in arrays (a dictionary of floats and a list of ints per feature cost about
+    three times the memory).
     """
 
-    features: dict[str, int]  # feature -> its number
-    bounds: list[int]  # feature k's run is docs[bounds[k]:bounds[k + 1]]
+    features: dict[str, int]  # every feature of the language's examples -> its number
+    idf: np.ndarray  # feature k's IDF (float64)
+    bounds: np.ndarray  # feature k's run is docs[bounds[k]:bounds[k + 1]] (int64)
     docs: np.ndarray
     weights: np.ndarray
 
@@ -434,21 +435,20 @@ class Matcher:
                             vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
         # each language weighs features by its own document frequencies: a word common in
         # Spanish examples is weak evidence even though other languages never use it
-        self._docs: list[_Doc] = []
         building: dict[str, _PostingsBuilder] = defaultdict(_PostingsBuilder)
-        for intent, language, counts in raw:
-            building[language].add(len(self._docs), counts)
-            self._docs.append(_Doc(intent, language))
-        self._intent_names = sorted({d.intent for d in self._docs})
-        self._language_names = sorted({d.language for d in self._docs})
+        for doc, (_, language, counts) in enumerate(raw):
+            building[language].add(doc, counts)
+        self._documents = len(raw)
+        self._intent_names = sorted({intent for intent, _, _ in raw})
+        self._language_names = sorted({language for _, language, _ in raw})
         intent_codes = {name: code for code, name in enumerate(self._intent_names)}
         language_codes = {name: code for code, name in enumerate(self._language_names)}
-        self._doc_intent = np.array([intent_codes[d.intent] for d in self._docs], np.int32)
-        self._doc_language = np.array([language_codes[d.language] for d in self._docs], np.int32)
+        self._doc_intent = np.array([intent_codes[i] for i, _, _ in raw], np.int32)
+        self._doc_language = np.array([language_codes[lang] for _, lang, _ in raw], np.int32)
+        del raw
         self._postings: dict[str, _Postings] = {}
-        self._idf: dict[str, dict[str, float]] = {}
         for language, builder in building.items():
-            self._postings[language], self._idf[language] = builder.build(len(self._docs))
+            self._postings[language] = builder.build(self._documents)
         self._ridge = ridge
         self._alpha = np.zeros((0, 0))
         if ridge:
@@ -468,7 +468,7 @@ class Matcher:
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
         self._corrections: dict[str, str] = {}
-        self.intents = sorted({d.intent for d in self._docs} - {_OUT})
+        self.intents = sorted(set(self._intent_names) - {_OUT})
         self.languages = sorted(examples)
 
     def _cached_ridge(self, cache: Path | None) -> np.ndarray:
@@ -484,10 +484,10 @@ class Matcher:
         digest.update(self._doc_intent.tobytes() + self._doc_language.tobytes())
         for language in sorted(self._postings):
             postings = self._postings[language]
-            digest.update(language.encode() + np.asarray(postings.bounds, np.int64).tobytes())
+            digest.update(language.encode() + postings.bounds.tobytes())
             digest.update(postings.docs.tobytes() + postings.weights.tobytes())
         key = digest.hexdigest()[:32]
-        shape = (len(self._docs), len(self._intent_names))
+        shape = (self._documents, len(self._intent_names))
         path = cache / f"ridge-{key}.npy" if cache is not None else None
         if path is not None:
             try:
@@ -519,16 +519,16 @@ class Matcher:
         `alpha = (K + λI)⁻¹ Y`, and an intent's ridge score for a question is `dot · alpha`.
         Unlike the nearest examples it weighs the features that tell intents apart.
         """
-        alpha = np.zeros((len(self._docs), len(self._intent_names)))
+        alpha = np.zeros((self._documents, len(self._intent_names)))
         for code, language in enumerate(self._language_names):
             postings = self._postings.get(language)
             members = np.flatnonzero(self._doc_language == code)
             if postings is None or not len(members):
                 continue
             n = len(members)
-            local = np.zeros(len(self._docs), np.int64)  # an example's row in the kernel
+            local = np.zeros(self._documents, np.int64)  # an example's row in the kernel
             local[members] = np.arange(n)
-            bounds = np.asarray(postings.bounds, np.int64)
+            bounds = postings.bounds
             lengths = np.diff(bounds)
             rows = local[postings.docs].astype(np.int32 if n * n < 2**31 else np.int64)
             flat = np.zeros(n * n)
@@ -683,16 +683,22 @@ class Matcher:
             cache=cache,
         )
 
-    def _weigh(self, counts: Mapping[str, float], language: str) -> dict[str, float]:
-        """Unit-length TF-IDF weights, with the document frequencies of one language."""
-        idf = self._idf.get(language, {})
+    def _weigh(
+        self, counts: Mapping[str, float], tf: list[float], language: str, postings: _Postings
+    ) -> tuple[list[int], list[float]]:
+        """Unit-length TF-IDF weights, with the document frequencies of one language: the
+        numbers of the features the language's examples have, and their weights. `tf` are
+        the term weights of `counts` (`_tf`)."""
+        ids = postings.features
+        numbers = [ids.get(f, -1) for f in counts]
+        known = [k for k in numbers if k >= 0]
+        idf = iter(postings.idf[known].tolist() if known else ())
         default = self._default_idf.get(language, 1.0)
-        weights = {
-            f: (1.0 + math.log(c) if c != 1.0 else 1.0) * idf.get(f, default)
-            for f, c in counts.items()
-        }
-        scale = 1.0 / (math.sqrt(math.fsum(w * w for w in weights.values())) or 1.0)
-        return {f: w * scale for f, w in weights.items()}
+        weights = [
+            t * (next(idf) if k >= 0 else default) for k, t in zip(numbers, tf, strict=True)
+        ]
+        scale = 1.0 / (math.sqrt(math.fsum(w * w for w in weights)) or 1.0)
+        return known, [w * scale for k, w in zip(numbers, weights, strict=True) if k >= 0]
 
     def _repair(self, text: str) -> str:
         """Replace words no example uses by the nearest known word of the same script."""
@@ -746,29 +752,27 @@ class Matcher:
     ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
         """Per intent: score and language of its best example; per language: best similarity."""
         counts = self._features(text)
+        tf = [1.0 + math.log(c) if c != 1.0 else 1.0 for c in counts.values()]
         indices: list[np.ndarray] = []
         products: list[np.ndarray] = []
         for language in allowed:
             postings = self._postings.get(language)
             if postings is None:
                 continue
-            ids, bounds = postings.features, postings.bounds
-            starts: list[int] = []
-            lengths: list[int] = []
-            factors: list[float] = []
-            for feature, weight in self._weigh(counts, language).items():
-                k = ids.get(feature)
-                if k is not None:
-                    starts.append(bounds[k])
-                    lengths.append(bounds[k + 1] - bounds[k])
-                    factors.append(weight)
-            if not starts:
+            known, factors = self._weigh(counts, tf, language, postings)
+            if not known:
                 continue
             # the features' runs gathered in one go (the same values, in the same order, as
-            # a slice and a product per feature, which cost a numpy call each)
-            sizes = np.array(lengths)
-            shift = np.repeat(np.array(starts) - (np.cumsum(sizes) - sizes), sizes)
-            positions = shift + np.arange(int(sizes.sum()))
+            # a slice and a product per feature, which cost a numpy call each); a common
+            # feature's run is empty
+            numbers = np.array(known)
+            starts = postings.bounds[numbers]
+            sizes = postings.bounds[numbers + 1] - starts
+            total = int(sizes.sum())
+            if not total:
+                continue
+            shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+            positions = shift + np.arange(total)
             indices.append(postings.docs[positions])
             products.append(postings.weights[positions] * np.repeat(np.array(factors), sizes))
         scores: dict[str, float] = {}
@@ -778,7 +782,7 @@ class Matcher:
             dot = np.bincount(
                 np.concatenate(indices),
                 weights=np.concatenate(products),
-                minlength=len(self._docs),
+                minlength=self._documents,
             )
             self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
@@ -824,8 +828,9 @@ class Matcher:
         intent = self._doc_intent[close]
         order = np.lexsort((-similarity, intent))  # by intent, best first, ties by example
         close, similarity, intent = close[order], similarity[order], intent[order]
-        starts = np.flatnonzero(np.r_[True, intent[1:] != intent[:-1]])
-        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.r_[starts, len(intent)]))
+        # (np.concatenate, not np.r_: its index parsing cost as much as the rest of a line)
+        starts = np.flatnonzero(np.concatenate(([True], intent[1:] != intent[:-1])))
+        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.append(starts, len(intent))))
         kept = rank < _K
         sums = np.bincount(
             intent[kept],
@@ -838,12 +843,14 @@ class Matcher:
             weights, language = self._alpha[close] * similarity[:, None], self._doc_language[close]
             codes = set(language.tolist())  # not np.unique: it imports numpy.ma (1.2 MB)
             ridge = np.max([weights[language == c].sum(0) for c in codes], axis=0)
-        for start, code in zip(starts.tolist(), intent[starts].tolist(), strict=True):
-            name = self._intent_names[code]
-            scores[name] = (1 - share) * float(sums[code]) / _K_SUM + share * max(
-                0.0, float(ridge[code])
-            )
-            languages[name] = self._docs[int(close[start])].language
+        met = intent[starts]  # each intent met, with its best example at `starts`
+        blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
+        names = [self._intent_names[code] for code in met.tolist()]
+        scores.update(zip(names, blended.tolist(), strict=True))
+        best_languages = self._doc_language[close[starts]].tolist()
+        languages.update(
+            zip(names, [self._language_names[code] for code in best_languages], strict=True)
+        )
         language = self._doc_language[close]
         best = np.zeros(len(self._language_names))
         np.maximum.at(best, language, similarity)

@@ -1,0 +1,44 @@
+"""Translators that hold only the locale data their formats read (bot.i18n.locale_formats)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+import pytest
+from babel import localedata
+
+from bot.core.languages import CODES
+from bot.i18n import BabelTranslator, locale_formats
+
+
+def _everything(translator: BabelTranslator) -> list[str]:
+    shown = [translator.format_money(amount, "CNY") for amount in (0, 8, 400, 1500, 1234567)]
+    shown += [translator.format_date(dt.date(2026, m, d)) for m, d in ((1, 2), (9, 30), (12, 31))]
+    shown += [translator.format_time(dt.time(h, m)) for h, m in ((0, 0), (9, 5), (17, 30))]
+    shown += [translator.format_weekday(day) for day in range(7)]
+    lists = (["a"], ["a", "b"], ["a", "b", "c"], ["a", "b", "c", "d"], [])
+    shown += [translator.format_list(items) for items in lists]
+    return shown
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_formats_from_the_kept_data_are_babels_own(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = pickle.loads(pickle.dumps(locale_formats(language)))  # as the start-up cache has it
+    expected = _everything(BabelTranslator(language, None))
+
+    def not_loaded(name: str) -> None:
+        raise AssertionError(f"Babel's data of {name} was read")
+
+    monkeypatch.setattr(localedata, "get_locale_data", not_loaded)
+    assert _everything(BabelTranslator(language, None, kept)) == expected
+
+
+def test_what_the_kept_data_lacks_comes_from_babel() -> None:
+    translator = BabelTranslator("de", None, {})
+    assert translator.format_date(dt.date(2026, 12, 31)) == "31. Dezember 2026"
+    assert translator.format_money(1500, "CNY") == BabelTranslator("de", None).format_money(
+        1500, "CNY"
+    )
