@@ -199,6 +199,19 @@ def features(text: str) -> dict[str, float]:
     return counts
 
 
+_KEY_BYTES = 24  # a feature's UTF-8 as a key of this many bytes (0.2 % are longer: long words)
+# a question's features as keys, and (place, UTF-8) of those longer than a key
+_QueryKeys = tuple[np.ndarray, list[tuple[int, bytes]]]
+
+
+def _feature_keys(features: Iterable[str]) -> _QueryKeys:
+    """A question's features as fixed-width byte strings, comparable in numpy, and the ones
+    too long for that (their keys are cut, so they are looked up by their whole UTF-8)."""
+    encoded = [f.encode() for f in features]
+    longer = [(i, e) for i, e in enumerate(encoded) if len(e) > _KEY_BYTES]
+    return np.array(encoded, dtype=f"S{_KEY_BYTES}"), longer
+
+
 def _plausible_typo(typed: str, known: str, distance: int) -> bool:
     """Whether `typed` looks like a slip for `known` rather than another word.
 
@@ -340,10 +353,23 @@ class _PostingsBuilder:
         language's examples (and 20 of them) weigh little but cost the most time: they count
         in the vectors' lengths, but get no postings (an empty run).
         """
-        features = np.frombuffer(self.feature_of, dtype=np.int32)
+        # features are numbered by their keys' sorted order, so a question's features are
+        # found by binary search in one array of keys (a dictionary of strings cost 4x more);
+        # the few longer than a key (long words) come after them, in a small dictionary
+        encoded = [f.encode() for f in self.features]
+        short = [i for i, e in enumerate(encoded) if len(e) <= _KEY_BYTES]
+        long = [i for i, e in enumerate(encoded) if len(e) > _KEY_BYTES]
+        keys = np.array([encoded[i] for i in short], dtype=f"S{_KEY_BYTES}")
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        renumber = np.empty(len(encoded), dtype=np.int32)
+        renumber[np.array(short, dtype=np.int64)[order]] = np.arange(len(short))
+        renumber[long] = np.arange(len(short), len(encoded))
+        longer = {encoded[i]: len(short) + n for n, i in enumerate(long)}
+        features = renumber[np.frombuffer(self.feature_of, dtype=np.int32)]
         docs = np.frombuffer(self.doc_of, dtype=np.int32)
         counts = np.frombuffer(self.count_of, dtype=np.float64)
-        df = np.bincount(features, minlength=len(self.features))
+        df = np.bincount(features, minlength=len(encoded))
         idf = np.log((1 + self.size) / (1 + df)) + 1.0
         tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
         weights = tf * idf[features]
@@ -354,14 +380,14 @@ class _PostingsBuilder:
         keep = ~common[features]
         features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
-        bounds = np.searchsorted(features[order], np.arange(len(self.features) + 1))
+        bounds = np.searchsorted(features[order], np.arange(len(encoded) + 1))
         # the example numbers in 16 bits while there are at most 65,536 examples, the weights
         # in 32 (half the memory each; scores move by at most about 1e-7, and `prbot evaluate`
         # decides every question as with 64-bit weights)
         narrow = np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.int32
         docs = docs[order].astype(narrow)
         weights = weights[order].astype(np.float32)
-        return _Postings(self.features, idf, bounds.astype(np.int64), docs, weights)
+        return _Postings(keys, longer, idf, bounds.astype(np.int64), docs, weights)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,11 +401,24 @@ class _Postings:
     three times the memory).
     """
 
-    features: dict[str, int]  # every feature of the language's examples -> its number
+    keys: np.ndarray  # the features' UTF-8 as fixed-width keys (`_KEY_BYTES`), sorted
+    longer: dict[bytes, int]  # the longer features (numbered after the keys)
     idf: np.ndarray  # feature k's IDF (float64)
     bounds: np.ndarray  # feature k's run is docs[bounds[k]:bounds[k + 1]] (int64)
     docs: np.ndarray
-    weights: np.ndarray
+    weights: np.ndarray  # float32
+
+    def numbers(self, query: _QueryKeys) -> list[int]:
+        """The number of each of a question's features, or -1 when no example has it."""
+        keys, longer = query
+        if len(self.keys):
+            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            found: list[int] = np.where(self.keys[at] == keys, at, -1).tolist()
+        else:
+            found = [-1] * len(keys)
+        for index, feature in longer:
+            found[index] = self.longer.get(feature, -1)
+        return found
 
 
 class Matcher:
@@ -684,13 +723,12 @@ class Matcher:
         )
 
     def _weigh(
-        self, counts: Mapping[str, float], tf: list[float], language: str, postings: _Postings
+        self, keys: _QueryKeys, tf: list[float], language: str, postings: _Postings
     ) -> tuple[list[int], list[float]]:
         """Unit-length TF-IDF weights, with the document frequencies of one language: the
-        numbers of the features the language's examples have, and their weights. `tf` are
-        the term weights of `counts` (`_tf`)."""
-        ids = postings.features
-        numbers = [ids.get(f, -1) for f in counts]
+        numbers of the features the language's examples have, and their weights. `keys` are
+        the question's features (`_feature_keys`), `tf` their term weights."""
+        numbers = postings.numbers(keys)
         known = [k for k in numbers if k >= 0]
         idf = iter(postings.idf[known].tolist() if known else ())
         default = self._default_idf.get(language, 1.0)
@@ -753,13 +791,14 @@ class Matcher:
         """Per intent: score and language of its best example; per language: best similarity."""
         counts = self._features(text)
         tf = [1.0 + math.log(c) if c != 1.0 else 1.0 for c in counts.values()]
+        keys = _feature_keys(counts)
         indices: list[np.ndarray] = []
         products: list[np.ndarray] = []
         for language in allowed:
             postings = self._postings.get(language)
             if postings is None:
                 continue
-            known, factors = self._weigh(counts, tf, language, postings)
+            known, factors = self._weigh(keys, tf, language, postings)
             if not known:
                 continue
             # the features' runs gathered in one go (the same values, in the same order, as
