@@ -294,6 +294,7 @@ _OUT_MARGIN = 0.08  # how far an intent must beat the nearest out-of-scope examp
 RIDGE_WEIGHT = 0.4  # share of the kernel ridge classifier in an intent's score
 RIDGE_LAMBDA = 1.0  # its regularisation
 RIDGE_ITERATIONS = 10  # conjugate-gradient steps of its training
+_RIDGE_DENSE = 16  # features in this many examples or more enter the kernel by a matrix product
 _RIDGE_BATCH = 100_000  # example pairs summed into the kernel at a time (bounds the memory)
 _RIDGE_FORMAT = 1  # changes when the ridge weights' meaning changes (old caches are not read)
 OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out of scope...
@@ -570,11 +571,23 @@ class Matcher:
             bounds = postings.bounds
             lengths = np.diff(bounds)
             rows = local[postings.docs].astype(np.int32 if n * n < 2**31 else np.int64)
-            flat = np.zeros(n * n)
+            # features that many examples share (a few hundred of thousands, but nearly all
+            # the example pairs) go through one matrix product; the rest pair by pair
+            dense = np.flatnonzero(lengths >= _RIDGE_DENSE)
+            columns = np.zeros((n, len(dense)))
+            spans = np.repeat(
+                bounds[dense] - np.cumsum(lengths[dense]) + lengths[dense], lengths[dense]
+            ) + np.arange(int(lengths[dense].sum()))
+            columns[rows[spans], np.repeat(np.arange(len(dense)), lengths[dense])] = (
+                postings.weights[spans]
+            )
+            kernel = np.matmul(columns, columns.T)
+            del columns
+            flat = kernel.reshape(-1)
             pairs: list[np.ndarray] = []
             products: list[np.ndarray] = []
             pending = 0
-            sizes = sorted(set(lengths[lengths > 0].tolist()))
+            sizes = sorted(set(lengths[(lengths > 0) & (lengths < _RIDGE_DENSE)].tolist()))
             for size in sizes:
                 starts = bounds[:-1][lengths == size]  # runs of this many examples
                 span = starts[:, None] + np.arange(size)  # (runs, size) positions
@@ -585,7 +598,6 @@ class Matcher:
                 if pending > _RIDGE_BATCH or size == sizes[-1]:  # bounded memory
                     np.add.at(flat, np.concatenate(pairs), np.concatenate(products))
                     pairs, products, pending = [], [], 0
-            kernel = flat.reshape(n, n)
             kernel.flat[:: n + 1] += RIDGE_LAMBDA
             targets = np.zeros((n, len(self._intent_names)))
             targets[np.arange(n), self._doc_intent[members]] = 1.0
