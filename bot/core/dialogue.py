@@ -315,10 +315,19 @@ def _expiry_in(turn: Turn) -> dt.date | None:
     return found if found is not None and found > today else None
 
 
+OFFERED = "offered"  # conversation data: the languages the bot offered to keep answering in
+
+
 async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
-    """Answer in the language the question was written in, and offer to keep it."""
+    """Answer in the language the question was written in, and offer to keep it: once per
+    language, until the conversation starts over (/start, /cancel), so that someone who
+    keeps writing in it is not asked again with every answer."""
     with use_translator(turn.services.translators[language]):
         reply = await answer_intent(turn, intent)
+        offered = list(turn.conversation.data.get(OFFERED) or ())
+        if reply.erased or language in offered:
+            return reply
+        turn.conversation.data[OFFERED] = [*offered, language]
         name = LANGUAGE_NAMES.get(language, language)
         offer = Outbound(
             text=_("You wrote in {language}. Shall I answer in {language} from now on?").format(

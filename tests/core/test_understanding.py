@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import BotApp
 from tests.conftest import Chat, FakeClock, payloads_of, text_of
+from tests.core.test_languages import first_line_of_topic
 
 
 async def subscribe(chat: Chat, date: str = "2027-06-15") -> None:
@@ -301,6 +302,21 @@ async def test_erase_confirmation_answers_and_typed_cancel_keeps_the_data(
 
 
 # The reply's language ----------------------------------------------------------------------
+
+
+async def test_the_offer_to_keep_a_language_comes_once_per_conversation(app: BotApp) -> None:
+    chat = Chat(app, language="en")
+    first = await chat.say("申请永居证要交多少钱？")
+    assert "lang:zh" in payloads_of(first)
+    assert first_line_of_topic(app, "zh", "fees") in text_of(first)
+    again = await chat.say("我的永居证丢了，现在应该怎么办？")
+    assert first_line_of_topic(app, "zh", "loss") in text_of(again)  # still in Chinese
+    assert "lang:zh" not in payloads_of(again)  # not asked with every answer
+    french = await chat.say("combien coûte le renouvellement de ma carte ?")
+    assert "lang:fr" in payloads_of(french)  # another language is offered once too
+    await chat.say("/start")
+    after = await chat.say("永居证办理需要多长时间？")
+    assert "lang:zh" in payloads_of(after)  # a new start offers it again
 
 
 @pytest.mark.parametrize(
