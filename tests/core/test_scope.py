@@ -44,25 +44,41 @@ def _first_line(app: BotApp, language: str, topic: str) -> str:
     return answer[0].text.splitlines()[0]
 
 
-def _topic_first_lines(app: BotApp, language: str) -> list[str]:
-    topics = ("renewal", "eligibility", "hours", "open_now", "fees", "process")
-    return [_first_line(app, language, topic) for topic in topics]
+# The card answers a question about another matter must not get.
+CARD_TOPICS = (
+    "fees",
+    "processing_time",
+    "renewal",
+    "hours",
+    "open_now",
+    "address",
+    "where_to_apply",
+    "eligibility",
+    "process",
+)
+
+
+def _assert_outside(app: BotApp, language: str, text: str, said: str, permit: bool) -> None:
+    """The reply says the question is outside what the bot knows; names the exit-entry
+    administration and 12367 (rule other_matters) exactly when a visa or permit is named;
+    and gives none of the card answers."""
+    translator = app.translators[language]
+    assert translator.gettext(OUTSIDE) in said
+    rule = translator.gettext(app.knowledge.rules["other_matters"].text)
+    assert (rule in said) is permit
+    assert ("12367" in said) is permit
+    for topic in CARD_TOPICS:
+        assert _first_line(app, language, topic) not in said, f"{text!r} got the {topic} answer"
 
 
 @pytest.mark.parametrize(("language", "text", "permit"), OUT_OF_SCOPE)
 async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
     app: BotApp, language: str, text: str, permit: bool
 ) -> None:
-    replies = await Chat(app, language=language).say(text)
-    said = text_of(replies)
-    translator = app.translators[language]
-    assert translator.gettext(OUTSIDE) in said
-    rule = app.knowledge.rules["other_matters"]
-    assert (translator.gettext(rule.text) in said) is permit
+    said = text_of(await Chat(app, language=language).say(text))
+    _assert_outside(app, language, text, said, permit)
     if language != "en":
-        assert translator.gettext(OUTSIDE) != OUTSIDE
-    for first_line in _topic_first_lines(app, language):
-        assert first_line not in said, f"{text!r} got a permanent-residence answer"
+        assert app.translators[language].gettext(OUTSIDE) != OUTSIDE
 
 
 async def test_out_of_scope_may_offer_a_plausible_card_topic(app: BotApp) -> None:
@@ -159,18 +175,6 @@ SHARED_WORDS = [
     ("ar", "متى يفتح البنك اليوم", False),
 ]
 
-CARD_TOPICS = (
-    "fees",
-    "processing_time",
-    "renewal",
-    "hours",
-    "open_now",
-    "address",
-    "where_to_apply",
-    "eligibility",
-    "process",
-)
-
 
 @pytest.mark.parametrize(("language", "text", "permit"), SHARED_WORDS)
 async def test_another_matter_in_card_words_gets_no_card_answer(
@@ -180,16 +184,8 @@ async def test_another_matter_in_card_words_gets_no_card_answer(
     the halls' hours: the bot says it is outside what it knows, names the exit-entry
     administration and 12367 for a visa or permit (rule other_matters), and gives none of
     the card answers."""
-    replies = await Chat(app, language=language).say(text)
-    said = text_of(replies)
-    translator = app.translators[language]
-    assert translator.gettext(OUTSIDE) in said
-    rule = translator.gettext(app.knowledge.rules["other_matters"].text)
-    assert (rule in said) is permit
-    assert ("12367" in said) is permit
-    for topic in CARD_TOPICS:
-        first = _first_line(app, language, topic)
-        assert first not in said, f"{text!r} got the {topic} answer"
+    said = text_of(await Chat(app, language=language).say(text))
+    _assert_outside(app, language, text, said, permit)
 
 
 @pytest.mark.parametrize(
