@@ -212,6 +212,13 @@ def _feature_keys(features: Iterable[str]) -> _QueryKeys:
     return np.array(encoded, dtype=f"S{_KEY_BYTES}"), longer
 
 
+def _runs(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions of runs `starts[i]:starts[i] + sizes[i]`, one after the other, gathered
+    in a few array operations instead of a slice per run."""
+    total = int(sizes.sum())
+    return np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
+
+
 def _plausible_typo(typed: str, known: str, distance: int) -> bool:
     """Whether `typed` looks like a slip for `known` rather than another word.
 
@@ -357,20 +364,21 @@ class _PostingsBuilder:
         # features are numbered by their keys' sorted order, so a question's features are
         # found by binary search in one array of keys (a dictionary of strings cost 4x more);
         # the few longer than a key (long words) come after them, in a small dictionary
-        encoded = [f.encode() for f in self.features]
-        short = [i for i, e in enumerate(encoded) if len(e) <= _KEY_BYTES]
-        long = [i for i, e in enumerate(encoded) if len(e) > _KEY_BYTES]
-        keys = np.array([encoded[i] for i in short], dtype=f"S{_KEY_BYTES}")
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        renumber = np.empty(len(encoded), dtype=np.int32)
-        renumber[np.array(short, dtype=np.int64)[order]] = np.arange(len(short))
-        renumber[long] = np.arange(len(short), len(encoded))
-        longer = {encoded[i]: len(short) + n for n, i in enumerate(long)}
+        every, too_long = _feature_keys(self.features)
+        long = [i for i, _ in too_long]
+        fits = np.ones(len(every), bool)
+        fits[long] = False
+        short = np.flatnonzero(fits)
+        order = np.argsort(every[short], kind="stable")
+        keys = every[short][order]
+        renumber = np.empty(len(every), dtype=np.int32)
+        renumber[short[order]] = np.arange(len(short))
+        renumber[long] = np.arange(len(short), len(every))
+        longer = {e: len(short) + n for n, (_, e) in enumerate(too_long)}
         features = renumber[np.frombuffer(self.feature_of, dtype=np.int32)]
         docs = np.frombuffer(self.doc_of, dtype=np.int32)
         counts = np.frombuffer(self.count_of, dtype=np.float64)
-        df = np.bincount(features, minlength=len(encoded))
+        df = np.bincount(features, minlength=len(every))
         idf = np.log((1 + self.size) / (1 + df)) + 1.0
         tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
         weights = tf * idf[features]
@@ -381,7 +389,7 @@ class _PostingsBuilder:
         keep = ~common[features]
         features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
-        bounds = np.searchsorted(features[order], np.arange(len(encoded) + 1))
+        bounds = np.searchsorted(features[order], np.arange(len(every) + 1))
         # the example numbers in 16 bits while there are at most 65,536 examples, the weights
         # in 32 (half the memory each; scores move by at most about 1e-7, and `prbot evaluate`
         # decides every question as with 64-bit weights)
@@ -575,9 +583,7 @@ class Matcher:
             # the example pairs) go through one matrix product; the rest pair by pair
             dense = np.flatnonzero(lengths >= _RIDGE_DENSE)
             columns = np.zeros((n, len(dense)))
-            spans = np.repeat(
-                bounds[dense] - np.cumsum(lengths[dense]) + lengths[dense], lengths[dense]
-            ) + np.arange(int(lengths[dense].sum()))
+            spans = _runs(bounds[dense], lengths[dense])
             columns[rows[spans], np.repeat(np.arange(len(dense)), lengths[dense])] = (
                 postings.weights[spans]
             )
@@ -819,11 +825,9 @@ class Matcher:
             numbers = np.array(known)
             starts = postings.bounds[numbers]
             sizes = postings.bounds[numbers + 1] - starts
-            total = int(sizes.sum())
-            if not total:
+            if not sizes.any():
                 continue
-            shift = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-            positions = shift + np.arange(total)
+            positions = _runs(starts, sizes)
             indices.append(postings.docs[positions])
             products.append(postings.weights[positions] * np.repeat(np.array(factors), sizes))
         scores: dict[str, float] = {}
