@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.dialogue import pathways_in, placed_intent, said_outside
+from bot.core.dialogue import pathways_of, placed_intent, said_outside
 from bot.core.intents import Matcher
 from bot.knowledge.examples import MatcherTables
 
@@ -97,7 +97,7 @@ def evaluate(
 
     With `pathways`, a question the matcher cannot place but that describes a pathway counts
     as `eligibility`, as in the bot (`bot.core.dialogue.placed_intent`). With `as_pathways`,
-    `matcher` is the pathway matcher and decides as the bot does (`dialogue.pathways_in`):
+    `matcher` is the pathway matcher and decides as the bot does (`dialogue.pathways_of`):
     one clear pathway, or two close ones offered as a choice (right when the expected one is
     among them), or none (the overview: right for a general question, labelled `none`).
     """
@@ -105,7 +105,7 @@ def evaluate(
     for case in cases:
         match = matcher.match(case.text)
         if as_pathways:
-            found = pathways_in(matcher, case.text)
+            found = pathways_of(match)  # `matcher` is the pathway matcher
             placed = case.intent if case.intent in found else (found[0] if found else None)
         else:
             placed = placed_intent(match, case.text, pathways)

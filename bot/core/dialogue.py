@@ -409,7 +409,11 @@ PATHWAY_GENERAL_LEAD = 0.05  # how far the general examples must beat the best p
 
 def pathways_in(matcher: Matcher, text: str) -> list[str]:
     """The pathway a question clearly describes, the two it may describe, or none."""
-    match = matcher.match(text)
+    return pathways_of(matcher.match(text))
+
+
+def pathways_of(match: Match) -> list[str]:
+    """`pathways_in` for a question the pathway matcher has already matched."""
     ranked = match.ranked
     if not ranked or ranked[0].score < PATHWAY_NEAR:
         return []
