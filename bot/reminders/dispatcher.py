@@ -125,6 +125,12 @@ class SweepResult:
     blocked: int = 0
     deactivated: int = 0
     failed_chats: list[str] = field(default_factory=list)
+    soonest_retry: dt.datetime | None = None  # the earliest retry this sweep put off
+
+    def retry_at(self, moment: dt.datetime) -> None:
+        """Note a reminder put off until `moment`, so the loop comes back for it in time."""
+        if self.soonest_retry is None or moment < self.soonest_retry:
+            self.soonest_retry = moment
 
     def summary(self) -> str:
         """Counts only, for the log: no chat ids."""
@@ -271,8 +277,7 @@ class Dispatcher:
         if await self._store.outbox_waiting(subscription.channel, subscription.chat_id):
             # a reply to this chat is still on its way (a 429, a slow API): the reminder
             # comes after it, not in the middle of it
-            await self._store.retry_later(reminder.id, self._clock.now() + OUTBOX_WAIT)
-            result.retried += 1
+            await self._retry(reminder, self._clock.now() + OUTBOX_WAIT, result)
             return
         language = reminder.language or self._default_language
         translator = self._translators.get(language) or self._translators[self._default_language]
@@ -299,8 +304,7 @@ class Dispatcher:
                     waits > self.settings.retries_on_429
                 ):
                     later = self._clock.now() + dt.timedelta(seconds=err.seconds)
-                    await self._store.retry_later(reminder.id, later)
-                    result.retried += 1
+                    await self._retry(reminder, later, result)
                     self._meter.reminder("failed")
                     return
                 log.info("rate limited by the platform: waiting %.1f s", err.seconds)
@@ -326,8 +330,7 @@ class Dispatcher:
                     self.settings.retry_cap,
                 )
                 log.info("reminder %d not delivered (%s); retry in %s", reminder.id, err, delay)
-                await self._store.retry_later(reminder.id, self._clock.now() + delay)
-                result.retried += 1
+                await self._retry(reminder, self._clock.now() + delay, result)
                 result.failed_chats.append(chat_key)
                 return
             sent += 1
@@ -337,8 +340,25 @@ class Dispatcher:
         result.sent += 1
         self._meter.reminder("sent")
 
+    async def _retry(
+        self, reminder: ClaimedReminder, moment: dt.datetime, result: SweepResult
+    ) -> None:
+        await self._store.retry_later(reminder.id, moment)
+        result.retried += 1
+        result.retry_at(moment)
+
+    def pause_after(self, result: SweepResult) -> float:
+        """Seconds until the next sweep: the interval, or less when a reminder put off by
+        this sweep (behind a pending reply, after a network error) falls due sooner."""
+        wait = self.settings.interval
+        if result.soonest_retry is not None:
+            until = (result.soonest_retry - self._clock.now()).total_seconds()
+            wait = min(wait, max(until, 1.0))
+        return wait
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep at start-up and then every `interval` seconds until `stop` is set.
+        """Sweep at start-up and then every `interval` seconds (sooner for a reminder put off
+        by the last sweep) until `stop` is set.
 
         Any storage or network error is logged and the loop goes on, sooner at first (5 s,
         doubling up to the interval), so what became due during a fault is sent once it is gone.
@@ -355,6 +375,7 @@ class Dispatcher:
                         recovered = True
                     result = await self.sweep()
                     failures = 0
+                    wait = self.pause_after(result)
                     if result.sent or result.skipped or result.retried or result.blocked:
                         log.info("reminder sweep: %s", result.summary())
                 except Exception as err:  # the loop must outlive any one failure

@@ -80,10 +80,10 @@ def blocked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             return reminder in texts and fees
 
         api.push_update(text_update(BLOCKER, "/fees", update_id=931_003))
-        wait_until(lambda: answered(BLOCKER), 20, "the reply and the held reminder")
+        wait_until(lambda: answered(BLOCKER), 40, "the reply and the held reminder")
         api.chat_failures = {str(SLOW_BLOCKER): [TOO_MANY]}
         api.push_update(text_update(SLOW_BLOCKER, "/fees", update_id=931_004))
-        wait_until(lambda: answered(SLOW_BLOCKER), 20, "the slow reply and the held reminder")
+        wait_until(lambda: answered(SLOW_BLOCKER), 40, "the slow reply and the held reminder")
         time.sleep(0.5)
         assert bot.terminate() == 0, bot.stderr()
     replies = texts_by_chat(api)

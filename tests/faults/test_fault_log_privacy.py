@@ -67,7 +67,7 @@ def test_the_info_log_has_no_chat_ids_and_no_message_texts(tmp_path: Path) -> No
                 )
 
             wait_until(everyone_answered, 40, "every answer")
-            wait_until(lambda: "sendDocument" in {m for m, _p in api.calls}, 20, "the reminder")
+            wait_until(lambda: "sendDocument" in {m for m, _p in api.calls}, 40, "the reminder")
             assert bot.terminate() == 0, bot.stderr()
         output = bot.stderr()
 

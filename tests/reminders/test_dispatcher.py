@@ -219,6 +219,7 @@ async def test_network_errors_retry_with_backoff_and_lose_nothing(harness: Harne
     harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
     first = await harness.dispatcher.sweep()
     assert first.retried == 1 and first.sent == 0
+    assert harness.dispatcher.pause_after(first) == 30  # the loop comes back for the retry
     harness.clock.advance(dt.timedelta(seconds=29))
     assert (await harness.dispatcher.sweep()).sent == 0  # backoff not over yet
     harness.clock.advance(dt.timedelta(seconds=1))
@@ -226,6 +227,32 @@ async def test_network_errors_retry_with_backoff_and_lose_nothing(harness: Harne
     harness.clock.advance(dt.timedelta(seconds=60))
     assert (await harness.dispatcher.sweep()).sent == 1
     assert len(harness.notifier.to("1")) == 1
+
+
+async def test_a_reminder_behind_a_pending_reply_follows_it_within_seconds(
+    harness: Harness,
+) -> None:
+    await harness.subscribe("1")
+    harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
+    store = harness.app.store
+    await store.outbox_add("test", "1", ['{"text": "a reply on its way"}'], harness.clock.now())
+    held = await harness.dispatcher.sweep()
+    assert held.sent == 0 and held.retried == 1 and harness.notifier.to("1") == []
+    # the next sweep comes when the reminder may go, not a whole interval (60 s) later
+    assert harness.dispatcher.pause_after(held) == 10
+    for item in await store.outbox_pending("test", 10):
+        await store.outbox_done(item.id)
+    harness.clock.advance(dt.timedelta(seconds=10))
+    assert (await harness.dispatcher.sweep()).sent == 1
+    assert len(harness.notifier.to("1")) == 1
+
+
+async def test_a_sweep_that_put_nothing_off_waits_the_interval(harness: Harness) -> None:
+    await harness.subscribe("1")
+    harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
+    result = await harness.dispatcher.sweep()
+    assert result.sent == 1
+    assert harness.dispatcher.pause_after(result) == 60
 
 
 async def test_403_deactivates_after_three_in_a_row_never_on_the_first(harness: Harness) -> None:
