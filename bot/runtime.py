@@ -285,6 +285,10 @@ class ChatRouter:
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        # set whenever a work item finishes: `wait_below` waits for it, instead of handing
+        # every task in hand to asyncio.wait once per finished item (a done callback added
+        # to and removed from each of the 150 in hand, each time one of them ends)
+        self._finished = asyncio.Event()
 
     @property
     def pending(self) -> int:
@@ -302,6 +306,7 @@ class ChatRouter:
             self._tasks.discard(done)
             if self._tails.get(key) is done:
                 del self._tails[key]
+            self._finished.set()
 
         task.add_done_callback(forget)
         return task
@@ -325,4 +330,5 @@ class ChatRouter:
     async def wait_below(self, limit: int) -> None:
         """Wait until fewer than `limit` work items are in hand (backpressure)."""
         while len(self._tasks) >= limit:
-            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+            self._finished.clear()
+            await self._finished.wait()

@@ -127,6 +127,33 @@ async def test_one_chat_in_order_different_chats_at_once() -> None:
     assert router.pending == 0
 
 
+async def test_wait_below_returns_once_enough_work_finished() -> None:
+    router = ChatRouter()
+    gates = {name: asyncio.Event() for name in ("a", "b", "c")}
+
+    def work(name: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await gates[name].wait()
+
+        return run
+
+    for name in gates:
+        router.submit(name, work(name))
+    waiting = asyncio.create_task(router.wait_below(2))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # three in hand
+    gates["b"].set()
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # two in hand: still not below two
+    gates["a"].set()
+    await asyncio.wait_for(waiting, 1.0)
+    assert router.pending == 1
+    await router.wait_below(2)  # already below: returns at once
+    gates["c"].set()
+    await router.join(within=1.0)
+    assert router.pending == 0
+
+
 def test_core_modules_import_no_cycle() -> None:
     import ast
 
