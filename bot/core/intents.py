@@ -46,6 +46,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.languages import written_in
+from bot.core.memo import Memo
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
@@ -73,6 +74,8 @@ _ARABIC_FOLD = str.maketrans(
     }
 )
 _MAX_QUERY = 500  # characters looked at: a question is never longer
+MATCH_MEMO = 256  # recent questions whose verdict is kept (each a few kB at most)
+MEMO_TEXT = 200  # characters: a longer question is matched every time, never kept
 _CACHE_SIZE = 50_000  # typo repairs remembered
 
 # Scripts, and the languages whose examples a question in that script may match.
@@ -516,6 +519,9 @@ class Matcher:
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         self._vocabulary_lists = {s: list(v) for s, v in self._vocabulary.items()}
         self._corrections: dict[str, str] = {}
+        # the verdicts of recent questions: the same words come again and again ("fees",
+        # "hours", "hi"), and a verdict depends on the text alone
+        self.memo: Memo[str, Match] = Memo(MATCH_MEMO)
         self.intents = sorted(set(self._intent_names) - {_OUT})
         self.languages = sorted(examples)
 
@@ -925,7 +931,19 @@ class Matcher:
         return ranked
 
     def match(self, text: str) -> Match:
-        """Decide on an intent, or return only guesses when the question is unclear."""
+        """Decide on an intent, or return only guesses when the question is unclear.
+
+        A question asked recently (the same text, up to :data:`MEMO_TEXT` characters) gets
+        the verdict found then: it depends on the text alone, and a Match is immutable.
+        """
+        found = self.memo.get(text)
+        if found is None:
+            found = self._match(text)
+            if len(text) <= MEMO_TEXT:
+                self.memo.put(text, found)
+        return found
+
+    def _match(self, text: str) -> Match:
         repaired, allowed = self._analyse(text)
         if not repaired:
             return Match(None, detect_script_language(text), ())

@@ -238,3 +238,28 @@ def test_the_ridge_classifier_alone_places_its_own_examples() -> None:
 def test_a_number_is_not_a_typo_of_another() -> None:
     assert matcher().match("12345").intent is None
     assert matcher().match("12367").intent == "contact"
+
+
+def test_recent_verdicts_are_kept_and_are_the_same() -> None:
+    from bot.core.intents import MATCH_MEMO, MEMO_TEXT
+
+    found = matcher()
+    found.memo.clear()
+    questions = ["how much is the fee", "opening hours", "几点开门", "Öffnungszeiten?", "hi", ""]
+    first = [found.match(q) for q in questions]
+    hits = found.memo.hits
+    again = [found.match(q) for q in questions]
+    assert found.memo.hits == hits + len(questions)
+    assert again == first
+    # what the memo gives is what matching the text again gives, to the last digit
+    assert [repr(found._match(q)) for q in questions] == [repr(m) for m in again]
+    assert first[0].intent == "fees" and first[2].language == "zh"
+    # the same words written otherwise are another question, matched on their own
+    assert found.match("How much is the fee?") == found._match("How much is the fee?")
+    for n in range(MATCH_MEMO + 10):
+        found.match(f"question number {n}")
+    assert len(found.memo) == MATCH_MEMO  # bounded: the least recent went first
+    long = "how much is the fee " * (MEMO_TEXT // 20 + 1)
+    found.match(long)
+    assert long not in found.memo  # a long question is never kept
+    assert found.match(long) == found._match(long)
