@@ -13,9 +13,10 @@ from types import MappingProxyType
 
 from bot.core import payloads
 from bot.core.eligibility import CheckRule
+from bot.core.memo import Memo
 from bot.core.menu import Topic
 from bot.core.ports import Subscription
-from bot.core.text import _
+from bot.core.text import _, current
 from bot.core.types import Attachment, Outbound
 from bot.knowledge.answers import (
     authorities,
@@ -55,6 +56,9 @@ __all__ = [
     "label_text",
     "sources_footer",
 ]
+
+ANSWER_MEMO = 128  # answers kept within a minute (a few kB each)
+MEMO_QUERY = 200  # characters: an answer to a longer question is composed every time
 
 #: Every menu topic and the function that answers it.
 TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
@@ -110,6 +114,22 @@ class KnowledgeAnswers:
     ) -> None:
         self.card_rules = card_rules(knowledge)
         self._context = Context(knowledge, calendar, lexicon, self.card_rules)
+        # Answers composed this minute. An answer depends on the facts (fixed for the life of
+        # the process), the topic, the question typed, the language and the moment; and on
+        # the moment only to the minute (times are said as HH:MM; opening and closing times
+        # are whole minutes), so within one minute the same question in the same language
+        # gets the same answer. Cleared when the minute changes: nothing from an earlier
+        # minute (or day) is ever shown.
+        whole_minutes = all(
+            moment.second == 0 and moment.microsecond == 0
+            for schedule in knowledge.schedules.values()
+            for session in schedule.sessions
+            for moment in (session.opens, session.closes)
+        )
+        self.memo: Memo[tuple[object, ...], tuple[object, list[Outbound]]] = Memo(
+            ANSWER_MEMO if whole_minutes else 0
+        )
+        self._minute: dt.datetime | None = None
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -118,12 +138,38 @@ class KnowledgeAnswers:
 
     def topic(self, topic: str, now: dt.datetime, query: str = "") -> list[Outbound]:
         """The answer to one topic; `query` is the user's question, if they typed one."""
-        return TOPICS[topic](self._context, now, query)
+        return self._memoised("topic", topic, query, now, TOPICS[topic])
 
     def details(self, topic: str, section: str, now: dt.datetime) -> list[Outbound]:
         """One section of a topic's details; empty if there is no such topic or section."""
         shown = DETAILS.get(topic)
-        return shown(self._context, now, section) if shown is not None else []
+        return self._memoised("details", topic, section, now, shown) if shown is not None else []
+
+    def _memoised(
+        self,
+        kind: str,
+        topic: str,
+        query: str,
+        now: dt.datetime,
+        compose: TopicAnswer | Details,
+    ) -> list[Outbound]:
+        """`compose(context, now, query)`, or the same answer composed earlier this minute
+        for the same topic, question and language."""
+        if len(query) > MEMO_QUERY:
+            return compose(self._context, now, query)
+        minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+        if minute != self._minute:
+            self.memo.clear()
+            self._minute = minute
+        translator = current()
+        key = (kind, topic, query, id(translator))
+        found = self.memo.get(key)
+        if found is not None and found[0] is translator:
+            return list(found[1])
+        messages = compose(self._context, now, query)
+        # the translator is kept with the answer, so its id names it as long as it is kept
+        self.memo.put(key, (translator, list(messages)))
+        return messages
 
     def elsewhere(self) -> str:
         """Where to ask about visas and residence permits, with its sources."""
