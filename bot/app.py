@@ -108,17 +108,22 @@ def load_resources(settings: Settings) -> Resources:
     knowledge = load_knowledge(settings.data_dir)
     cache = BuildCache(settings.cache_dir)
     lexicon = settings.data_dir / "lexicon.yaml"
+    matcher = _matcher(cache, "matcher", settings.data_dir / "intents", settings.cache_dir)
+    # the pathway matcher's thresholds were set for its nearest examples alone
+    pathways = _matcher(cache, "pathways", settings.data_dir / "pathway_intents", None, 0.0)
+    if not settings.memo:  # PRBOT_MEMO=off: every question is matched afresh
+        matcher.memo.resize(0)
+        pathways.memo.resize(0)
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir, cache=cache),
-        matcher=_matcher(cache, "matcher", settings.data_dir / "intents", settings.cache_dir),
+        matcher=matcher,
         # Babel's day names in nine locales: 13 MB of locale data loaded to read them
         lexicon=cache.get("lexicon", [lexicon], lambda: Lexicon.load(lexicon)),
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),
-        # the pathway matcher's thresholds were set for its nearest examples alone
-        pathways=_matcher(cache, "pathways", settings.data_dir / "pathway_intents", None, 0.0),
+        pathways=pathways,
         holidays=PublishedYears.load(settings.data_dir / "holidays.yaml"),
     )
 
@@ -167,6 +172,8 @@ def build_app(
     answers = KnowledgeAnswers(
         resources.knowledge, calendar or ChineseCalendar(resources.holidays), resources.lexicon
     )
+    if not settings.memo:  # PRBOT_MEMO=off: every answer is composed afresh
+        answers.memo.resize(0)
     services = Services(
         answers=answers,
         card_rules=answers.card_rules,

@@ -69,6 +69,8 @@ class Settings:
     telegram_webhook_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token
     outbox_lease: float = 60.0  # seconds a replica holds the reply parts it is sending
     cache_dir: Path | None = None  # built matchers and catalogs (bot/cache.py); None: off
+    # keep recent verdicts of the matchers and this minute's answers (bot/core/memo.py)
+    memo: bool = True
 
     @property
     def database_label(self) -> str:
@@ -144,6 +146,9 @@ class Settings:
         port_raw = values.get("PRBOT_HTTP_PORT", "").strip() or "8080"
         if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
             raise ConfigError(f"PRBOT_HTTP_PORT must be a port number (0-65535), got {port_raw!r}")
+        memo = values.get("PRBOT_MEMO", "").strip().lower() or "on"
+        if memo not in ("on", "off"):
+            raise ConfigError(f"PRBOT_MEMO must be 'on' or 'off', got {memo!r}")
         webhook_url, webhook_secret = _webhook(values)
         return cls(
             telegram_webhook_url=webhook_url,
@@ -161,6 +166,7 @@ class Settings:
             data_dir=Path(values.get("PRBOT_DATA_DIR") or PROJECT_ROOT / "data"),
             locales_dir=Path(values.get("PRBOT_LOCALES_DIR") or PROJECT_ROOT / "locales"),
             cache_dir=_cache_dir(values),
+            memo=memo == "on",
         )
 
     @property

@@ -44,6 +44,7 @@ def test_self_hosted_api_url(tmp_path: Path) -> None:
         ("PRBOT_SEND_RATE", "31"),
         ("PRBOT_SEND_RATE", "fast"),
         ("PRBOT_RATE_LIMIT", "maybe"),
+        ("PRBOT_MEMO", "sometimes"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:
@@ -60,6 +61,11 @@ def test_send_limits(tmp_path: Path) -> None:
     assert (tuned.rate_per_second, tuned.limits) == (10.0, False)
     older = Settings.from_env({"PRBOT_REMINDER_RATE": "12"}, env_file=tmp_path / "x").dispatch
     assert older.rate_per_second == 12.0  # the name used before replies were limited too
+
+
+def test_memo_on_by_default_and_off(tmp_path: Path) -> None:
+    assert Settings.from_env({}, env_file=tmp_path / "x").memo is True
+    assert Settings.from_env({"PRBOT_MEMO": " OFF "}, env_file=tmp_path / "x").memo is False
 
 
 def test_database_url_selects_the_store(tmp_path: Path) -> None:

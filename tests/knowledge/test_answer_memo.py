@@ -8,6 +8,7 @@ across a change of language, and for different questions to one topic.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,18 @@ async def test_a_chat_that_changes_language_gets_the_new_one(app: BotApp) -> Non
     assert "开放" in chinese
     other = Chat(app, chat_id="1002", language="en")
     assert text_of(await other.say("/hours")) == english  # the same minute, kept, English
+
+
+def test_prbot_memo_off_composes_every_time(resources: Resources, tmp_path: Path) -> None:
+    from bot.app import build_app
+    from tests.conftest import make_settings
+
+    app = build_app(make_settings(tmp_path / "db.sqlite3", memo=False), resources=resources)
+    answers = app.engine.services.answers
+    assert isinstance(answers, KnowledgeAnswers)
+    assert answers.memo.size == 0
+    answers.topic("fees", at(26, 10, 0))
+    assert len(answers.memo) == 0
+    on = build_app(make_settings(tmp_path / "db2.sqlite3"), resources=resources)
+    assert isinstance(on.engine.services.answers, KnowledgeAnswers)
+    assert on.engine.services.answers.memo.size == ANSWER_MEMO
