@@ -42,3 +42,36 @@ def test_what_the_kept_data_lacks_comes_from_babel() -> None:
     assert translator.format_money(1500, "CNY") == BabelTranslator("de", None).format_money(
         1500, "CNY"
     )
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_kept_formats_are_the_same_as_babels(language: str) -> None:
+    from babel.dates import format_date, format_time
+    from babel.numbers import format_currency
+
+    translator = BabelTranslator(language, None)
+    first = _everything(translator)
+    assert _everything(translator) == first  # the second time from the memo
+    locale = translator.locale
+    pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
+    assert translator.format_money(1500, "CNY") == format_currency(
+        1500, "CNY", format=pattern, locale=locale, currency_digits=False
+    )
+    day = dt.date(2026, 9, 30)
+    assert translator.format_date(day) == format_date(day, format="long", locale=locale)
+    at = dt.time(9, 5)
+    assert translator.format_time(at) == format_time(at, format="HH:mm", locale=locale)
+
+
+def test_format_memo_is_bounded_and_tells_values_apart() -> None:
+    from bot.i18n import FORMAT_MEMO
+
+    translator = BabelTranslator("en", None)
+    for day in range(FORMAT_MEMO + 50):
+        translator.format_date(dt.date(2026, 1, 1) + dt.timedelta(days=day))
+    assert len(translator._formatted) == FORMAT_MEMO
+    assert translator.format_time(dt.time(9, 5)) == "09:05"
+    assert translator.format_time(dt.time(9, 6)) == "09:06"
+    assert translator.format_date(dt.date(2026, 1, 2)) == "January 2, 2026"
+    assert translator.format_date(dt.date(2027, 1, 2)) == "January 2, 2027"
+    assert translator.format_money(1500, "CNY") != translator.format_money(1500, "USD")
