@@ -1,11 +1,16 @@
 """Engine latency per message (p50/p99) for English and Chinese free text, start-up and memory.
 
-    python -m bench.engine [--rounds 200]
+    python -m bench.engine [--rounds 200] [--memo off]
 
 Runs the real engine in-process on a SQLite file, as in production: each message is one unit
 of work (dedupe record, conversation, the step's writes, one commit), so the figures are the
 cost of matching, composing the answer and the transaction. The event loop is the one `prbot
 run` uses (uvloop where it is installed).
+
+The same eight questions per language come again and again, so with the memos on (as `prbot`
+runs) nearly every question is one the matcher has seen and every answer one composed this
+minute; `--memo off` (PRBOT_MEMO=off) measures each question matched and answered afresh,
+which is what a question never asked before costs.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import asyncio
 import datetime as dt
 import gc
+import os
 import resource
 import shutil
 import subprocess
@@ -52,14 +58,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def measure(rounds: int) -> dict[str, tuple[float, float]]:
+async def measure(rounds: int, memo: str = "on") -> dict[str, tuple[float, float]]:
     """Latency per language: (p50, p99) in milliseconds."""
     from bot.app import build_app
     from bot.config import Settings
     from bot.core.types import Inbound, InboundKind
 
     folder = tempfile.mkdtemp(prefix="prbot-bench-")
-    settings = Settings.from_env({"PRBOT_DATABASE": f"{folder}/bench.sqlite3"}, Path("-"))
+    environ = {"PRBOT_DATABASE": f"{folder}/bench.sqlite3", "PRBOT_MEMO": memo}
+    cache = os.environ.get("PRBOT_CACHE_DIR")
+    if cache:  # a warm start-up cache of one's own (the default folder is shared)
+        environ["PRBOT_CACHE_DIR"] = cache
+    settings = Settings.from_env(environ, Path("-"))
     app = build_app(settings)
     gc.freeze()  # as `prbot` does after loading: the loaded data is never collected
     await app.start()
@@ -104,18 +114,27 @@ def main() -> None:
     """Print the figures as a Markdown table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument(
+        "--memo",
+        choices=("on", "off"),
+        default="on",
+        help="off: every question matched and answered afresh (PRBOT_MEMO=off)",
+    )
     args = parser.parse_args()
     # on the event loop `prbot run` uses (uvloop where installed), as in production
     from bot.cli import loop_factory
 
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        latencies = runner.run(measure(args.rounds))
+        latencies = runner.run(measure(args.rounds, args.memo))
     seconds, mib = startup()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("| measure | value |")
     print("|---|---|")
     for language, (p50, p99) in latencies.items():
-        print(f"| engine latency, {language} free text, p50 / p99 | {p50:.2f} ms / {p99:.2f} ms |")
+        print(
+            f"| engine latency, {language} free text, p50 / p99 (memos {args.memo}) "
+            f"| {p50:.2f} ms / {p99:.2f} ms |"
+        )
     print(f"| start-up to ready (`prbot check`, fresh process) | {seconds:.2f} s |")
     print(f"| peak memory of that process | {mib:.0f} MiB |")
     print(f"| peak memory of this benchmark process | {rss:.0f} MiB |")
