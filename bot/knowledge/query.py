@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,51 @@ def _contains(text: str, term: str, plural: bool = False) -> bool:
     if needle not in text:  # a question is checked against hundreds of day and office names
         return False
     return pattern is None or pattern.search(text) is not None
+
+
+_Entry = tuple[str, re.Pattern[str] | None] | None
+# What `_contains` looks for, for each word of a list of the data (the lexicon's, an office's
+# aliases), kept by the list's identity with the list itself (so the id stays its own): a
+# question is checked against hundreds of day and office names, and a call of `_contains`
+# per word cost more than the looking.
+_ENTRIES: dict[tuple[int, bool], tuple[object, tuple[_Entry, ...]]] = {}
+_ENTRIES_KEPT = 1024
+
+
+def _entries(
+    words: Sequence[str], plural: bool = False, fold_words: bool = False
+) -> tuple[_Entry, ...]:
+    """Per word (folded first with `fold_words`): `_term_pattern`'s needle and pattern, or
+    None for an empty word."""
+    key = (id(words), plural)
+    kept = _ENTRIES.get(key)
+    if kept is not None and kept[0] is words:
+        return kept[1]
+    terms = [fold(w) for w in words] if fold_words else list(words)
+    entries = tuple(_term_pattern(t, plural) if t else None for t in terms)
+    if len(_ENTRIES) >= _ENTRIES_KEPT:
+        _ENTRIES.clear()
+    _ENTRIES[key] = (words, entries)
+    return entries
+
+
+def _first_mentioned(
+    text: str, words: Sequence[str], plural: bool = False, fold_words: bool = False
+) -> int:
+    """The index of the first of `words` that folded `text` mentions (as `_contains` has
+    it), or -1."""
+    for index, entry in enumerate(_entries(words, plural, fold_words)):
+        if entry is None:
+            continue
+        needle, pattern = entry
+        if needle in text and (pattern is None or pattern.search(text) is not None):
+            return index
+    return -1
+
+
+def _mentions(text: str, words: Sequence[str]) -> bool:
+    """Whether folded `text` mentions any of `words` (each as `_contains` has it)."""
+    return _first_mentioned(text, words) >= 0
 
 
 @lru_cache(maxsize=4096)
@@ -291,16 +337,17 @@ class Lexicon:
         holiday = self.holiday(text, today, calendar)
         if holiday is not None:
             return holiday
-        if any(_contains(text, w) for w in self.day_after_tomorrow):
+        if _mentions(text, self.day_after_tomorrow):
             return today + dt.timedelta(days=2)
-        if any(_contains(text, w) for w in self.tomorrow):
+        if _mentions(text, self.tomorrow):
             return today + dt.timedelta(days=1)
-        for word, weekday in self.weekdays:
-            if _contains(text, word, plural=True):
-                if any(_contains(text, w) for w in self.next_week):
-                    monday = today - dt.timedelta(days=today.weekday())
-                    return monday + dt.timedelta(days=7 + weekday)
-                return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+        mentioned = _first_mentioned(text, _weekday_words(self.weekdays), plural=True)
+        if mentioned >= 0:
+            weekday = self.weekdays[mentioned][1]
+            if _mentions(text, self.next_week):
+                monday = today - dt.timedelta(days=today.weekday())
+                return monday + dt.timedelta(days=7 + weekday)
+            return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
         return None
 
     def date(self, question: str, today: dt.date) -> dt.date | None:
@@ -354,17 +401,17 @@ class Lexicon:
     def names_weekend(self, question: str) -> bool:
         """Whether a question is about the weekend as a whole ("open at weekends?")."""
         text = fold(question)
-        return any(_contains(text, w) for w in self.weekend)
+        return _mentions(text, self.weekend)
 
     def names_holiday(self, question: str) -> bool:
         """Whether a question names a holiday (whose day may not be known yet)."""
         text = fold(question)
-        return any(_contains(text, w) for h in self.holidays for w in h.words)
+        return any(_mentions(text, h.words) for h in self.holidays)
 
     def holiday(self, text: str, today: dt.date, calendar: Calendar | None) -> dt.date | None:
         """The next first day of a holiday named in folded `text`."""
         for holiday in self.holidays:
-            if not any(_contains(text, w) for w in holiday.words):
+            if not _mentions(text, holiday.words):
                 continue
             if calendar is not None:
                 for offset in range(_SEARCH_DAYS):
@@ -389,14 +436,14 @@ class Lexicon:
         if len(found) != 1:
             return {}
         for measure, words in self.measures:
-            if any(_contains(text, w) for w in words):
+            if _mentions(text, words):
                 return {measure: found[0]}
         return {}
 
     def category(self, question: str) -> str | None:
         """The one document category a question names ("documents for my wife": spouse)."""
         text = fold(question)
-        named = [c for c, words in self.categories if any(_contains(text, w) for w in words)]
+        named = [c for c, words in self.categories if _mentions(text, words)]
         return named[0] if len(named) == 1 else None
 
     def _count(self, text: str) -> int | None:
@@ -428,6 +475,21 @@ def _control(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
+_WEEKDAY_WORDS: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
+def _weekday_words(weekdays: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The words of the lexicon's (word, weekday) pairs, one tuple kept per lexicon."""
+    kept = _WEEKDAY_WORDS.get(id(weekdays))
+    if kept is not None and kept[0] is weekdays:
+        return kept[1]
+    words = tuple(word for word, _ in weekdays)
+    if len(_WEEKDAY_WORDS) >= _ENTRIES_KEPT:
+        _WEEKDAY_WORDS.clear()
+    _WEEKDAY_WORDS[id(weekdays)] = (weekdays, words)
+    return words
+
+
 def _next_date(today: dt.date, month: int, day: int, year: int | None) -> dt.date | None:
     """That day and month in `year`, or the next time it comes (today included)."""
     try:
@@ -442,4 +504,4 @@ def _next_date(today: dt.date, month: int, day: int, year: int | None) -> dt.dat
 def offices_named(question: str, offices: tuple[Office, ...]) -> list[Office]:
     """The offices a question names by one of their aliases."""
     text = fold(question)
-    return [o for o in offices if any(_contains(text, fold(a)) for a in o.aliases)]
+    return [o for o in offices if _first_mentioned(text, o.aliases, fold_words=True) >= 0]
