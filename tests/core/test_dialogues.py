@@ -74,7 +74,10 @@ async def test_unplaced_questions_are_kept_without_identity(app: BotApp) -> None
 
 async def test_a_near_miss_offers_its_guesses_and_one_menu_button(app: BotApp) -> None:
     matcher = app.engine.services.matcher
-    candidates = ("bananas", "the thing", "visa", "some stuff", "a question")
+    candidates = (
+        *("bananas", "the thing", "visa", "some stuff", "stuff", "that office thing"),
+        *("something", "a card", "my situation", "the other thing about it"),
+    )
     matches = {q: matcher.match(q) for q in candidates}
     near = [
         q for q, m in matches.items() if m.intent is None and not m.out_of_scope and m.guesses()
