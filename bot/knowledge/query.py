@@ -59,7 +59,7 @@ _Entry = tuple[str, re.Pattern[str] | None] | None
 # aliases), kept by the list's identity with the list itself (so the id stays its own): a
 # question is checked against hundreds of day and office names, and a call of `_contains`
 # per word cost more than the looking.
-_ENTRIES: dict[tuple[int, bool], tuple[object, tuple[_Entry, ...]]] = {}
+_ENTRIES: dict[tuple[int, bool, bool], tuple[object, tuple[_Entry, ...]]] = {}
 _ENTRIES_KEPT = 1024
 
 
@@ -68,12 +68,14 @@ def _entries(
 ) -> tuple[_Entry, ...]:
     """Per word (folded first with `fold_words`): `_term_pattern`'s needle and pattern, or
     None for an empty word."""
-    key = (id(words), plural)
+    key = (id(words), plural, fold_words)
     kept = _ENTRIES.get(key)
     if kept is not None and kept[0] is words:
         return kept[1]
     terms = [fold(w) for w in words] if fold_words else list(words)
     entries = tuple(_term_pattern(t, plural) if t else None for t in terms)
+    if type(words) is not tuple:  # only a tuple stays as it is: anything else is read anew
+        return entries
     if len(_ENTRIES) >= _ENTRIES_KEPT:
         _ENTRIES.clear()
     _ENTRIES[key] = (words, entries)

@@ -74,3 +74,14 @@ def test_offices_named_as_before(resources: Resources) -> None:
         assert offices_named(question, offices) == before, question
         named += bool(before)
     assert named > 10
+
+
+def test_a_list_that_changes_is_read_anew() -> None:
+    words = ["samstag", "sonntag"]
+    assert _first_mentioned("am sonntag", words) == 1
+    words[1] = "montag"
+    assert _first_mentioned("am sonntag", words) == -1
+    assert _first_mentioned("am montag", words) == 1
+    kept = ("Sonntag",)
+    assert _first_mentioned("am sonntag", kept) == -1  # not folded: "Sonntag" is not there
+    assert _first_mentioned("am sonntag", kept, fold_words=True) == 0
