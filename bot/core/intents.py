@@ -901,10 +901,12 @@ class Matcher:
         )
         share = self._ridge
         ridge = sums
+        language = self._doc_language[close]
+        codes = sorted(set(language.tolist()))  # not np.unique: it imports numpy.ma (1.2 MB)
         if share:  # each language's classifier on its own examples; the best language counts
-            weights, language = self._alpha[close] * similarity[:, None], self._doc_language[close]
-            codes = set(language.tolist())  # not np.unique: it imports numpy.ma (1.2 MB)
-            ridge = np.max([weights[language == c].sum(0) for c in codes], axis=0)
+            # one matrix product: (languages x examples, their similarities) @ their weights
+            by_code = np.where(language == np.array(codes)[:, None], similarity, 0.0)
+            ridge = np.max(by_code @ self._alpha[close], axis=0)
         met = intent[starts]  # each intent met, with its best example at `starts`
         blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
         names = [self._intent_names[code] for code in met.tolist()]
@@ -913,10 +915,9 @@ class Matcher:
         languages.update(
             zip(names, [self._language_names[code] for code in best_languages], strict=True)
         )
-        language = self._doc_language[close]
         best = np.zeros(len(self._language_names))
         np.maximum.at(best, language, similarity)
-        for code in sorted(set(language.tolist())):
+        for code in codes:
             by_language[self._language_names[code]] = float(best[code])
 
     def rank(self, text: str) -> list[IntentScore]:
