@@ -51,6 +51,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="k of the k-fold cross-validation over the examples (0: none)",
     )
     evaluate.add_argument(
+        "--fixed",
+        type=Path,
+        metavar="DIR",
+        help="cross-validate only the examples of DIR (an earlier data/intents or"
+        " data/pathway_intents), dealt as they were; newer examples are always trained on",
+    )
+    evaluate.add_argument(
         "--pathways",
         action="store_true",
         help="measure the pathway matcher on tests/nlu/pathways.yaml instead",
@@ -149,8 +156,14 @@ def main(argv: list[str] | None = None) -> int:
             second = None if args.pathways else services.pathways
             # as the bot builds them: the pathway matcher without the ridge classifier
             build = partial(Matcher, ridge=0.0) if args.pathways else Matcher
+            fixed = matcher_tables(check_examples(args.fixed)) if args.fixed else None
             folds = cross_validate(
-                tables, args.folds, build=build, pathways=second, as_pathways=args.pathways
+                tables,
+                args.folds,
+                build=build,
+                pathways=second,
+                as_pathways=args.pathways,
+                fixed=fixed,
             )
         print(format_report(report, show_misses=args.misses, folds=folds))
         return 0

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.dialogue import pathways_of, placed_intent, said_outside
-from bot.core.intents import Matcher
+from bot.core.intents import Matcher, normalize
 from bot.knowledge.examples import MatcherTables
 
 NONE = "none"
@@ -123,22 +123,10 @@ def evaluate(
     return report
 
 
-def cross_validate(
-    tables: MatcherTables,
-    folds: int = 5,
-    seed: int = 7,
-    build: Callable[..., Matcher] = Matcher,
-    pathways: Matcher | None = None,
-    *,
-    as_pathways: bool = False,
-) -> Report:
-    """k-fold cross-validation over the examples (out-of-scope examples included as `none`).
-
-    Every intent's examples (and the out-of-scope ones) of every language are shuffled with a
-    fixed seed and dealt into `folds` folds; each fold is matched by a matcher built from the
-    rest. Keywords, readings and strong keywords stay in every matcher.
-    """
-    examples, keywords, rejected, readings, strong, rejected_words, subject, permits = tables
+def _deal(tables: MatcherTables, folds: int, seed: int) -> list[tuple[int, Case]]:
+    """The examples (out-of-scope ones as `none`) shuffled per intent with a fixed seed and
+    dealt into `folds` folds: (fold, case) pairs."""
+    examples, rejected = tables[0], tables[2]
     rng = random.Random(seed)
     dealt: list[tuple[int, Case]] = []
     for language in sorted(examples):
@@ -147,12 +135,46 @@ def cross_validate(
             phrases = list(groups[intent])
             rng.shuffle(phrases)
             dealt += [(i % folds, Case(language, p, intent)) for i, p in enumerate(phrases)]
+    return dealt
+
+
+def cross_validate(
+    tables: MatcherTables,
+    folds: int = 5,
+    seed: int = 7,
+    build: Callable[..., Matcher] = Matcher,
+    pathways: Matcher | None = None,
+    *,
+    as_pathways: bool = False,
+    fixed: MatcherTables | None = None,
+) -> Report:
+    """k-fold cross-validation over the examples (out-of-scope examples included as `none`).
+
+    Every intent's examples (and the out-of-scope ones) of every language are shuffled with a
+    fixed seed and dealt into `folds` folds; each fold is matched by a matcher built from the
+    rest. Keywords, readings and strong keywords stay in every matcher.
+
+    With `fixed` (the tables of an earlier set of examples), only its examples are dealt,
+    exactly as they were dealt when they were the whole set, and every example of `tables`
+    that is not among them is always trained on: new examples are measured on the same
+    questions as before them.
+    """
+    _examples, keywords, _rejected, readings, strong, rejected_words, subject, permits = tables
+    dealt = _deal(fixed or tables, folds, seed)
+    always: list[Case] = []
+    if fixed is not None:
+        known = {(case.language, normalize(case.text)) for _fold, case in dealt}
+        always = [
+            case
+            for _fold, case in _deal(tables, 1, seed)
+            if (case.language, normalize(case.text)) not in known
+        ]
     report = Report()
     for fold in range(folds):
         train: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         train_rejected: dict[str, list[str]] = defaultdict(list)
         held: list[Case] = []
-        for k, case in dealt:
+        for k, case in [*dealt, *((-1, case) for case in always)]:
             if k == fold:
                 held.append(case)
             elif case.intent == NONE:

@@ -55,6 +55,22 @@ def test_cross_validation_holds_out_every_example_once() -> None:
     assert row[-2] == f"{folds.accuracy('en'):.1%}"
 
 
+def test_fixed_folds_measure_new_examples_on_the_questions_of_before() -> None:
+    """`--fixed`: the earlier examples are held out as they were dealt before; the new ones
+    are always trained on, so the figures of before and after count the same questions."""
+    before = (EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {})
+    grown = {"en": {**EXAMPLES["en"], "fees": [*EXAMPLES["en"]["fees"], "what do i pay for it"]}}
+    after = (grown, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {})
+    plain = cross_validate(after, folds=2)
+    assert plain.total["en"] == 13  # the new example is held out too
+    same = cross_validate(before, folds=2, fixed=before)
+    assert same.total == cross_validate(before, folds=2).total  # dealt as they were
+    assert same.right == cross_validate(before, folds=2).right
+    fixed = cross_validate(after, folds=2, fixed=before)
+    assert fixed.total["en"] == 12  # the twelve questions of before, never the new one
+    assert not [case for case, _got in fixed.misses if case.text == "what do i pay for it"]
+
+
 def test_pathways_are_judged_by_the_bots_own_decision() -> None:
     """`--pathways` counts what the user gets: one pathway, a choice of two that includes the
     right one, or the overview for a general question (labelled none)."""
