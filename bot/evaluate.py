@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,18 +123,23 @@ def evaluate(
     return report
 
 
-def _deal(tables: MatcherTables, folds: int, seed: int) -> list[tuple[int, Case]]:
-    """The examples (out-of-scope ones as `none`) shuffled per intent with a fixed seed and
-    dealt into `folds` folds: (fold, case) pairs."""
+def _groups(tables: MatcherTables) -> Iterator[tuple[str, str, list[str]]]:
+    """(language, intent, examples) in a fixed order, the out-of-scope examples as `none`."""
     examples, rejected = tables[0], tables[2]
-    rng = random.Random(seed)
-    dealt: list[tuple[int, Case]] = []
     for language in sorted(examples):
         groups = {**examples[language], NONE: rejected.get(language, [])}
         for intent in sorted(groups):
-            phrases = list(groups[intent])
-            rng.shuffle(phrases)
-            dealt += [(i % folds, Case(language, p, intent)) for i, p in enumerate(phrases)]
+            yield language, intent, list(groups[intent])
+
+
+def _deal(tables: MatcherTables, folds: int, seed: int) -> list[tuple[int, Case]]:
+    """The examples shuffled per intent with a fixed seed and dealt into `folds` folds:
+    (fold, case) pairs."""
+    rng = random.Random(seed)
+    dealt: list[tuple[int, Case]] = []
+    for language, intent, phrases in _groups(tables):
+        rng.shuffle(phrases)
+        dealt += [(i % folds, Case(language, p, intent)) for i, p in enumerate(phrases)]
     return dealt
 
 
@@ -161,20 +166,20 @@ def cross_validate(
     """
     _examples, keywords, _rejected, readings, strong, rejected_words, subject, permits = tables
     dealt = _deal(fixed or tables, folds, seed)
-    always: list[Case] = []
-    if fixed is not None:
+    if fixed is not None:  # the newer examples, in no fold: always trained on
         known = {(case.language, normalize(case.text)) for _fold, case in dealt}
-        always = [
-            case
-            for _fold, case in _deal(tables, 1, seed)
-            if (case.language, normalize(case.text)) not in known
+        dealt += [
+            (-1, Case(language, phrase, intent))
+            for language, intent, phrases in _groups(tables)
+            for phrase in phrases
+            if (language, normalize(phrase)) not in known
         ]
     report = Report()
     for fold in range(folds):
         train: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         train_rejected: dict[str, list[str]] = defaultdict(list)
         held: list[Case] = []
-        for k, case in [*dealt, *((-1, case) for case in always)]:
+        for k, case in dealt:
             if k == fold:
                 held.append(case)
             elif case.intent == NONE:
