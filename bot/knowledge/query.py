@@ -234,6 +234,12 @@ class Lexicon:
     measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()  # spouse: wife, 配偶...
     weekend: tuple[str, ...] = ()
+    # the words of `weekdays`, in their order: one tuple, so that `_entries` keeps their
+    # patterns with it
+    weekday_words: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weekday_words", tuple(word for word, _ in self.weekdays))
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -343,7 +349,7 @@ class Lexicon:
             return today + dt.timedelta(days=2)
         if _mentions(text, self.tomorrow):
             return today + dt.timedelta(days=1)
-        mentioned = _first_mentioned(text, _weekday_words(self.weekdays), plural=True)
+        mentioned = _first_mentioned(text, self.weekday_words, plural=True)
         if mentioned >= 0:
             weekday = self.weekdays[mentioned][1]
             if _mentions(text, self.next_week):
@@ -475,21 +481,6 @@ class Lexicon:
 def _control(text: str) -> str:
     """A short message reduced to its letters: `Back!`, ` back ` and `back.` meet."""
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
-
-
-_WEEKDAY_WORDS: dict[int, tuple[object, tuple[str, ...]]] = {}
-
-
-def _weekday_words(weekdays: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    """The words of the lexicon's (word, weekday) pairs, one tuple kept per lexicon."""
-    kept = _WEEKDAY_WORDS.get(id(weekdays))
-    if kept is not None and kept[0] is weekdays:
-        return kept[1]
-    words = tuple(word for word, _ in weekdays)
-    if len(_WEEKDAY_WORDS) >= _ENTRIES_KEPT:
-        _WEEKDAY_WORDS.clear()
-    _WEEKDAY_WORDS[id(weekdays)] = (weekdays, words)
-    return words
 
 
 def _next_date(today: dt.date, month: int, day: int, year: int | None) -> dt.date | None:
