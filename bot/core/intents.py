@@ -333,7 +333,8 @@ class _Keyword:
 
 
 class _PostingsBuilder:
-    """Collects one language's (feature, example, count) triples compactly, then weighs them.
+    """Collects the (feature, example, count) triples of every language compactly, then weighs
+    them.
 
     The TF-IDF weights, the examples' vector lengths and the postings are computed in a few
     array operations at the end instead of a dictionary per example.
@@ -344,7 +345,6 @@ class _PostingsBuilder:
         self.feature_of = array("i")
         self.doc_of = array("i")
         self.count_of = array("d")
-        self.size = 0
 
     def add(self, doc: int, counts: Mapping[str, float]) -> None:
         """One example (number `doc` of all) has these features this many times."""
@@ -355,14 +355,18 @@ class _PostingsBuilder:
         self.feature_of.extend([numbers[f] for f in counts])
         self.doc_of.extend([doc] * len(counts))
         self.count_of.extend(counts.values())
-        self.size += 1
 
-    def build(self, documents: int) -> _Postings:
-        """The postings (unit-length TF-IDF weights, by feature) and the features' IDF.
+    def build(self, doc_language: np.ndarray, languages: int) -> _Postings:
+        """The postings of every language in one index, by feature.
 
-        The IDF uses this language's document frequencies. Features in over 30 % of the
-        language's examples (and 20 of them) weigh little but cost the most time: they count
-        in the vectors' lengths, but get no postings (an empty run).
+        Each language weighs features by its own document frequencies (a word common in
+        Spanish examples is weak evidence, though other languages never use it): an example's
+        weights are its language's unit-length TF-IDF, and its postings carry them times its
+        language's IDF, so that a question's similarity to every example of every language is
+        one weighted bincount, divided by the question's length in each example's language.
+        Features in over 30 % of a language's examples (and 20 of them) weigh little but cost
+        the most time: they count in the vectors' lengths, but get no postings in that
+        language.
         """
         # features are numbered by their keys' sorted order, so a question's features are
         # found by binary search in one array of keys (a dictionary of strings cost 4x more);
@@ -381,57 +385,89 @@ class _PostingsBuilder:
         features = renumber[np.frombuffer(self.feature_of, dtype=np.int32)]
         docs = np.frombuffer(self.doc_of, dtype=np.int32)
         counts = np.frombuffer(self.count_of, dtype=np.float64)
-        df = np.bincount(features, minlength=len(every))
-        idf = np.log((1 + self.size) / (1 + df)) + 1.0
+        language = doc_language[docs]
+        sizes = np.bincount(doc_language, minlength=languages)
+        # document frequencies by feature and language; a last row of zeros stands for the
+        # features no example has (a question's feature -1 reads it: the default IDF)
+        df = np.zeros((len(every) + 1, languages), np.int64)
+        np.add.at(df, (features, language), 1)
+        idf = _idf(df[features, language], sizes[language])
         tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
-        weights = tf * idf[features]
-        lengths = np.sqrt(np.bincount(docs, weights=weights * weights, minlength=documents))
+        weights = tf * idf
+        squares = np.bincount(docs, weights=weights * weights, minlength=len(doc_language))
+        lengths = np.sqrt(squares)
         lengths[lengths == 0.0] = 1.0
-        weights = weights / lengths[docs]
-        common = df > max(_COMMON * self.size, 20)
-        keep = ~common[features]
+        weights = weights / lengths[docs] * idf
+        common = df[features, language] > np.maximum(_COMMON * sizes[language], 20)
+        keep = ~common
         features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(every) + 1))
         # the example numbers in 16 bits while there are at most 65,536 examples, the weights
         # in 16 (a quarter of the memory; a weight is rounded by at most 1/2,048 of itself,
-        # a similarity moves by about 1e-4, and `prbot evaluate --folds 5` decides one of its
-        # 23,060 questions otherwise than with 32-bit weights)
-        narrow = np.uint16 if documents <= np.iinfo(np.uint16).max + 1 else np.int32
+        # and a similarity moves by about 1e-4)
+        narrow = np.uint16 if len(doc_language) <= np.iinfo(np.uint16).max + 1 else np.int32
         docs = docs[order].astype(narrow)
         weights = weights[order].astype(np.float16)
-        return _Postings(keys, longer, idf, bounds.astype(np.int64), docs, weights)
+        frequency = np.uint16 if int(sizes.max(initial=0)) <= np.iinfo(np.uint16).max else np.int32
+        return _Postings(
+            keys, longer, df.astype(frequency), sizes, bounds.astype(np.int64), docs, weights
+        )
+
+
+def _idf(df: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The inverse document frequency of features in `df` of a language's `sizes` examples."""
+    result: np.ndarray = np.log((1 + sizes) / (1 + df)) + 1.0
+    return result
 
 
 @dataclass(frozen=True, slots=True)
 class _Postings:
-    """Per feature, its IDF and the examples that have it with their weights: a run of two
-    arrays.
+    """Per feature, the examples (of every language) that have it with their weights: a run
+    of two arrays; and per feature and language, its document frequency.
 
     A question's similarity to every example is then one weighted bincount over the runs of
-    its features, instead of a Python loop over the postings. Everything but the feature
-    numbers is in arrays (a dictionary of floats and a list of ints per feature cost about
-    three times the memory).
+    its features, instead of a Python loop over the postings or a pass per language.
+    Everything but the feature numbers is in arrays (a dictionary of floats and a list of
+    ints per feature cost about three times the memory).
     """
 
     keys: np.ndarray  # the features' UTF-8 as fixed-width keys (`_KEY_BYTES`), sorted
     longer: dict[bytes, int]  # the longer features (numbered after the keys)
-    idf: np.ndarray  # feature k's IDF (float64)
+    df: np.ndarray  # (features + 1, languages): in how many examples; the last row zeros
+    sizes: np.ndarray  # (languages,): how many examples each language has
     bounds: np.ndarray  # feature k's run is docs[bounds[k]:bounds[k + 1]] (int64)
     docs: np.ndarray
-    weights: np.ndarray  # float16
+    weights: np.ndarray  # float16: unit-length TF-IDF times the IDF, in the example's language
 
-    def numbers(self, query: _QueryKeys) -> list[int]:
+    def numbers(self, query: _QueryKeys) -> np.ndarray:
         """The number of each of a question's features, or -1 when no example has it."""
         keys, longer = query
         if len(self.keys):
             at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-            found: list[int] = np.where(self.keys[at] == keys, at, -1).tolist()
+            found: np.ndarray = np.where(self.keys[at] == keys, at, -1)
         else:
-            found = [-1] * len(keys)
+            found = np.full(len(keys), -1)
         for index, feature in longer:
             found[index] = self.longer.get(feature, -1)
         return found
+
+    def idf(self, numbers: np.ndarray) -> np.ndarray:
+        """(features, languages): the IDF of these features (-1: none has it) per language."""
+        return _idf(self.df[numbers], self.sizes)
+
+    def language(
+        self, code: int, doc_language: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of language `code` alone (its examples' languages in `doc_language`):
+        bounds, examples and their unit-length weights (float64)."""
+        features = np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
+        mine = np.flatnonzero(doc_language[self.docs] == code)
+        features = features[mine]
+        bounds = np.searchsorted(features, np.arange(len(self.bounds)))
+        idf = _idf(self.df[features, code], self.sizes[code])
+        weights = self.weights[mine].astype(np.float64) / idf
+        return bounds.astype(np.int64), self.docs[mine], weights
 
 
 class Matcher:
@@ -485,29 +521,31 @@ class Matcher:
                     for word in text.split():
                         if _HANGUL_WORD.fullmatch(word):
                             vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
-        # each language weighs features by its own document frequencies: a word common in
-        # Spanish examples is weak evidence even though other languages never use it
-        building: dict[str, _PostingsBuilder] = defaultdict(_PostingsBuilder)
-        for doc, (_, language, counts) in enumerate(raw):
-            building[language].add(doc, counts)
+        # examples numbered one language after the other: a language's examples are a slice
+        raw.sort(key=lambda example: example[1])
+        building = _PostingsBuilder()
+        for doc, (_, _, counts) in enumerate(raw):
+            building.add(doc, counts)
         self._documents = len(raw)
         self._intent_names = sorted({intent for intent, _, _ in raw})
         self._language_names = sorted({language for _, language, _ in raw})
         intent_codes = {name: code for code, name in enumerate(self._intent_names)}
         language_codes = {name: code for code, name in enumerate(self._language_names)}
-        self._doc_intent = np.array([intent_codes[i] for i, _, _ in raw], np.int32)
+        # intents in 8 bits while they fit (sorting by them is then a radix sort)
+        narrow = np.uint8 if len(intent_codes) <= 256 else np.int32
+        self._doc_intent = np.array([intent_codes[i] for i, _, _ in raw], narrow)
         self._doc_language = np.array([language_codes[lang] for _, lang, _ in raw], np.int32)
+        # language k's examples are self._language_starts[k]:self._language_starts[k + 1]
+        self._language_starts = np.searchsorted(
+            self._doc_language, np.arange(len(self._language_names) + 1)
+        )
         del raw
-        self._postings: dict[str, _Postings] = {}
-        for language, builder in building.items():
-            self._postings[language] = builder.build(self._documents)
+        self._postings = building.build(self._doc_language, len(self._language_names))
+        del building
         self._ridge = ridge
         self._alpha = np.zeros((0, 0), np.float32)
         if ridge:  # kept in 32 bits (trained and cached in 64)
             self._alpha = self._cached_ridge(cache).astype(np.float32)
-        self._default_idf = {
-            language: math.log(1 + builder.size) + 1.0 for language, builder in building.items()
-        }
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
@@ -537,10 +575,9 @@ class Matcher:
         """
         digest = hashlib.sha256(f"{_RIDGE_FORMAT} {RIDGE_LAMBDA} {RIDGE_ITERATIONS}".encode())
         digest.update(self._doc_intent.tobytes() + self._doc_language.tobytes())
-        for language in sorted(self._postings):
-            postings = self._postings[language]
-            digest.update(language.encode() + postings.bounds.tobytes())
-            digest.update(postings.docs.tobytes() + postings.weights.tobytes())
+        postings = self._postings
+        digest.update(postings.bounds.tobytes() + postings.df.tobytes())
+        digest.update(postings.docs.tobytes() + postings.weights.tobytes())
         key = digest.hexdigest()[:32]
         shape = (self._documents, len(self._intent_names))
         path = cache / f"ridge-{key}.npy" if cache is not None else None
@@ -575,25 +612,22 @@ class Matcher:
         Unlike the nearest examples it weighs the features that tell intents apart.
         """
         alpha = np.zeros((self._documents, len(self._intent_names)))
-        for code, language in enumerate(self._language_names):
-            postings = self._postings.get(language)
+        for code in range(len(self._language_names)):
             members = np.flatnonzero(self._doc_language == code)
-            if postings is None or not len(members):
+            if not len(members):
                 continue
             n = len(members)
             local = np.zeros(self._documents, np.int64)  # an example's row in the kernel
             local[members] = np.arange(n)
-            bounds = postings.bounds
+            bounds, docs, weights = self._postings.language(code, self._doc_language)
             lengths = np.diff(bounds)
-            rows = local[postings.docs].astype(np.int32 if n * n < 2**31 else np.int64)
+            rows = local[docs].astype(np.int32 if n * n < 2**31 else np.int64)
             # features that many examples share (a few hundred of thousands, but nearly all
             # the example pairs) go through one matrix product; the rest pair by pair
             dense = np.flatnonzero(lengths >= _RIDGE_DENSE)
             columns = np.zeros((n, len(dense)))
             spans = _runs(bounds[dense], lengths[dense])
-            columns[rows[spans], np.repeat(np.arange(len(dense)), lengths[dense])] = (
-                postings.weights[spans]
-            )
+            columns[rows[spans], np.repeat(np.arange(len(dense)), lengths[dense])] = weights[spans]
             kernel = np.matmul(columns, columns.T)
             del columns
             flat = kernel.reshape(-1)
@@ -604,7 +638,7 @@ class Matcher:
             for size in sizes:
                 starts = bounds[:-1][lengths == size]  # runs of this many examples
                 span = starts[:, None] + np.arange(size)  # (runs, size) positions
-                r, w = rows[span], postings.weights[span].astype(np.float64)
+                r, w = rows[span], weights[span]
                 pairs.append((r[:, :, None] * n + r[:, None, :]).ravel())
                 products.append((w[:, :, None] * w[:, None, :]).ravel())
                 pending += len(pairs[-1])
@@ -747,22 +781,6 @@ class Matcher:
             cache=cache,
         )
 
-    def _weigh(
-        self, keys: _QueryKeys, tf: list[float], language: str, postings: _Postings
-    ) -> tuple[list[int], list[float]]:
-        """Unit-length TF-IDF weights, with the document frequencies of one language: the
-        numbers of the features the language's examples have, and their weights. `keys` are
-        the question's features (`_feature_keys`), `tf` their term weights."""
-        numbers = postings.numbers(keys)
-        known = [k for k in numbers if k >= 0]
-        idf = iter(postings.idf[known].tolist() if known else ())
-        default = self._default_idf.get(language, 1.0)
-        weights = [
-            t * (next(idf) if k >= 0 else default) for k, t in zip(numbers, tf, strict=True)
-        ]
-        scale = 1.0 / (math.sqrt(math.fsum(w * w for w in weights)) or 1.0)
-        return known, [w * scale for k, w in zip(numbers, weights, strict=True) if k >= 0]
-
     def _repair(self, text: str) -> str:
         """Replace words no example uses by the nearest known word of the same script."""
         words = text.split()
@@ -814,38 +832,11 @@ class Matcher:
         self, text: str, allowed: frozenset[str]
     ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
         """Per intent: score and language of its best example; per language: best similarity."""
-        counts = self._features(text)
-        tf = [1.0 + math.log(c) if c != 1.0 else 1.0 for c in counts.values()]
-        keys = _feature_keys(counts)
-        indices: list[np.ndarray] = []
-        products: list[np.ndarray] = []
-        for language in allowed:
-            postings = self._postings.get(language)
-            if postings is None:
-                continue
-            known, factors = self._weigh(keys, tf, language, postings)
-            if not known:
-                continue
-            # the features' runs gathered in one go (the same values, in the same order, as
-            # a slice and a product per feature, which cost a numpy call each); a common
-            # feature's run is empty
-            numbers = np.array(known)
-            starts = postings.bounds[numbers]
-            sizes = postings.bounds[numbers + 1] - starts
-            if not sizes.any():
-                continue
-            positions = _runs(starts, sizes)
-            indices.append(postings.docs[positions])
-            products.append(postings.weights[positions] * np.repeat(np.array(factors), sizes))
         scores: dict[str, float] = {}
         languages: dict[str, str] = {}
         by_language: dict[str, float] = defaultdict(float)
-        if indices:
-            dot = np.bincount(
-                np.concatenate(indices),
-                weights=np.concatenate(products),
-                minlength=self._documents,
-            )
+        dot = self._similarities(self._features(text), allowed)
+        if dot is not None:
             self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._longest(self._keywords_in(text, allowed)):
@@ -873,6 +864,41 @@ class Matcher:
         scores.update(flags)
         return scores, languages, by_language
 
+    def _similarities(
+        self, counts: Mapping[str, float], allowed: frozenset[str]
+    ) -> np.ndarray | None:
+        """A question's cosine similarity to every example of the allowed languages, each in
+        its example's language's TF-IDF (None when it shares no feature with any).
+
+        The postings carry the examples' unit-length weights times their language's IDF, so
+        a question's term weights times those are one bincount over its features' runs
+        (gathered in one go, without a numpy call per feature); dividing each example's sum
+        by the question's length in that example's language makes it the cosine.
+        """
+        postings = self._postings
+        tf = np.fromiter(counts.values(), np.float64, len(counts))
+        tf = np.where(tf == 1.0, 1.0, 1.0 + np.log(tf))
+        numbers = postings.numbers(_feature_keys(counts))
+        weighted = postings.idf(numbers) * tf[:, None]  # (features, languages)
+        norms = np.sqrt(np.einsum("ij,ij->j", weighted, weighted))
+        inverse = np.array([n in allowed for n in self._language_names]) / norms
+        known = numbers >= 0
+        numbers = numbers[known]
+        starts = postings.bounds[numbers]
+        sizes = postings.bounds[numbers + 1] - starts
+        if not sizes.any():  # a common feature's run is empty
+            return None
+        positions = _runs(starts, sizes)
+        dot = np.bincount(
+            postings.docs[positions],
+            weights=postings.weights[positions] * np.repeat(tf[known], sizes),
+            minlength=self._documents,
+        )
+        starts = self._language_starts.tolist()
+        for code, factor in enumerate(inverse.tolist()):
+            dot[starts[code] : starts[code + 1]] *= factor
+        return dot
+
     def _aggregate(
         self,
         dot: np.ndarray,
@@ -887,38 +913,47 @@ class Matcher:
         if not len(close):
             return
         similarity = dot[close]
-        intent = self._doc_intent[close]
-        order = np.lexsort((-similarity, intent))  # by intent, best first, ties by example
-        close, similarity, intent = close[order], similarity[order], intent[order]
-        # (np.concatenate, not np.r_: its index parsing cost as much as the rest of a line)
-        starts = np.flatnonzero(np.concatenate(([True], intent[1:] != intent[:-1])))
-        rank = np.arange(len(intent)) - np.repeat(starts, np.diff(np.append(starts, len(intent))))
+        # by intent, best first, ties by example: a stable sort by similarity, then a stable
+        # (radix) sort by intent; an example's rank among its intent's is its place after
+        # where its intent's run begins
+        best_first = np.argsort(-similarity, kind="stable")
+        order = best_first[np.argsort(self._doc_intent[close[best_first]], kind="stable")]
+        intent = self._doc_intent[close[order]]
+        counts = np.bincount(intent, minlength=len(self._intent_names))
+        begins = np.cumsum(counts) - counts
+        rank = np.arange(len(intent)) - np.repeat(begins, counts)
         kept = rank < _K
         sums = np.bincount(
             intent[kept],
-            weights=similarity[kept] * _NEIGHBOUR_WEIGHTS[rank[kept]],
+            weights=similarity[order][kept] * _NEIGHBOUR_WEIGHTS[rank[kept]],
             minlength=len(self._intent_names),
         )
+        met = np.flatnonzero(counts)  # each intent met, with its best example first
+        best_examples = close[order[begins[met]]]
+        # the languages' examples are numbered one language after the other, so each
+        # language's close examples are a slice of `close`
+        cuts = np.searchsorted(close, self._language_starts).tolist()
+        spans = [
+            (code, cuts[code], cuts[code + 1])
+            for code in range(len(self._language_names))
+            if cuts[code + 1] > cuts[code]
+        ]
         share = self._ridge
         ridge = sums
-        language = self._doc_language[close]
-        codes = sorted(set(language.tolist()))  # not np.unique: it imports numpy.ma (1.2 MB)
         if share:  # each language's classifier on its own examples; the best language counts
-            # one matrix product: (languages x examples, their similarities) @ their weights
-            by_code = np.where(language == np.array(codes)[:, None], similarity, 0.0)
-            ridge = np.max(by_code @ self._alpha[close], axis=0)
-        met = intent[starts]  # each intent met, with its best example at `starts`
+            close_weights = similarity.astype(np.float32)
+            ridge = np.max(
+                [close_weights[a:b] @ self._alpha[close[a:b]] for _, a, b in spans], axis=0
+            )
         blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
         names = [self._intent_names[code] for code in met.tolist()]
         scores.update(zip(names, blended.tolist(), strict=True))
-        best_languages = self._doc_language[close[starts]].tolist()
+        best_languages = self._doc_language[best_examples].tolist()
         languages.update(
             zip(names, [self._language_names[code] for code in best_languages], strict=True)
         )
-        best = np.zeros(len(self._language_names))
-        np.maximum.at(best, language, similarity)
-        for code in codes:
-            by_language[self._language_names[code]] = float(best[code])
+        for code, a, b in spans:
+            by_language[self._language_names[code]] = float(similarity[a:b].max())
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
