@@ -24,15 +24,15 @@ LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 # training rounds of issue 11; the test set shares no sentence with the
 # examples), minus two points.
 FLOORS = {
-    "ar": 0.972,
+    "ar": 0.968,
     "de": 0.971,
-    "en": 0.984,
-    "es": 0.963,
-    "fr": 0.980,
-    "ja": 0.950,
-    "ko": 0.955,
+    "en": 0.977,
+    "es": 0.967,
+    "fr": 0.976,
+    "ja": 0.958,
+    "ko": 0.962,
     "ru": 0.965,
-    "zh": 0.973,
+    "zh": 0.981,
 }
 
 
