@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -313,6 +314,8 @@ _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
 _SUBJECT = "\x00subject"  # the pseudo-intent of the words naming the bot's subject
 _IMMIGRATION = "\x00immigration"  # the pseudo-intent of words naming visas and permits
 _OTHER = "\x00other"  # set when an out-of-scope keyword names another matter
+_WORDS = "\x00words"  # set when the question shares a word with the examples, not only letters
+_FLAGS = (_SUBJECT, _IMMIGRATION, _OTHER, _WORDS)
 # when the question names another matter (an out-of-scope keyword, a visa or permit) and not
 # the subject: how far an intent must beat the nearest out-of-scope examples (_OUT_MARGIN)...
 _OTHER_MARGIN = 0.3
@@ -835,12 +838,15 @@ class Matcher:
         scores: dict[str, float] = {}
         languages: dict[str, str] = {}
         by_language: dict[str, float] = defaultdict(float)
-        dot = self._similarities(self._features(text), allowed)
+        dot, lexical = self._similarities(self._features(text), allowed)
+        if lexical:
+            scores[_WORDS] = 1.0
         if dot is not None:
             self._aggregate(dot, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._longest(self._keywords_in(text, allowed)):
             keyword = self._keywords[index]
+            scores[_WORDS] = 1.0
             if keyword.intent in (_SUBJECT, _IMMIGRATION):
                 scores[keyword.intent] = 1.0
                 continue
@@ -859,16 +865,18 @@ class Matcher:
         top = 1.0 + _KEYWORD_WEIGHT
         if _IMMIGRATION in scores and _SUBJECT not in scores:  # a visa or permit, not the card
             scores[_OUT] = scores.get(_OUT, 0.0) + _PERMIT_WEIGHT
-        flags = {f: scores.pop(f) for f in (_SUBJECT, _IMMIGRATION, _OTHER) if f in scores}
+        flags = {f: scores.pop(f) for f in _FLAGS if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
         scores.update(flags)
         return scores, languages, by_language
 
     def _similarities(
         self, counts: Mapping[str, float], allowed: frozenset[str]
-    ) -> np.ndarray | None:
+    ) -> tuple[np.ndarray | None, bool]:
         """A question's cosine similarity to every example of the allowed languages, each in
-        its example's language's TF-IDF (None when it shares no feature with any).
+        its example's language's TF-IDF (None when it shares no feature with any), and
+        whether it shares more than letter trigrams with them: a word, a stem, a Han
+        character or pair (gibberish like "blorp zxqv" meets examples only by trigrams).
 
         The postings carry the examples' unit-length weights times their language's IDF, so
         a question's term weights times those are one bincount over its features' runs
@@ -883,11 +891,12 @@ class Matcher:
         norms = np.sqrt(np.einsum("ij,ij->j", weighted, weighted))
         inverse = np.array([n in allowed for n in self._language_names]) / norms
         known = numbers >= 0
+        lexical = any(len(f) != 3 for f in compress(counts, known.tolist()))
         numbers = numbers[known]
         starts = postings.bounds[numbers]
         sizes = postings.bounds[numbers + 1] - starts
         if not sizes.any():  # a common feature's run is empty
-            return None
+            return None, lexical
         positions = _runs(starts, sizes)
         dot = np.bincount(
             postings.docs[positions],
@@ -897,7 +906,7 @@ class Matcher:
         starts = self._language_starts.tolist()
         for code, factor in enumerate(inverse.tolist()):
             dot[starts[code] : starts[code + 1]] *= factor
-        return dot
+        return dot, lexical
 
     def _aggregate(
         self,
@@ -961,7 +970,7 @@ class Matcher:
         if not repaired:
             return []
         scores, languages, _ = self._scores(repaired, allowed)
-        for pseudo in (_OUT, _SUBJECT, _IMMIGRATION, _OTHER):
+        for pseudo in (_OUT, *_FLAGS):
             scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
@@ -986,6 +995,9 @@ class Matcher:
             return Match(None, detect_script_language(text), ())
         scores, languages, by_language = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
+        # a question sharing only letters with the examples is not understood: it is never
+        # declared another matter ("outside what I know"), only unclear
+        understood = bool(scores.pop(_WORDS, 0.0))
         subject = bool(scores.pop(_SUBJECT, 0.0))
         if subject:
             rejected = 0.0  # a question naming permanent residence is never out of scope
@@ -1002,7 +1014,7 @@ class Matcher:
         lead = _OTHER_LEAD if other else OUT_LEAD
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
-        if rejected >= OUT_SURE and rejected >= best + lead:
+        if rejected >= OUT_SURE and rejected >= best + lead and understood:
             return Match(None, language, tuple(ranked), True, rejected, permit, other)
         if not ranked:
             return Match(None, language, (), False, rejected, permit, other)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot.core.intents import (
+    OUT_SURE,
     RIDGE_LAMBDA,
     Matcher,
     _conjugate_gradients,
@@ -233,6 +234,17 @@ def test_the_ridge_classifier_alone_places_its_own_examples() -> None:
     for intent, phrases in examples.items():
         for phrase in phrases:
             assert alone.rank(phrase)[0].intent == intent
+
+
+def test_gibberish_is_unclear_not_another_matter() -> None:
+    # "blorp" shares letters with "bank card blocked" (an out-of-scope example): that is no
+    # reason to say the question is about something else; it is not understood
+    gibberish = matcher().match("blorp zxqv")
+    assert gibberish.intent is None
+    assert gibberish.out_score >= OUT_SURE  # the letters alone would have declared it
+    assert not gibberish.out_of_scope
+    weather = matcher().match("what's the weather tomorrow")
+    assert weather.intent is None and weather.out_of_scope
 
 
 def test_a_number_is_not_a_typo_of_another() -> None:
