@@ -237,14 +237,21 @@ def test_the_ridge_classifier_alone_places_its_own_examples() -> None:
 
 
 def test_gibberish_is_unclear_not_another_matter() -> None:
-    # "blorp" shares letters with "bank card blocked" (an out-of-scope example): that is no
-    # reason to say the question is about something else; it is not understood
-    gibberish = matcher().match("blorp zxqv")
+    # "ocked blo" shares letters with "bank card blocked" (an out-of-scope example), and
+    # nothing else: that is no reason to say it is about something else; it is not understood
+    examples = {
+        "fees": ["how much does the card cost", "what is the fee", "price of the card"],
+        "hours": ["when do you open", "opening hours", "what time do they close"],
+    }
+    other = ["bank card blocked", "my bank account is blocked", "the bank blocked my card"]
+    small = Matcher({"en": examples}, out_of_scope={"en": other})
+    gibberish = small.match("ocked blo")
     assert gibberish.intent is None
     assert gibberish.out_score >= OUT_SURE  # the letters alone would have declared it
     assert not gibberish.out_of_scope
-    weather = matcher().match("what's the weather tomorrow")
-    assert weather.intent is None and weather.out_of_scope
+    blocked = small.match("my bank card got blocked")
+    assert blocked.intent is None and blocked.out_of_scope
+    assert matcher().match("what's the weather tomorrow").out_of_scope
 
 
 def test_a_number_is_not_a_typo_of_another() -> None:
