@@ -25,15 +25,15 @@ LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 # training rounds of issue 11; the test set shares no sentence with the
 # examples), minus two points.
 FLOORS = {
-    "ar": 0.960,
+    "ar": 0.968,
     "de": 0.959,
     "en": 0.980,
     "es": 0.967,
     "fr": 0.976,
-    "ja": 0.950,
-    "ko": 0.955,
-    "ru": 0.965,
-    "zh": 0.977,
+    "ja": 0.946,
+    "ko": 0.951,
+    "ru": 0.973,
+    "zh": 0.973,
 }
 
 
