@@ -256,7 +256,15 @@ class Dispatcher:
                 if self._stopping:  # put the rest back for the next start
                     await self._release_unsent(batch[index:])
                     break
-                await self.deliver(reminder, result)
+                try:
+                    await self.deliver(reminder, result)
+                except Exception:
+                    # an unforeseen failure (a storage error, a bug in rendering): the claimed
+                    # reminders go back at once, so the loop's next sweep (seconds later) sends
+                    # them, instead of their claims holding them for the whole lease (10 min)
+                    with contextlib.suppress(Exception):
+                        await self._release_unsent(batch[index:])
+                    raise
         return result
 
     async def _release_unsent(self, unsent: list[ClaimedReminder]) -> None:

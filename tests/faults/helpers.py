@@ -147,15 +147,22 @@ def running_bot(
 
 
 def wait_until(
-    condition: Callable[[], object], timeout: float, what: str, *, interval: float = 0.05
+    condition: Callable[[], object],
+    timeout: float,
+    what: str,
+    *,
+    interval: float = 0.05,
+    detail: Callable[[], str] | None = None,
 ) -> None:
-    """Poll `condition` until it is true; AssertionError naming `what` after `timeout` s."""
+    """Poll `condition` until it is true; AssertionError naming `what` after `timeout` s,
+    with `detail()` (a bot's log, say) to tell why."""
     deadline = time.monotonic() + timeout
     while True:
         if condition():
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            why = f"\n{detail()}" if detail is not None else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}{why}")
         time.sleep(interval)
 
 

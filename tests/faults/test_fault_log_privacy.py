@@ -66,8 +66,10 @@ def test_the_info_log_has_no_chat_ids_and_no_message_texts(tmp_path: Path) -> No
                     for c in answered
                 )
 
-            wait_until(everyone_answered, 40, "every answer")
-            wait_until(lambda: "sendDocument" in {m for m, _p in api.calls}, 40, "the reminder")
+            log = lambda: bot.stderr()[-4000:]  # noqa: E731
+            wait_until(everyone_answered, 40, "every answer", detail=log)
+            sent = lambda: "sendDocument" in {m for m, _p in api.calls}  # noqa: E731
+            wait_until(sent, 40, "the reminder", detail=log)
             assert bot.terminate() == 0, bot.stderr()
         output = bot.stderr()
 

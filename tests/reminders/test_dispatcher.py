@@ -255,6 +255,18 @@ async def test_a_sweep_that_put_nothing_off_waits_the_interval(harness: Harness)
     assert harness.dispatcher.pause_after(result) == 60
 
 
+async def test_an_unforeseen_failure_gives_the_reminders_back_at_once(harness: Harness) -> None:
+    await harness.subscribe("1")
+    await harness.subscribe("2")
+    harness.notifier.failures["1"] = [RuntimeError("a bug while sending")]
+    harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
+    with pytest.raises(RuntimeError):
+        await harness.dispatcher.sweep()  # the loop logs it and sweeps again 5 s later
+    harness.clock.advance(dt.timedelta(seconds=5))
+    assert (await harness.dispatcher.sweep()).sent == 2  # not held by their claims
+    assert len(harness.notifier.to("1")) == 1 and len(harness.notifier.to("2")) == 1
+
+
 async def test_403_deactivates_after_three_in_a_row_never_on_the_first(harness: Harness) -> None:
     await harness.subscribe("1")
     harness.notifier.failures["1"] = [Blocked("blocked")] * 5
