@@ -25,11 +25,11 @@ LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 # training rounds of issue 11; the test set shares no sentence with the
 # examples), minus two points.
 FLOORS = {
-    "ar": 0.968,
-    "de": 0.959,
+    "ar": 0.964,
+    "de": 0.963,
     "en": 0.980,
-    "es": 0.967,
-    "fr": 0.976,
+    "es": 0.951,
+    "fr": 0.972,
     "ja": 0.946,
     "ko": 0.951,
     "ru": 0.973,
