@@ -25,15 +25,15 @@ LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 # training rounds of issue 11; the test set shares no sentence with the
 # examples), minus two points.
 FLOORS = {
-    "ar": 0.964,
-    "de": 0.963,
-    "en": 0.980,
-    "es": 0.951,
-    "fr": 0.972,
-    "ja": 0.946,
-    "ko": 0.951,
+    "ar": 0.968,
+    "de": 0.971,
+    "en": 0.988,
+    "es": 0.959,
+    "fr": 0.968,
+    "ja": 0.942,
+    "ko": 0.955,
     "ru": 0.973,
-    "zh": 0.973,
+    "zh": 0.966,
 }
 
 
