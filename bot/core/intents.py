@@ -310,7 +310,7 @@ RIDGE_LAMBDA = 1.0  # its regularisation
 RIDGE_ITERATIONS = 10  # conjugate-gradient steps of its training
 _RIDGE_DENSE = 16  # features in this many examples or more enter the kernel by a matrix product
 _RIDGE_BATCH = 100_000  # example pairs summed into the kernel at a time (bounds the memory)
-_RIDGE_FORMAT = 1  # changes when the ridge weights' meaning changes (old caches are not read)
+_RIDGE_FORMAT = 2  # changes when the ridge weights' meaning changes (old caches are not read)
 OUT_SURE = 0.25  # an out-of-scope score from which a question is declared out of scope...
 OUT_LEAD = 0.0  # ...when it is also at least this far above the best intent's score
 _OUT = "\x00out-of-scope"  # the pseudo-intent of the out-of-scope examples
@@ -635,7 +635,9 @@ class Matcher:
         The kernel is the examples' cosine similarity (the postings' dot products, what a
         question meets at run time), the targets one-hot intents (out of scope included):
         `alpha = (K + λI)⁻¹ Y`, and an intent's ridge score for a question is `dot · alpha`.
-        Unlike the nearest examples it weighs the features that tell intents apart.
+        Unlike the nearest examples it weighs the features that tell intents apart. The
+        kernel and the solver are in 32 bits: the kernel is n² per language (about 4,500
+        English examples: 80 MB instead of 160), and the system is well conditioned.
         """
         alpha = np.zeros((self._documents, len(self._intent_names)))
         for code in range(len(self._language_names)):
@@ -651,7 +653,7 @@ class Matcher:
             # features that many examples share (a few hundred of thousands, but nearly all
             # the example pairs) go through one matrix product; the rest pair by pair
             dense = np.flatnonzero(lengths >= _RIDGE_DENSE)
-            columns = np.zeros((n, len(dense)))
+            columns = np.zeros((n, len(dense)), np.float32)
             spans = _runs(bounds[dense], lengths[dense])
             columns[rows[spans], np.repeat(np.arange(len(dense)), lengths[dense])] = weights[spans]
             kernel = np.matmul(columns, columns.T)
@@ -672,7 +674,7 @@ class Matcher:
                     np.add.at(flat, np.concatenate(pairs), np.concatenate(products))
                     pairs, products, pending = [], [], 0
             kernel.flat[:: n + 1] += RIDGE_LAMBDA
-            targets = np.zeros((n, len(self._intent_names)))
+            targets = np.zeros((n, len(self._intent_names)), np.float32)
             targets[np.arange(n), self._doc_intent[members]] = 1.0
             alpha[members] = _conjugate_gradients(kernel, targets)
             del flat, kernel  # before the next language's
