@@ -93,6 +93,10 @@ def standard_reminder(
 Sleep = Callable[[float], Awaitable[None]]
 
 OUTBOX_WAIT = dt.timedelta(seconds=10)  # a reminder waits this long behind a pending reply
+# the loop comes back this long after a put-off reminder falls due: the event loop's timers
+# may fire a little early (uvloop counts whole milliseconds, and the store's moments are the
+# wall clock's), and a sweep that came too soon found nothing due and waited a whole interval
+RETRY_SLACK = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +364,7 @@ class Dispatcher:
         this sweep (behind a pending reply, after a network error) falls due sooner."""
         wait = self.settings.interval
         if result.soonest_retry is not None:
-            until = (result.soonest_retry - self._clock.now()).total_seconds()
+            until = (result.soonest_retry - self._clock.now()).total_seconds() + RETRY_SLACK
             wait = min(wait, max(until, 1.0))
         return wait
 
