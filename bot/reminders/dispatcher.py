@@ -264,10 +264,13 @@ class Dispatcher:
                     await self.deliver(reminder, result)
                 except Exception:
                     # an unforeseen failure (a storage error, a bug in rendering): the claimed
-                    # reminders go back at once, so the loop's next sweep (seconds later) sends
-                    # them, instead of their claims holding them for the whole lease (10 min)
+                    # reminders go back instead of their claims holding them for the whole
+                    # lease (10 min); this one after the usual backoff, so that one that fails
+                    # every time does not keep the others of its batch from the next sweep
                     with contextlib.suppress(Exception):
-                        await self._release_unsent(batch[index:])
+                        later = self._clock.now() + self._backoff(reminder)
+                        await self._store.retry_later(reminder.id, later)
+                        await self._release_unsent(batch[index + 1 :])
                     raise
         return result
 
@@ -337,10 +340,7 @@ class Dispatcher:
                 kind = "rejected" if isinstance(err, Rejected) else "transient"
                 self._meter.send_error(subscription.channel, kind)
                 self._meter.reminder("failed")
-                delay = min(
-                    self.settings.retry_base * (2 ** max(reminder.attempts - 1, 0)),
-                    self.settings.retry_cap,
-                )
+                delay = self._backoff(reminder)
                 log.info("reminder %d not delivered (%s); retry in %s", reminder.id, err, delay)
                 await self._retry(reminder, self._clock.now() + delay, result)
                 result.failed_chats.append(chat_key)
@@ -351,6 +351,11 @@ class Dispatcher:
         await self._store.mark_sent(reminder.id, self._clock.now())
         result.sent += 1
         self._meter.reminder("sent")
+
+    def _backoff(self, reminder: ClaimedReminder) -> dt.timedelta:
+        """How long a failed reminder waits: doubling with its attempts, up to the cap."""
+        delay: dt.timedelta = self.settings.retry_base * (2 ** max(reminder.attempts - 1, 0))
+        return min(delay, self.settings.retry_cap)
 
     async def _retry(
         self, reminder: ClaimedReminder, moment: dt.datetime, result: SweepResult

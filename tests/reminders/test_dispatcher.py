@@ -261,12 +261,21 @@ async def test_a_sweep_that_put_nothing_off_waits_the_interval(harness: Harness)
 async def test_an_unforeseen_failure_gives_the_reminders_back_at_once(harness: Harness) -> None:
     await harness.subscribe("1")
     await harness.subscribe("2")
-    harness.notifier.failures["1"] = [RuntimeError("a bug while sending")]
+    harness.notifier.failures["1"] = [RuntimeError("a bug while sending")] * 2
     harness.clock.current = dt.datetime(2027, 5, 1, 3, tzinfo=dt.UTC)
     with pytest.raises(RuntimeError):
         await harness.dispatcher.sweep()  # the loop logs it and sweeps again 5 s later
     harness.clock.advance(dt.timedelta(seconds=5))
-    assert (await harness.dispatcher.sweep()).sent == 2  # not held by their claims
+    # the other reminder of the batch is not held by its claim, nor behind the failing one
+    assert (await harness.dispatcher.sweep()).sent == 1
+    assert harness.notifier.to("1") == [] and len(harness.notifier.to("2")) == 1
+    harness.clock.advance(dt.timedelta(seconds=25))  # the failing one after its backoff
+    with pytest.raises(RuntimeError):
+        await harness.dispatcher.sweep()
+    harness.clock.advance(dt.timedelta(seconds=59))  # doubled: 60 s (after a per-chat pause)
+    assert (await harness.dispatcher.sweep()).sent == 0
+    harness.clock.advance(dt.timedelta(seconds=3))
+    assert (await harness.dispatcher.sweep()).sent == 1
     assert len(harness.notifier.to("1")) == 1 and len(harness.notifier.to("2")) == 1
 
 
