@@ -389,14 +389,15 @@ class _PostingsBuilder:
         sizes = np.bincount(doc_language, minlength=languages)
         df = np.zeros((len(every), languages), np.int64)  # by feature and language
         np.add.at(df, (features, language), 1)
-        idf = _idf(df[features, language], sizes[language])
+        frequencies = df[features, language]  # of each posting's feature, in its language
+        idf = _idf(frequencies, sizes[language])
         tf = np.where(counts == 1.0, 1.0, 1.0 + np.log(counts))
         weights = tf * idf
         squares = np.bincount(docs, weights=weights * weights, minlength=len(doc_language))
         lengths = np.sqrt(squares)
         lengths[lengths == 0.0] = 1.0
         weights = weights / lengths[docs] * idf
-        keep = df[features, language] <= np.maximum(common * sizes[language], 20)
+        keep = frequencies <= np.maximum(common * sizes[language], 20)
         features, docs, weights = features[keep], docs[keep], weights[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(every) + 1))
@@ -928,9 +929,9 @@ class Matcher:
             weights=postings.weights[positions] * np.repeat(tf[known], sizes),
             minlength=self._documents,
         )
-        starts = self._language_starts.tolist()
+        edges = self._language_starts.tolist()
         for code, factor in enumerate(inverse.tolist()):
-            dot[starts[code] : starts[code + 1]] *= factor
+            dot[edges[code] : edges[code + 1]] *= factor
         return dot, lexical
 
     def _aggregate(
