@@ -1,6 +1,6 @@
 """Engine latency per message (p50/p99) for English and Chinese free text, start-up and memory.
 
-    python -m bench.engine [--rounds 200] [--memo off]
+    python -m bench.engine [--rounds 200] [--memo off] [--malloc off]
 
 Runs the real engine in-process on a SQLite file, as in production: each message is one unit
 of work (dedupe record, conversation, the step's writes, one commit), so the figures are the
@@ -10,7 +10,8 @@ run` uses (uvloop where it is installed).
 The same eight questions per language come again and again, so with the memos on (as `prbot`
 runs) nearly every question is one the matcher has seen and every answer one composed this
 minute; `--memo off` (PRBOT_MEMO=off) measures each question matched and answered afresh,
-which is what a question never asked before costs.
+which is what a question never asked before costs. `--malloc off` leaves glibc's allocator
+as it comes instead of tuning it as `prbot` does (bot/allocator.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bot import allocator
 
 QUESTIONS = {
     "en": [
@@ -120,7 +123,15 @@ def main() -> None:
         default="on",
         help="off: every question matched and answered afresh (PRBOT_MEMO=off)",
     )
+    parser.add_argument(
+        "--malloc",
+        choices=("on", "off"),
+        default="on",
+        help="off: glibc's allocator untuned (PRBOT_MALLOC=off)",
+    )
     args = parser.parse_args()
+    if args.malloc == "on":
+        allocator.tune()  # as `prbot` does at start-up
     # on the event loop `prbot run` uses (uvloop where installed), as in production
     from bot.cli import loop_factory
 

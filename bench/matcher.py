@@ -1,6 +1,6 @@
 """The free-text matcher: latency per message over the labelled questions, and build time.
 
-python -m bench.matcher [--rounds 5]
+python -m bench.matcher [--rounds 5] [--malloc off]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot import allocator
 from bot.config import PROJECT_ROOT
 from bot.core.intents import Matcher
 from bot.evaluate import load_cases
@@ -21,7 +22,10 @@ def main() -> None:
     """Print p50/p99 per language and the build time as a Markdown table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--malloc", choices=("on", "off"), default="on")
     args = parser.parse_args()
+    if args.malloc == "on":
+        allocator.tune()  # as `prbot` does at start-up (bot/allocator.py)
     builds = []
     with tempfile.TemporaryDirectory() as cache:  # the first build trains, the others read
         for _ in range(4):

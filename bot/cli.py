@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import allocator
 from bot.config import PROJECT_ROOT, ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ async def format_stats(store: SqliteStore, unplaced: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `prbot` command; returns the exit code."""
     args = parse_args(argv)
+    allocator.tune()  # before anything large is loaded (bot/allocator.py)
     if args.command == "diagram":
         from bot.core.dialogue import build_dialogue
         from bot.core.engine import mermaid
