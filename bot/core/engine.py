@@ -320,10 +320,10 @@ class Engine:
         stored = await store.load_conversation(inbound.channel, inbound.chat_id)
         conversation = stored or Conversation(inbound.channel, inbound.chat_id)
         before = (conversation.language, conversation.state, dict(conversation.data))
-        # a user who had blocked the bot writes again; the stored conversation says so, and a
-        # new one (nothing stored yet) is checked directly
+        # a user who had blocked the bot writes again (the store reads a paused chat's
+        # conversation with the pause, even when nothing else of it is stored)
         resumed = False
-        if stored is None or stored.paused:
+        if stored is not None and stored.paused:
             resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
         if not caps.buttons:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))

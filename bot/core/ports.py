@@ -83,7 +83,8 @@ class ConversationStore(Protocol):
     """Conversation state and update deduplication."""
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """The stored conversation of a chat, if any."""
+        """The stored conversation of a chat, if any. A paused chat (`pause_chat`) always has
+        one, with `paused` set, so a chat without one needs no `resume_chat`."""
         ...
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:

@@ -96,10 +96,12 @@ class MemoryStore:
         """Nothing to close."""
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """A copy of the stored conversation, so callers cannot change the store by accident."""
+        """A copy of the stored conversation, so callers cannot change the store by accident
+        (a paused chat always has one)."""
         stored = self._chats.get((channel, chat_id))
         if stored is None:
-            return None
+            paused = (channel, chat_id) in self._paused
+            return Conversation(channel, chat_id, paused=True) if paused else None
         found = copy.deepcopy(stored)
         found.paused = (channel, chat_id) in self._paused
         return found

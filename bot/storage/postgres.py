@@ -393,18 +393,18 @@ class PostgresStore:
     # Conversations ----------------------------------------------------------------------
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """The stored conversation of a chat, if any."""
+        """The stored conversation of a chat, if any (a paused chat always has one)."""
         rows = await self._fetch(
-            "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
-            " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
-            " FROM chats c WHERE c.channel = $1 AND c.chat_id = $2",
+            "SELECT c.chat_id IS NOT NULL, c.language, c.state, c.data, EXISTS (SELECT 1"
+            " FROM paused_chats p WHERE p.channel = $1 AND p.chat_id = $2)"
+            " FROM (SELECT 1) AS one LEFT JOIN chats c ON c.channel = $1 AND c.chat_id = $2",
             channel,
             chat_id,
         )
-        if not rows:
-            return None
-        language, state, data, paused = rows[0]
-        return Conversation(channel, chat_id, language, state, data, bool(paused))
+        stored, language, state, data, paused = rows[0]
+        if stored:
+            return Conversation(channel, chat_id, language, state, data, bool(paused))
+        return Conversation(channel, chat_id, paused=True) if paused else None
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""

@@ -320,7 +320,7 @@ class SqliteStore:
             yield self.db
 
     async def load_conversation(self, channel: str, chat_id: str) -> Conversation | None:
-        """The stored conversation of a chat, if any.
+        """The stored conversation of a chat, if any (a paused chat always has one).
 
         In a unit of work the row may already be here: `remember_update` reads the chat's
         row (named by `lock_chat`) in the same trip, and any write since forgets it.
@@ -330,10 +330,10 @@ class SqliteStore:
             rows = ahead[1]
         else:
             rows = await self._fetch(_CONVERSATION, (channel, chat_id))
-        if not rows:
-            return None
-        language, state, data, paused = rows[0]
-        return Conversation(channel, chat_id, language, state, json.loads(data), bool(paused))
+        stored, language, state, data, paused = rows[0]
+        if stored:
+            return Conversation(channel, chat_id, language, state, json.loads(data), bool(paused))
+        return Conversation(channel, chat_id, paused=True) if paused else None
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""
@@ -887,10 +887,12 @@ class SqliteStore:
             raise StoreError(_reason(err)) from err
 
 
+# always one row: whether the chat has a conversation, the conversation, and whether the
+# chat is paused (a paused chat may have no conversation stored)
 _CONVERSATION = (
-    "SELECT c.language, c.state, c.data, EXISTS (SELECT 1 FROM paused_chats p"
-    " WHERE p.channel = c.channel AND p.chat_id = c.chat_id)"
-    " FROM chats c WHERE c.channel = ? AND c.chat_id = ?"
+    "SELECT c.chat_id IS NOT NULL, c.language, c.state, c.data, EXISTS (SELECT 1"
+    " FROM paused_chats p WHERE p.channel = ?1 AND p.chat_id = ?2)"
+    " FROM (SELECT 1) AS one LEFT JOIN chats c ON c.channel = ?1 AND c.chat_id = ?2"
 )
 
 _SUBSCRIPTION_SELECT = (

@@ -153,6 +153,19 @@ async def test_a_loaded_conversation_says_whether_the_chat_is_paused(store: Sqli
     assert loaded is not None and not loaded.paused
 
 
+async def test_a_paused_chat_without_a_conversation_loads_as_paused(store: SqliteStore) -> None:
+    # the engine asks to resume only a chat whose loaded conversation is paused, so a chat
+    # paused before it ever stored a conversation must still come back paused
+    assert await store.load_conversation("telegram", "8") is None
+    await store.pause_chat("telegram", "8", NOW)
+    loaded = await store.load_conversation("telegram", "8")
+    assert loaded is not None and loaded.paused
+    assert (loaded.language, loaded.state, loaded.data) == (None, "main", {})
+    assert await store.load_conversation("wechat", "8") is None  # another channel's chat
+    assert await store.resume_chat("telegram", "8")
+    assert await store.load_conversation("telegram", "8") is None
+
+
 async def test_claim_due_skips_a_paused_chat(store: SqliteStore) -> None:
     paused = await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _due(2), NOW)
     other = await store.add_subscription("t", "2", "self", "expiry", EXPIRY, _due(1), NOW)
