@@ -296,6 +296,11 @@ class SubscriptionStore(Protocol):
         """Claim up to `limit` due reminders, oldest first, in one transaction."""
         ...
 
+    async def soonest_due(self) -> dt.datetime | None:
+        """When the soonest pending reminder falls due (its `not_before`; chats that blocked
+        the bot left out, as `claim_due` leaves them), or None when none is pending."""
+        ...
+
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""
         ...

@@ -364,18 +364,21 @@ class Dispatcher:
         result.retried += 1
         result.retry_at(moment)
 
-    def pause_after(self, result: SweepResult) -> float:
-        """Seconds until the next sweep: the interval, or less when a reminder put off by
-        this sweep (behind a pending reply, after a network error) falls due sooner."""
+    def pause_after(self, result: SweepResult, upcoming: dt.datetime | None = None) -> float:
+        """Seconds until the next sweep: the interval, or less when a pending reminder
+        (`upcoming`, the store's `soonest_due`) or one put off by this sweep (behind a pending
+        reply, after a network error) falls due sooner, so it is sent on time."""
         wait = self.settings.interval
-        if result.soonest_retry is not None:
-            until = (result.soonest_retry - self._clock.now()).total_seconds() + RETRY_SLACK
-            wait = min(wait, max(until, 1.0))
+        for moment in (result.soonest_retry, upcoming):
+            if moment is not None:
+                until = (moment - self._clock.now()).total_seconds() + RETRY_SLACK
+                wait = min(wait, max(until, 1.0))
         return wait
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep at start-up and then every `interval` seconds (sooner for a reminder put off
-        by the last sweep) until `stop` is set.
+        """Sweep at start-up, then when the next pending reminder falls due (a second after
+        at the soonest, at most `interval` seconds later: a reminder another replica or a
+        conversation added meanwhile waits that long at most) until `stop` is set.
 
         Any storage or network error is logged and the loop goes on, sooner at first (5 s,
         doubling up to the interval), so what became due during a fault is sent once it is gone.
@@ -392,7 +395,7 @@ class Dispatcher:
                         recovered = True
                     result = await self.sweep()
                     failures = 0
-                    wait = self.pause_after(result)
+                    wait = self.pause_after(result, await self._store.soonest_due())
                     if result.sent or result.skipped or result.retried or result.blocked:
                         log.info("reminder sweep: %s", result.summary())
                 except Exception as err:  # the loop must outlive any one failure

@@ -400,6 +400,15 @@ class MemoryStore:
         """The part can never be delivered."""
         self._outbox.pop(item_id, None)
 
+    async def soonest_due(self) -> dt.datetime | None:
+        """When the soonest pending reminder of a chat not paused falls due, if any."""
+        pending = [
+            r.not_before
+            for r in self._reminders.values()
+            if r.status == "pending" and self._chat_of(r) not in self._paused
+        ]
+        return min(pending, default=None)
+
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""
         reminder = self._reminders[reminder_id]

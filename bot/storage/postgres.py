@@ -614,6 +614,17 @@ class PostgresStore:
             for row in rows
         ]
 
+    async def soonest_due(self) -> dt.datetime | None:
+        """When the soonest pending reminder of a chat not paused falls due, if any."""
+        rows = await self._fetch(
+            "SELECT MIN(r.not_before) FROM reminders r WHERE r.status = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN paused_chats p"
+            "  ON p.channel = s.channel AND p.chat_id = s.chat_id"
+            "  WHERE s.id = r.subscription_id)"
+        )
+        soonest: dt.datetime | None = rows[0][0]
+        return soonest
+
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""
         with _translated("cannot mark the reminder sent"):

@@ -604,6 +604,19 @@ class SqliteStore:
             for row in rows
         ]
 
+    async def soonest_due(self) -> dt.datetime | None:
+        """When the soonest pending reminder of a chat not paused falls due, if any."""
+        rows = await self._fetch(
+            "SELECT MIN(r.not_before) FROM reminders r"
+            " JOIN subscriptions s ON s.id = r.subscription_id"
+            " WHERE r.status = 'pending' AND NOT EXISTS ("
+            "  SELECT 1 FROM paused_chats p WHERE p.channel = s.channel"
+            "  AND p.chat_id = s.chat_id)",
+            (),
+        )
+        soonest = rows[0][0]
+        return None if soonest is None else dt.datetime.fromisoformat(soonest)
+
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""
         try:

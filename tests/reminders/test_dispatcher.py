@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -345,6 +346,44 @@ async def test_change_of_details_schedule(harness: Harness) -> None:
     days = [when.date() for when, _, _ in harness.notifier.sent]
     assert days == [dt.date(2027, 2, 7), dt.date(2027, 2, 21)]
     assert "February 28, 2027" in harness.notifier.to("c")[0]
+
+
+class MovingClock:
+    """The wall clock's pace from a chosen moment: the loop really waits, on a known date."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._start = start
+        self._began = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._start + dt.timedelta(seconds=time.monotonic() - self._began)
+
+
+async def test_the_loop_wakes_when_a_reminder_falls_due(harness: Harness) -> None:
+    await harness.subscribe("1")
+    due = await harness.app.store.soonest_due()
+    assert due == dt.datetime(2027, 5, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
+    dispatcher = Dispatcher(
+        store=harness.app.store,
+        answers=harness.app.engine.services.answers,
+        notifiers={"test": harness.notifier},
+        translators=harness.app.translators,
+        clock=MovingClock(due - dt.timedelta(seconds=1.5)),
+        sleep=asyncio.sleep,
+        settings=DispatchSettings(interval=60.0),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        # the start-up sweep finds nothing due; the next comes when the reminder is, not a
+        # whole interval (60 s) later
+        async with asyncio.timeout(10):
+            while not harness.notifier.to("1"):
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+    assert len(harness.notifier.to("1")) == 1
 
 
 async def test_run_loop_stops_when_asked(harness: Harness) -> None:

@@ -20,6 +20,10 @@ EXPIRY = dt.date(2027, 6, 15)
 LATER = NOW + dt.timedelta(minutes=5)
 
 
+def _at(moment: dt.datetime) -> list[PlannedRow]:
+    return [PlannedRow("window_open", moment, moment + dt.timedelta(days=30))]
+
+
 def _due(hours_ago: int = 1) -> list[PlannedRow]:
     due = NOW - dt.timedelta(hours=hours_ago)
     return [PlannedRow("window_open", due, due + dt.timedelta(days=30))]
@@ -178,6 +182,25 @@ async def test_claim_due_skips_a_paused_chat(store: SqliteStore) -> None:
     assert await store.resume_chat("t", "1") is False  # only once
     assert await store.resume_chat("t", "3") is False  # never paused
     assert [c.subscription.id for c in await store.claim_due(NOW, 10)] == [paused.id]
+
+
+async def test_soonest_due_is_when_the_loop_must_come_back(store: SqliteStore) -> None:
+    assert await store.soonest_due() is None
+    later = NOW + dt.timedelta(hours=3)
+    soon = NOW + dt.timedelta(hours=1)
+    await store.add_subscription("t", "1", "self", "expiry", EXPIRY, _at(later), NOW)
+    assert await store.soonest_due() == later
+    paused = await store.add_subscription("t", "2", "self", "expiry", EXPIRY, _at(soon), NOW)
+    assert await store.soonest_due() == soon
+    await store.pause_chat("t", "2", NOW)  # nothing is sent to a chat that blocked the bot
+    assert await store.soonest_due() == later
+    await store.resume_chat("t", "2")
+    (claimed,) = await store.claim_due(soon, 10)
+    assert claimed.subscription.id == paused.id
+    assert await store.soonest_due() == later  # a claimed reminder is not pending
+    retry = soon + dt.timedelta(seconds=30)
+    await store.retry_later(claimed.id, retry)
+    assert await store.soonest_due() == retry  # put off: due again at its retry
 
 
 async def test_delete_chat_clears_the_pause(store: SqliteStore) -> None:
