@@ -39,6 +39,7 @@ class FakeNotifier:
         self.parts: list[tuple[dt.datetime, str, Outbound]] = []
         self.failures: dict[str, list[Exception]] = {}
         self.file_failures: list[Exception] = []
+        self.arrived = asyncio.Event()  # set when any part is sent
 
     def reminder_parts(self, notice: ReminderNotice) -> list[Outbound]:
         return standard_reminder(self.answers, notice, TELEGRAM)
@@ -50,6 +51,7 @@ class FakeNotifier:
         if part.attachment is not None and self.file_failures:
             raise self.file_failures.pop(0)
         self.parts.append((self.clock.now(), chat_id, part))
+        self.arrived.set()
 
     @property
     def sent(self) -> list[tuple[dt.datetime, str, Outbound]]:
@@ -377,9 +379,7 @@ async def test_the_loop_wakes_when_a_reminder_falls_due(harness: Harness) -> Non
     try:
         # the start-up sweep finds nothing due; the next comes when the reminder is, not a
         # whole interval (60 s) later
-        async with asyncio.timeout(10):
-            while not harness.notifier.to("1"):
-                await asyncio.sleep(0.05)
+        await asyncio.wait_for(harness.notifier.arrived.wait(), timeout=10)
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=5)
