@@ -42,6 +42,7 @@ from bot.core.ports import (
     SubscriptionRecord,
     TopicStats,
 )
+from bot.storage.queries import SOONEST_DUE
 
 log = logging.getLogger(__name__)
 
@@ -616,12 +617,7 @@ class PostgresStore:
 
     async def soonest_due(self) -> dt.datetime | None:
         """When the soonest pending reminder of a chat not paused falls due, if any."""
-        rows = await self._fetch(
-            "SELECT MIN(r.not_before) FROM reminders r WHERE r.status = 'pending'"
-            " AND NOT EXISTS (SELECT 1 FROM subscriptions s JOIN paused_chats p"
-            "  ON p.channel = s.channel AND p.chat_id = s.chat_id"
-            "  WHERE s.id = r.subscription_id)"
-        )
+        rows = await self._fetch(SOONEST_DUE)
         soonest: dt.datetime | None = rows[0][0]
         return soonest
 

@@ -31,6 +31,7 @@ from bot.core.ports import (
     SubscriptionRecord,
     TopicStats,
 )
+from bot.storage.queries import SOONEST_DUE
 
 log = logging.getLogger(__name__)
 
@@ -606,14 +607,7 @@ class SqliteStore:
 
     async def soonest_due(self) -> dt.datetime | None:
         """When the soonest pending reminder of a chat not paused falls due, if any."""
-        rows = await self._fetch(
-            "SELECT MIN(r.not_before) FROM reminders r"
-            " JOIN subscriptions s ON s.id = r.subscription_id"
-            " WHERE r.status = 'pending' AND NOT EXISTS ("
-            "  SELECT 1 FROM paused_chats p WHERE p.channel = s.channel"
-            "  AND p.chat_id = s.chat_id)",
-            (),
-        )
+        rows = await self._fetch(SOONEST_DUE, ())
         soonest = rows[0][0]
         return None if soonest is None else dt.datetime.fromisoformat(soonest)
 
