@@ -15,13 +15,16 @@ training) are still mapped and unmapped on their own, so the resident memory sta
 few MiB of what the process uses. Where the operator has set glibc's own variables
 (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `MALLOC_TOP_PAD_`), those win; on a C
 library without `mallopt` (musl has a stub, macOS none) nothing changes. `PRBOT_MALLOC=off`
-leaves glibc's defaults, to compare (`bench.engine --malloc off`).
+(read with the other settings, so a `.env` file may set it) leaves glibc's defaults, to
+compare (`bench.engine --malloc off`). glibc reads its own variables from the process
+environment only, so those are looked for there.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Mapping
 
 M_TRIM_THRESHOLD = -1  # glibc's <malloc.h>
 M_MMAP_THRESHOLD = -3
@@ -32,12 +35,11 @@ TRIM_THRESHOLD = 4 << 20
 OPERATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
-def tune(environ: dict[str, str] | None = None) -> bool:
-    """Set the thresholds; True if the C library took them."""
-    environ = dict(os.environ) if environ is None else environ
-    if environ.get("PRBOT_MALLOC", "").lower() == "off":
-        return False
-    if any(name in environ for name in OPERATOR_VARIABLES):
+def tune(enabled: bool = True, environ: Mapping[str, str] | None = None) -> bool:
+    """Set the thresholds unless `enabled` is False (`PRBOT_MALLOC=off`) or the process
+    environment sets glibc's own; True if the C library took them."""
+    environ = os.environ if environ is None else environ
+    if not enabled or any(name in environ for name in OPERATOR_VARIABLES):
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt

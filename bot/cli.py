@@ -86,7 +86,6 @@ async def format_stats(store: SqliteStore, unplaced: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `prbot` command; returns the exit code."""
     args = parse_args(argv)
-    allocator.tune()  # before anything large is loaded (bot/allocator.py)
     if args.command == "diagram":
         from bot.core.dialogue import build_dialogue
         from bot.core.engine import mermaid
@@ -98,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"prbot: configuration error: {err}", file=sys.stderr)
         return 2
+    allocator.tune(settings.malloc)  # before anything large is loaded (bot/allocator.py)
     logging.basicConfig(
         level=settings.log_level_number,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

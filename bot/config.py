@@ -71,6 +71,8 @@ class Settings:
     cache_dir: Path | None = None  # built matchers and catalogs (bot/cache.py); None: off
     # keep recent verdicts of the matchers and this minute's answers (bot/core/memo.py)
     memo: bool = True
+    # tune glibc's allocator at start-up (bot/allocator.py)
+    malloc: bool = True
 
     @property
     def database_label(self) -> str:
@@ -149,6 +151,9 @@ class Settings:
         memo = values.get("PRBOT_MEMO", "").strip().lower() or "on"
         if memo not in ("on", "off"):
             raise ConfigError(f"PRBOT_MEMO must be 'on' or 'off', got {memo!r}")
+        malloc = values.get("PRBOT_MALLOC", "").strip().lower() or "on"
+        if malloc not in ("on", "off"):
+            raise ConfigError(f"PRBOT_MALLOC must be 'on' or 'off', got {malloc!r}")
         webhook_url, webhook_secret = _webhook(values)
         return cls(
             telegram_webhook_url=webhook_url,
@@ -167,6 +172,7 @@ class Settings:
             locales_dir=Path(values.get("PRBOT_LOCALES_DIR") or PROJECT_ROOT / "locales"),
             cache_dir=_cache_dir(values),
             memo=memo == "on",
+            malloc=malloc == "on",
         )
 
     @property

@@ -19,7 +19,7 @@ glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's ma
 CHILD = """
 import resource, sys
 from bot import allocator
-tuned = allocator.tune()
+tuned = allocator.tune(sys.argv[1] == "on")
 import numpy as np
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -34,10 +34,11 @@ print(tuned, faults() - before)
 """
 
 
-def _faults(**environ: str) -> tuple[str, int]:
+def _faults(setting: str) -> tuple[str, int]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        env={**os.environ, **environ},
+        [sys.executable, "-c", CHILD, setting],
+        env=environ,
         capture_output=True,
         text=True,
         check=True,
@@ -48,27 +49,46 @@ def _faults(**environ: str) -> tuple[str, int]:
 
 @glibc
 def test_scratch_arrays_reuse_memory_instead_of_new_pages() -> None:
-    tuned, faults = _faults(PRBOT_MALLOC="on")
+    tuned, faults = _faults("on")
     assert tuned == "True"
     assert faults < 200  # about none; untuned, every round faults its 1.3 MB in again
-    untuned, before = _faults(PRBOT_MALLOC="off")
+    untuned, before = _faults("off")
     assert untuned == "False"
     assert before > 50 * 200
 
 
 def test_the_operators_own_settings_win() -> None:
-    assert allocator.tune({"MALLOC_TRIM_THRESHOLD_": "131072"}) is False
-    assert allocator.tune({"MALLOC_MMAP_THRESHOLD_": "65536"}) is False
-    assert allocator.tune({"PRBOT_MALLOC": "OFF"}) is False
+    assert allocator.tune(environ={"MALLOC_TRIM_THRESHOLD_": "131072"}) is False
+    assert allocator.tune(environ={"MALLOC_MMAP_THRESHOLD_": "65536"}) is False
+    assert allocator.tune(False, environ={}) is False
 
 
-def test_the_prbot_command_tunes_first(
+class _Stop(Exception):
+    pass
+
+
+def test_the_prbot_command_tunes_first_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cli
+
+    calls: list[bool] = []
+
+    def record(enabled: bool) -> bool:
+        calls.append(enabled)
+        raise _Stop  # nothing after it: it comes before the app is built
+
+    monkeypatch.setattr(allocator, "tune", record)
+    for value in ("", "off", "ON"):
+        monkeypatch.setenv("PRBOT_MALLOC", value)
+        with pytest.raises(_Stop):
+            cli.main(["check"])
+    assert calls == [True, False, True]
+
+
+def test_a_wrong_setting_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bot import cli
 
-    calls: list[str] = []
-    monkeypatch.setattr(allocator, "tune", lambda: calls.append("tuned") or True)
-    assert cli.main(["diagram"]) == 0
-    assert calls == ["tuned"]
-    assert "stateDiagram" in capsys.readouterr().out
+    monkeypatch.setenv("PRBOT_MALLOC", "of")
+    assert cli.main(["check"]) == 2
+    assert "PRBOT_MALLOC must be 'on' or 'off', got 'of'" in capsys.readouterr().err
