@@ -22,7 +22,7 @@ from bot.core.engine import (
     Unsupported,
     private_only,
 )
-from bot.core.intents import Match, Matcher
+from bot.core.intents import Match, Matcher, detect_script_language
 from bot.core.languages import BEIJING
 from bot.core.menu import (
     LANGUAGE_NAMES,
@@ -217,9 +217,12 @@ async def answer_free_text(turn: Turn) -> Reply:
     card topics it might be about as buttons); a described situation the pathway matcher
     recognises ("my husband is Chinese") is an eligibility question even when the intent
     matcher is unsure.
-    A typed "cancel" or "back" alone (nothing in progress) brings the menu.
+    A typed "cancel" or "back" alone (nothing in progress) brings the menu; a thanks or an
+    acknowledgement alone ("ok", "谢谢") gets a "you're welcome" and the topics.
     """
     word = turn.services.control(turn.argument)
+    if word == "thanks":
+        return _welcome(turn)
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
@@ -243,6 +246,19 @@ async def answer_free_text(turn: Turn) -> Reply:
         return Reply((compact_menu(text, *rows),))
     text += " " + _("Please try other words, or open the menu:")
     return Reply((compact_menu(text),))
+
+
+def _welcome(turn: Turn) -> Reply:
+    """A thanks or an "ok" alone: no topic to answer, nothing outside what the bot knows.
+    Said in the language of the script it is written in ("спасибо", "谢谢"), if another."""
+    written_in = _other_language(turn, detect_script_language(turn.argument))
+    translator = turn.services.translators[written_in] if written_in else current()
+    with use_translator(translator):
+        text = _(
+            "You're welcome! Ask me anything else about the permanent residence card, or open "
+            "the menu:"
+        )
+        return Reply((compact_menu(text),))
 
 
 def placed_intent(match: Match, text: str, pathways: Matcher | None) -> str | None:

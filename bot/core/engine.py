@@ -40,7 +40,8 @@ class Services:
     eligibility: EligibilityCheck | None = None
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
     meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
-    # typed "back" / "返回" / "cancel" / "取消": "back", "cancel" or None (words in data/)
+    # typed "back" / "返回" / "cancel" / "取消" / "thanks" / "谢谢": "back", "cancel",
+    # "thanks" or None (words in data/lexicon.yaml)
     control: Callable[[str], str | None] = lambda text: None
     # a date written inside a sentence ("my card expires on 15 June 2027"), else None
     date_in: Callable[[str, dt.date], dt.date | None] = lambda text, today: None

@@ -156,6 +156,7 @@ class LexiconFile(Record):
     holidays: tuple[HolidayWords, ...] = ()
     back: dict[Slug, Words] = Field(default_factory=dict)
     cancel: dict[Slug, Words] = Field(default_factory=dict)
+    thanks: dict[Slug, Words] = Field(default_factory=dict)
     years: dict[Slug, Words] = Field(default_factory=dict)
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
@@ -227,6 +228,7 @@ class Lexicon:
     holidays: tuple[Holiday, ...] = ()
     back: frozenset[str] = frozenset()
     cancel: frozenset[str] = frozenset()
+    thanks: frozenset[str] = frozenset()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
@@ -257,6 +259,7 @@ class Lexicon:
                     "months",
                     "back",
                     "cancel",
+                    "thanks",
                     "years",
                     "weekend",
                 )
@@ -326,6 +329,7 @@ class Lexicon:
             holidays=holidays,
             back=frozenset(_control(w) for w in _words(document.back)),
             cancel=frozenset(_control(w) for w in _words(document.cancel)),
+            thanks=frozenset(_control(w) for w in _words(document.thanks)),
             months=pattern,
             month_numbers=months,
         )
@@ -469,12 +473,15 @@ class Lexicon:
         return None
 
     def control(self, text: str) -> str | None:
-        """ "back" or "cancel" when a whole message is one of those words, else None."""
+        """ "back", "cancel" or "thanks" when a whole message is one of those words (a thanks
+        or an acknowledgement: "ok", "谢谢"), else None."""
         key = _control(fold(text))
         if key in self.cancel:
             return "cancel"
         if key in self.back:
             return "back"
+        if key in self.thanks:
+            return "thanks"
         return None
 
 

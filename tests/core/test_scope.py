@@ -212,3 +212,44 @@ async def test_permit_as_a_criterion_of_permanent_residence_is_answered(app: Bot
     said = text_of(replies)
     assert OUTSIDE not in said
     assert any(p.title in said for p in app.knowledge.pathways)
+
+
+WELCOME = (
+    "You're welcome! Ask me anything else about the permanent residence card, or open the menu:"
+)
+
+
+@pytest.mark.parametrize(
+    ("hint", "text", "language"),
+    [
+        ("en", "thanks", "en"),
+        ("en", "Ok!", "en"),
+        ("en", "thank you very much", "en"),
+        ("zh", "谢谢", "zh"),
+        ("en", "спасибо", "ru"),  # another script: said in its language
+        ("de", "Danke schön!", "de"),
+        ("fr", "merci beaucoup", "fr"),
+        ("es", "vale, gracias", "es"),
+        ("ja", "ありがとうございます", "ja"),
+        ("ko", "감사합니다", "ko"),
+        ("ar", "شكرا جزيلا", "ar"),
+    ],
+)
+async def test_a_thanks_gets_you_are_welcome_not_outside(
+    app: BotApp, hint: str, text: str, language: str
+) -> None:
+    replies = await Chat(app, language=hint).say(text)
+    translator = app.translators[language]
+    said = text_of(replies)
+    assert translator.gettext(WELCOME) in said
+    if language != "en":
+        assert translator.gettext(WELCOME) != WELCOME
+    assert translator.gettext(OUTSIDE) not in said
+    assert "menu" in payloads_of(replies)  # one button opens the topics
+    assert await app.store.unplaced(10) == []  # not a question the bot failed to place
+
+
+async def test_thanks_inside_a_sentence_is_still_a_question(app: BotApp) -> None:
+    said = text_of(await Chat(app).say("thanks, and how much does the card cost?"))
+    assert WELCOME not in said
+    assert _first_line(app, "en", "fees") in said
