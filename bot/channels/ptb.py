@@ -21,7 +21,7 @@ import sys
 _HIDDEN = ("cryptography", "httpx._main")
 
 
-def _import_without_passport_crypto() -> None:
+def _import_without_unused_parts() -> None:
     if "telegram" in sys.modules:
         return
     hidden = [name for name in _HIDDEN if name not in sys.modules]
@@ -35,4 +35,4 @@ def _import_without_passport_crypto() -> None:
             del sys.modules[name]
 
 
-_import_without_passport_crypto()
+_import_without_unused_parts()

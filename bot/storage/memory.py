@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -99,11 +99,11 @@ class MemoryStore:
         """A copy of the stored conversation, so callers cannot change the store by accident
         (a paused chat always has one)."""
         stored = self._chats.get((channel, chat_id))
+        paused = (channel, chat_id) in self._paused
         if stored is None:
-            paused = (channel, chat_id) in self._paused
             return Conversation(channel, chat_id, paused=True) if paused else None
         found = copy.deepcopy(stored)
-        found.paused = (channel, chat_id) in self._paused
+        found.paused = paused
         return found
 
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
@@ -284,13 +284,7 @@ class MemoryStore:
     async def claim_due(self, now: dt.datetime, limit: int) -> list[ClaimedReminder]:
         """Claim up to `limit` due reminders, oldest first."""
         due = sorted(
-            (
-                r
-                for r in self._reminders.values()
-                if r.status == "pending"
-                and r.not_before <= now
-                and self._chat_of(r) not in self._paused
-            ),
+            (r for r in self._sendable() if r.not_before <= now),
             key=lambda r: (r.not_before, r.id),
         )[:limit]
         claimed = []
@@ -311,6 +305,12 @@ class MemoryStore:
                 )
             )
         return claimed
+
+    def _sendable(self) -> Iterator[_Reminder]:
+        """Pending reminders of chats not paused (`claim_due` and `soonest_due`)."""
+        for reminder in self._reminders.values():
+            if reminder.status == "pending" and self._chat_of(reminder) not in self._paused:
+                yield reminder
 
     def _chat_of(self, reminder: _Reminder) -> tuple[str, str]:
         sub = self._subscriptions[reminder.subscription_id]
@@ -402,12 +402,7 @@ class MemoryStore:
 
     async def soonest_due(self) -> dt.datetime | None:
         """When the soonest pending reminder of a chat not paused falls due, if any."""
-        pending = [
-            r.not_before
-            for r in self._reminders.values()
-            if r.status == "pending" and self._chat_of(r) not in self._paused
-        ]
-        return min(pending, default=None)
+        return min((r.not_before for r in self._sendable()), default=None)
 
     async def mark_sent(self, reminder_id: int, now: dt.datetime) -> None:
         """The reminder was delivered; also resets the subscription's failure count."""
