@@ -399,14 +399,22 @@ class _PostingsBuilder:
         weights = weights / lengths[docs] * idf
         keep = frequencies <= np.maximum(common * sizes[language], 20)
         features, docs, weights = features[keep], docs[keep], weights[keep]
+        language = language[keep]
         order = np.argsort(features, kind="stable")
         bounds = np.searchsorted(features[order], np.arange(len(every) + 1))
         # the example numbers in 16 bits while there are at most 65,536 examples, the weights
-        # in 16 (a quarter of the memory; a weight is rounded by at most 1/2,048 of itself,
-        # and a similarity moves by about 1e-4)
+        # in 16 as fixed point, in steps of 1/65,535 of their language's largest weight (a
+        # quarter of the memory; a weight moves by at most 1e-4 and a similarity by about as
+        # much). Not float16: numpy converts float16 in software, 15x slower than integers,
+        # and every question converts tens of thousands of weights
+        docs, weights, language = docs[order], weights[order], language[order]
+        scales = np.ones(languages)
+        heaviest = np.zeros(languages)
+        np.maximum.at(heaviest, language, weights)
+        scales[heaviest > 0] = heaviest[heaviest > 0] / np.iinfo(np.uint16).max
+        steps = np.clip(np.rint(weights / scales[language]), 1, np.iinfo(np.uint16).max)
         narrow = np.uint16 if len(doc_language) <= np.iinfo(np.uint16).max + 1 else np.int32
-        docs = docs[order].astype(narrow)
-        weights = weights[order].astype(np.float16)
+        docs = docs.astype(narrow)
         position = np.uint32 if len(docs) < 2**32 else np.int64
         # the document frequencies kept sparse: most features (words, pairs of words) occur
         # in one language only, and a dense table had 9 counts for each
@@ -420,7 +428,8 @@ class _PostingsBuilder:
             sizes,
             bounds.astype(position),
             docs,
-            weights,
+            steps.astype(np.uint16),
+            scales,
         )
 
 
@@ -450,7 +459,10 @@ class _Postings:
     sizes: np.ndarray  # (languages,): how many examples each language has
     bounds: np.ndarray  # feature k's run is docs[bounds[k]:bounds[k + 1]] (uint32)
     docs: np.ndarray
-    weights: np.ndarray  # float16: unit-length TF-IDF times the IDF, in the example's language
+    # unit-length TF-IDF times the IDF in the example's language, as uint16 steps of that
+    # language's scale: the weight is weights[i] * scales[language]
+    weights: np.ndarray
+    scales: np.ndarray  # (languages,) float64
 
     def numbers(self, keys: np.ndarray) -> np.ndarray:
         """The number of each of a question's features (by key), or -1 when no example has
@@ -485,7 +497,7 @@ class _Postings:
         here = self.df_languages == code
         counts[mentioned[here]] = self.df_counts[here]
         idf = _idf(counts[features], self.sizes[code])
-        weights = self.weights[mine].astype(np.float64) / idf
+        weights = self.weights[mine] * (self.scales[code] / idf)
         return bounds.astype(np.int64), self.docs[mine], weights
 
 
@@ -569,9 +581,16 @@ class Matcher:
         self._postings = building.build(self._doc_language, len(self._language_names), common)
         del building
         self._ridge = ridge
-        self._alpha = np.zeros((0, 0), np.float16)
-        if ridge:  # kept in 16 bits (trained and cached in 64; a score moves by ~1e-4)
-            self._alpha = self._cached_ridge(cache).astype(np.float16)
+        # the ridge weights kept in 16 bits (trained and cached in 64), as fixed point in steps
+        # of 1/32,767 of each intent's largest weight: a score moves by about 1e-4, and
+        # integers convert 15x faster than float16 at each question
+        self._alpha = np.zeros((0, len(self._intent_names)), np.int16)
+        self._alpha_scales = np.ones(len(self._intent_names), np.float32)
+        if ridge:
+            alpha = self._cached_ridge(cache)
+            largest = np.abs(alpha).max(axis=0, initial=0.0)
+            self._alpha_scales = np.where(largest > 0, largest / 32767, 1.0).astype(np.float32)
+            self._alpha = np.rint(alpha / self._alpha_scales).astype(np.int16)
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)
         self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
@@ -915,7 +934,7 @@ class Matcher:
         numbers = postings.numbers(_feature_keys(counts))
         weighted = postings.idf(numbers) * tf[:, None]  # (features, languages)
         norms = np.sqrt(np.einsum("ij,ij->j", weighted, weighted))
-        inverse = np.array([n in allowed for n in self._language_names]) / norms
+        inverse = np.array([n in allowed for n in self._language_names]) * postings.scales / norms
         known = numbers >= 0
         lexical = any(len(f) != 3 for f in compress(counts, known.tolist()))
         numbers = numbers[known]
@@ -924,11 +943,11 @@ class Matcher:
         if not sizes.any():  # a common feature's run is empty
             return None, lexical
         positions = _runs(starts, sizes)
-        dot = np.bincount(
-            postings.docs[positions],
-            weights=postings.weights[positions] * np.repeat(tf[known], sizes),
-            minlength=self._documents,
-        )
+        steps = postings.weights[positions]
+        repeated = tf[known]
+        if (repeated != 1.0).any():  # a feature twice or more in the question
+            steps = steps * np.repeat(repeated, sizes)
+        dot = np.bincount(postings.docs[positions], weights=steps, minlength=self._documents)
         edges = self._language_starts.tolist()
         for code, factor in enumerate(inverse.tolist()):
             dot[edges[code] : edges[code + 1]] *= factor
@@ -948,12 +967,12 @@ class Matcher:
         if not len(close):
             return
         similarity = dot[close]
-        # by intent, best first, ties by example: a stable sort by similarity, then a stable
-        # (radix) sort by intent; an example's rank among its intent's is its place after
-        # where its intent's run begins
-        best_first = np.argsort(-similarity, kind="stable")
-        order = best_first[np.argsort(self._doc_intent[close[best_first]], kind="stable")]
-        intent = self._doc_intent[close[order]]
+        # by intent, best first, ties by example: one stable sort by intent and then by
+        # similarity (between _FLOOR and 1, so 2 * intent + 1 - similarity orders both); an
+        # example's rank among its intent's is its place after where its intent's run begins
+        intent = self._doc_intent[close]
+        order = np.argsort(intent.astype(np.float64) * 2.0 + (1.0 - similarity), kind="stable")
+        intent = intent[order]
         counts = np.bincount(intent, minlength=len(self._intent_names))
         begins = np.cumsum(counts) - counts
         rank = np.arange(len(intent)) - np.repeat(begins, counts)
@@ -977,7 +996,7 @@ class Matcher:
         ridge = sums
         if share:  # each language's classifier on its own examples; the best language counts
             close_weights = similarity.astype(np.float32)
-            ridge = np.max(
+            ridge = self._alpha_scales * np.max(
                 [
                     close_weights[a:b] @ self._alpha[close[a:b]].astype(np.float32)
                     for _, a, b in spans

@@ -23,15 +23,17 @@ LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 
 # Accuracy reached on tests/nlu when these floors were set (2026-12-04, after the tenth
 # blind-written training round of issue 11; the test set shares no sentence with the
-# examples), minus two points.
+# examples), minus two points. fr and ko follow the fixed-point weights (2026-12-04, seventh
+# session): near ties moved, +1 question in fr and -2 in ko (with exact float64 weights ko
+# is 94.7 %, ja 94.2 %; the 5-fold figure did not move).
 FLOORS = {
     "ar": 0.960,
     "de": 0.971,
     "en": 0.988,
     "es": 0.959,
-    "fr": 0.964,
+    "fr": 0.968,
     "ja": 0.946,
-    "ko": 0.951,
+    "ko": 0.943,
     "ru": 0.965,
     "zh": 0.962,
 }
