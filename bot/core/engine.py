@@ -17,7 +17,16 @@ from bot.core.intents import Matcher
 if TYPE_CHECKING:
     from bot.core.check_model import EligibilityCheck
     from bot.core.schedule import CardRules
-from bot.core.ports import Answers, Clock, Conversation, Meter, NullMeter, Store, StoreError
+from bot.core.ports import (
+    Answers,
+    Clock,
+    Conversation,
+    DuplicateUpdate,
+    Meter,
+    NullMeter,
+    Store,
+    StoreError,
+)
 from bot.core.render import OPTIONS_KEY, TELEGRAM, Capabilities, chosen_option, render
 from bot.core.text import Translator, _, use_translator
 from bot.core.types import Button, Inbound, InboundKind, Outbound
@@ -275,6 +284,9 @@ class Engine:
                         await keep(parts)
                 meter.update_handled(inbound.channel, "ok", time.perf_counter() - started)
                 return parts
+            except DuplicateUpdate:  # found out after the step ran: all of it rolled back
+                log.info("a duplicate update was ignored")
+                return []
             except Exception as err:
                 if isinstance(err, StoreError):
                     meter.database_error()
@@ -282,12 +294,17 @@ class Engine:
             meter.update_handled(inbound.channel, "failed", time.perf_counter() - started)
             with use_translator(self.translator_for(inbound.language_hint)):
                 parts, _options = render([Outbound(text=failure_text())], caps)
-            async with store.unit_of_work():  # record it, so a redelivery is not tried again
-                await store.lock_chat(inbound.channel, inbound.chat_id)
-                if inbound.update_id is not None:
-                    await store.remember_update(inbound.channel, inbound.update_id, self.now)
-                if keep is not None:
-                    await keep(parts)
+            try:
+                async with store.unit_of_work():  # record it: a redelivery is not tried again
+                    await store.lock_chat(inbound.channel, inbound.chat_id)
+                    if inbound.update_id is not None and not await store.remember_update(
+                        inbound.channel, inbound.update_id, self.now
+                    ):
+                        return []  # handled before: the apology is not for this one
+                    if keep is not None:
+                        await keep(parts)
+            except DuplicateUpdate:
+                return []
             return parts
 
     @property

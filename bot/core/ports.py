@@ -79,6 +79,15 @@ class StoreError(Exception):
     """The store could not read or write."""
 
 
+class DuplicateUpdate(Exception):
+    """The unit of work's update had been handled before: it was rolled back.
+
+    A store may record an update id without waiting for the answer (`remember_update`
+    returns True) when the database can only tell at the next statement or at the commit;
+    it then raises this from there, and the update must be ignored, not answered.
+    """
+
+
 class ConversationStore(Protocol):
     """Conversation state and update deduplication."""
 
@@ -92,7 +101,8 @@ class ConversationStore(Protocol):
         ...
 
     async def remember_update(self, channel: str, update_id: str, now: dt.datetime) -> bool:
-        """Record an update id; False if it was seen before."""
+        """Record an update id; False if it was seen before. Inside a unit of work a store
+        may answer True at once and raise DuplicateUpdate later in the unit instead."""
         ...
 
     async def delete_chat(self, channel: str, chat_id: str) -> None:

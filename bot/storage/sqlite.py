@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -22,6 +23,7 @@ import aiosqlite
 from bot.core.ports import (
     ClaimedReminder,
     Conversation,
+    DuplicateUpdate,
     OutboxItem,
     PlannedRow,
     Rating,
@@ -41,6 +43,12 @@ T = TypeVar("T")
 # A statement waiting for the unit of work's next trip to aiosqlite's thread:
 # (sql, parameters, executemany?)
 Deferred = tuple[str, Any, bool]
+# A chat's row of _CONVERSATION: (stored?, language, state, data as JSON, paused?)
+Row = tuple[Any, ...]
+Chat = tuple[str, str]
+ROWS_KEPT = 512  # recent chats whose committed conversation row is kept in memory
+_RECORD_UPDATE = "INSERT INTO processed_updates (channel, update_id, seen_at) VALUES (?, ?, ?)"
+_PRUNE_UPDATES = "DELETE FROM processed_updates WHERE seen_at < ?"
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -79,6 +87,11 @@ class SqliteStore:
     is three trips (record its id, load the conversation, write and commit) instead of
     eleven. Order is kept: whatever touches the connection directly runs the waiting
     statements first.
+
+    As the only process on its file, the store also keeps the committed conversation rows of
+    the last ROWS_KEPT chats: an update of such a chat reads its conversation from memory and
+    records its id with the commit (a duplicate then fails there and the unit is rolled back,
+    `DuplicateUpdate`), so it is one trip in all.
     """
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
@@ -94,6 +107,11 @@ class SqliteStore:
         self._chat: tuple[str, str] | None = None  # the unit's chat (lock_chat)
         # its conversation row, read ahead with the update id and not written since
         self._read_ahead: tuple[tuple[str, str], list[tuple[Any, ...]]] | None = None
+        # committed conversation rows of recent chats (only while this process holds the
+        # file's lock), and the unit's changes to them, applied when it commits (None: the
+        # chat's row is not known any more)
+        self._rows: OrderedDict[Chat, Row] = OrderedDict()
+        self._unit_rows: dict[Chat, Row | None] = {}
 
     @property
     def path(self) -> str:
@@ -233,6 +251,8 @@ class SqliteStore:
             self._begun = False
             self._chat = None
             self._read_ahead = None
+            self._unit_rows = {}
+            committed = False
             try:
                 try:
                     yield
@@ -241,6 +261,7 @@ class SqliteStore:
                         await _rollback(db)
                     raise
                 if self._deferred == [("BEGIN IMMEDIATE", (), False)]:
+                    committed = True
                     return  # nothing was read or written: no transaction at all
                 try:
                     await self._run(_commit)
@@ -248,12 +269,38 @@ class SqliteStore:
                     if self._begun:
                         await _rollback(db)
                     raise StoreError(_reason(err)) from err
+                except DuplicateUpdate:
+                    if self._begun:
+                        await _rollback(db)
+                    raise
+                committed = True
             finally:
+                self._keep_rows(committed)
                 self._deferred = []
                 self._begun = False
                 self._chat = None
                 self._read_ahead = None
                 self._in_unit.reset(token)
+
+    def _keep_rows(self, committed: bool) -> None:
+        """After a unit of work: its chats' rows as committed, or forgotten if it failed."""
+        changes, self._unit_rows = self._unit_rows, {}
+        if not self.exclusive:
+            return
+        for chat, row in changes.items():
+            self._rows.pop(chat, None)
+            if committed and row is not None:
+                self._rows[chat] = row
+        while len(self._rows) > ROWS_KEPT:
+            self._rows.popitem(last=False)
+
+    def _changed(self, chat: Chat, row: Row | None = None) -> None:
+        """A chat's row changes with this unit (`row`: to what, if known); outside a unit
+        of work, it is forgotten at once."""
+        if self._in_unit.get():
+            self._unit_rows[chat] = row
+        else:
+            self._rows.pop(chat, None)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(connection)` in aiosqlite's thread, after the unit's waiting statements: one
@@ -268,6 +315,11 @@ class SqliteStore:
             for sql, params, many in deferred:
                 if many:
                     connection.executemany(sql, params)
+                elif sql is _RECORD_UPDATE:  # recorded without asking (`remember_update`)
+                    try:
+                        connection.execute(sql, params)
+                    except sqlite3.IntegrityError:
+                        raise DuplicateUpdate from None
                 else:
                     connection.execute(sql, params)
                     if sql == "BEGIN IMMEDIATE":
@@ -326,12 +378,18 @@ class SqliteStore:
         In a unit of work the row may already be here: `remember_update` reads the chat's
         row (named by `lock_chat`) in the same trip, and any write since forgets it.
         """
+        chat = (channel, chat_id)
         ahead, self._read_ahead = self._read_ahead, None
-        if ahead is not None and ahead[0] == (channel, chat_id) and self._in_unit.get():
-            rows = ahead[1]
-        else:
-            rows = await self._fetch(_CONVERSATION, (channel, chat_id))
-        stored, language, state, data, paused = rows[0]
+        in_unit = self._in_unit.get()
+        row = self._known_row(chat) if in_unit else None
+        if row is None:
+            if ahead is not None and ahead[0] == chat and in_unit:
+                row = ahead[1][0]
+            else:
+                row = (await self._fetch(_CONVERSATION, chat))[0]
+            if in_unit:  # as read in this unit: kept if it commits
+                self._unit_rows[chat] = row
+        stored, language, state, data, paused = row
         if stored:
             return Conversation(channel, chat_id, language, state, json.loads(data), bool(paused))
         return Conversation(channel, chat_id, paused=True) if paused else None
@@ -339,6 +397,10 @@ class SqliteStore:
     async def save_conversation(self, conversation: Conversation, now: dt.datetime) -> None:
         """Insert or update a conversation."""
         stamp = _iso(now)
+        chat = (conversation.channel, conversation.chat_id)
+        data = json.dumps(conversation.data, ensure_ascii=False, sort_keys=True)
+        known = self._known_row(chat) if self._in_unit.get() else None
+        row = (1, conversation.language, conversation.state, data, known[4]) if known else None
         await self._later(
             "INSERT INTO chats (channel, chat_id, language, state, data, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -350,17 +412,31 @@ class SqliteStore:
                 conversation.chat_id,
                 conversation.language,
                 conversation.state,
-                json.dumps(conversation.data, ensure_ascii=False, sort_keys=True),
+                data,
                 stamp,
                 stamp,
             ),
         )
+        self._changed(chat, row)
+
+    def _known_row(self, chat: Chat) -> Row | None:
+        """A chat's conversation row as this unit of work sees it, if known without a trip."""
+        if chat in self._unit_rows:
+            return self._unit_rows[chat]
+        return self._rows.get(chat) if self.exclusive else None
 
     async def remember_update(self, channel: str, update_id: str, now: dt.datetime) -> bool:
         """Record an update id; False if it was seen before. Old ids are pruned now and then."""
         self._writes += 1
         prune = self._writes % 500 == 0
         chat = self._chat if self._in_unit.get() else None
+        if chat is not None and self._known_row(chat) is not None:
+            # the conversation is in memory: no trip for the answer, which the commit gives
+            # (a duplicate fails there: DuplicateUpdate, and the unit is rolled back)
+            self._deferred.append((_RECORD_UPDATE, (channel, update_id, _iso(now)), False))
+            if prune:
+                self._deferred.append((_PRUNE_UPDATES, (_iso(now - UPDATE_MEMORY),), False))
+            return True
         ahead: list[list[tuple[Any, ...]]] = []
 
         def remember(connection: sqlite3.Connection) -> bool:
@@ -371,10 +447,7 @@ class SqliteStore:
             )
             fresh = cursor.rowcount == 1
             if prune:
-                connection.execute(
-                    "DELETE FROM processed_updates WHERE seen_at < ?",
-                    (_iso(now - UPDATE_MEMORY),),
-                )
+                connection.execute(_PRUNE_UPDATES, (_iso(now - UPDATE_MEMORY),))
             if chat is not None and fresh:  # the conversation the engine reads next
                 ahead.append([tuple(r) for r in connection.execute(_CONVERSATION, chat)])
             return fresh
@@ -405,6 +478,7 @@ class SqliteStore:
                     "DELETE FROM paused_chats WHERE channel = ? AND chat_id = ?",
                     (channel, chat_id),
                 )
+                self._changed((channel, chat_id))
         except sqlite3.Error as err:
             raise StoreError(_reason(err)) from err
 
@@ -693,12 +767,14 @@ class SqliteStore:
             "INSERT OR IGNORE INTO paused_chats (channel, chat_id, since) VALUES (?, ?, ?)",
             (channel, chat_id, _iso(now)),
         )
+        self._changed((channel, chat_id))
 
     async def resume_chat(self, channel: str, chat_id: str) -> bool:
         """The user wrote again: release held reminders; True if the chat was paused."""
         changed = await self._write(
             "DELETE FROM paused_chats WHERE channel = ? AND chat_id = ?", (channel, chat_id)
         )
+        self._changed((channel, chat_id))
         return changed > 0
 
     async def reminder_rows(self, subscription_id: int) -> list[tuple[str, str, str]]:
