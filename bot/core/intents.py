@@ -280,6 +280,7 @@ class Match:
     immigration: bool = False  # it names a visa or permit (the exit-entry administration's),
     # and not permanent residence
     other: bool = False  # it names another matter (a visa, "supermarket") and not the card
+    keyworded: frozenset[str] = frozenset()  # the intents one of whose keywords it contains
 
     def guesses(self, count: int = 3) -> list[str]:
         """The best intents worth offering as buttons."""
@@ -878,8 +879,9 @@ class Matcher:
 
     def _scores(
         self, text: str, allowed: frozenset[str]
-    ) -> tuple[dict[str, float], dict[str, str], dict[str, float]]:
-        """Per intent: score and language of its best example; per language: best similarity."""
+    ) -> tuple[dict[str, float], dict[str, str], dict[str, float], frozenset[str]]:
+        """Per intent: score and language of its best example; per language: best similarity;
+        the intents whose keywords the text contains."""
         scores: dict[str, float] = {}
         languages: dict[str, str] = {}
         by_language: dict[str, float] = defaultdict(float)
@@ -913,7 +915,7 @@ class Matcher:
         flags = {f: scores.pop(f) for f in _FLAGS if f in scores}
         scores = {i: 1.0 - math.pow(1.0 - min(1.0, s / top), _STRETCH) for i, s in scores.items()}
         scores.update(flags)
-        return scores, languages, by_language
+        return scores, languages, by_language, frozenset(bonus).difference((_OUT,))
 
     def _similarities(
         self, counts: Mapping[str, float], allowed: frozenset[str]
@@ -1020,7 +1022,7 @@ class Matcher:
         repaired, allowed = self._analyse(text)
         if not repaired:
             return []
-        scores, languages, _ = self._scores(repaired, allowed)
+        scores, languages, _, _ = self._scores(repaired, allowed)
         for pseudo in (_OUT, *_FLAGS):
             scores.pop(pseudo, None)
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
@@ -1044,7 +1046,7 @@ class Matcher:
         repaired, allowed = self._analyse(text)
         if not repaired:
             return Match(None, detect_script_language(text), ())
-        scores, languages, by_language = self._scores(repaired, allowed)
+        scores, languages, by_language, keyworded = self._scores(repaired, allowed)
         rejected = scores.pop(_OUT, 0.0)
         # a question sharing only letters with the examples is not understood: it is never
         # declared another matter ("outside what I know"), only unclear
@@ -1066,15 +1068,15 @@ class Matcher:
         language = self._language(text, repaired, allowed, ranked, by_language)
         best = ranked[0].score if ranked else 0.0
         if rejected >= OUT_SURE and rejected >= best + lead and understood:
-            return Match(None, language, tuple(ranked), True, rejected, permit, other)
+            return Match(None, language, tuple(ranked), True, rejected, permit, other, keyworded)
         if not ranked:
-            return Match(None, language, (), False, rejected, permit, other)
+            return Match(None, language, (), False, rejected, permit, other, keyworded)
         top = ranked[0]
         second = ranked[1].score if len(ranked) > 1 else 0.0
         confident = top.score >= SURE or (top.score >= CONFIDENT and top.score - second >= MARGIN)
         confident = confident and _unstretch(top.score) > _unstretch(rejected) + margin
         intent = top.intent if confident else None
-        return Match(intent, language, tuple(ranked), False, rejected, permit, other)
+        return Match(intent, language, tuple(ranked), False, rejected, permit, other, keyworded)
 
     def _language(
         self,

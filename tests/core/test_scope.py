@@ -93,6 +93,7 @@ async def test_out_of_scope_may_offer_a_plausible_card_topic(app: BotApp) -> Non
     [
         ("en", "how do I get PR"),
         ("en", "who can get a Chinese green card"),
+        ("en", "who can apply for permanent residence"),  # was a choice of two pathways
         ("zh", "绿卡怎么拿啊"),
         ("ru", "как получить ПМЖ"),
         ("ko", "영주권 어떻게 받아요"),
