@@ -1,6 +1,6 @@
 """Engine latency per message (p50/p99) for English and Chinese free text, start-up and memory.
 
-    python -m bench.engine [--rounds 200] [--memo off] [--malloc off]
+    python -m bench.engine [--rounds 200] [--memo off] [--malloc off] [--repeat 1]
 
 Runs the real engine in-process on a SQLite file, as in production: each message is one unit
 of work (dedupe record, conversation, the step's writes, one commit), so the figures are the
@@ -11,7 +11,9 @@ The same eight questions per language come again and again, so with the memos on
 runs) nearly every question is one the matcher has seen and every answer one composed this
 minute; `--memo off` (PRBOT_MEMO=off) measures each question matched and answered afresh,
 which is what a question never asked before costs. `--malloc off` leaves glibc's allocator
-as it comes instead of tuning it as `prbot` does (bot/allocator.py).
+as it comes instead of tuning it as `prbot` does (bot/allocator.py). `--repeat N` measures N
+times in one process and prints each run's p50 / p99 and their medians: on a shared machine
+one run's p99 moves by half between minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import gc
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,22 +132,34 @@ def main() -> None:
         default="on",
         help="off: glibc's allocator untuned (PRBOT_MALLOC=off)",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="runs; medians are printed")
     args = parser.parse_args()
     if args.malloc == "on":
         allocator.tune()  # as `prbot` does at start-up
     # on the event loop `prbot run` uses (uvloop where installed), as in production
     from bot.cli import loop_factory
 
+    runs: list[dict[str, tuple[float, float]]] = []
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        latencies = runner.run(measure(args.rounds, args.memo))
+        for _ in range(args.repeat):
+            runs.append(runner.run(measure(args.rounds, args.memo)))
     seconds, mib = startup()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("| measure | value |")
     print("|---|---|")
-    for language, (p50, p99) in latencies.items():
+    for language in runs[0]:
+        p50 = statistics.median(run[language][0] for run in runs)
+        p99 = statistics.median(run[language][1] for run in runs)
+        each = ""
+        if len(runs) > 1:
+            each = (
+                " (runs: "
+                + ", ".join(f"{run[language][0]:.2f} / {run[language][1]:.2f}" for run in runs)
+                + ")"
+            )
         print(
             f"| engine latency, {language} free text, p50 / p99 (memos {args.memo}) "
-            f"| {p50:.2f} ms / {p99:.2f} ms |"
+            f"| {p50:.2f} ms / {p99:.2f} ms{each} |"
         )
     print(f"| start-up to ready (`prbot check`, fresh process) | {seconds:.2f} s |")
     print(f"| peak memory of that process | {mib:.0f} MiB |")
