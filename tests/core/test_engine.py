@@ -114,6 +114,24 @@ async def test_dedup_ignores_a_replayed_update(app: BotApp) -> None:
     assert await app.engine.handle(inbound) == []
 
 
+async def test_a_replayed_update_of_a_known_chat_is_ignored_at_any_step(app: BotApp) -> None:
+    """The chat is known, so its id is recorded with the commit (SQLite): a replay is found
+    there, or at the step's first read, and nothing of it is answered or kept."""
+    now = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+
+    def update(text: str, update_id: str) -> Inbound:
+        return Inbound("test", "5", InboundKind.TEXT, now, text=text, update_id=update_id)
+
+    assert await app.engine.handle(update("/fees", "u-1"))  # the chat becomes known
+    first = await app.engine.handle(update("/remind", "u-2"))  # a wizard opens
+    assert first
+    assert await app.engine.handle(update("/remind", "u-2")) == []
+    assert await app.engine.handle(update("/reminders", "u-1")) == []  # reads, then found
+    conversation = await app.store.load_conversation("test", "5")
+    assert conversation is not None and conversation.state == "remind_event"
+    assert "1,500" in text_of(await app.engine.handle(update("/fees", "u-3")))
+
+
 def test_the_diagram_shows_where_each_wizard_step_may_go() -> None:
     from bot.core.dialogue import build_dialogue
     from bot.core.engine import mermaid
