@@ -217,12 +217,17 @@ async def answer_free_text(turn: Turn) -> Reply:
     card topics it might be about as buttons); a described situation the pathway matcher
     recognises ("my husband is Chinese") is an eligibility question even when the intent
     matcher is unsure.
-    A typed "cancel" or "back" alone (nothing in progress) brings the menu; a thanks or an
-    acknowledgement alone ("ok", "谢谢") gets a "you're welcome" and the topics.
+    A typed "cancel", "back" or "no" alone (nothing in progress, nothing asked) brings the
+    menu; a thanks or an acknowledgement alone ("ok", "谢谢") gets a "you're welcome" and the
+    topics; a "yes" alone with nothing asked (the engine turns one that answers a question
+    into its button) is not a topic: the bot says it is not sure what is meant.
     """
     word = turn.services.control(turn.argument)
     if word == "thanks":
         return _welcome(turn)
+    if word == "yes":
+        text = _("Sorry, I am not sure what you mean.") + " "
+        return Reply((compact_menu(text + _("Please try other words, or open the menu:")),))
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
     match = turn.services.matcher.match(turn.argument)
@@ -350,6 +355,7 @@ async def answer_in_language(turn: Turn, intent: str, language: str) -> Reply:
                 language=name
             ),
             buttons=((Button(f"✅ {name}", payloads.language(language)),),),
+            on_yes=payloads.language(language),
         )
     return Reply((*reply.messages, offer), reply.next_state, reply.erased)
 

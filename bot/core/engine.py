@@ -345,6 +345,7 @@ class Engine:
             resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
         if not caps.buttons:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
+        inbound = self._answered_yes(inbound, conversation)
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
             turn = Turn(
@@ -372,10 +373,25 @@ class Engine:
             conversation.data[OPTIONS_KEY] = options
         else:
             conversation.data.pop(OPTIONS_KEY, None)
+        asked = messages[-1].on_yes if messages else None
+        if asked is not None:
+            conversation.data[YES_KEY] = asked
+        else:
+            conversation.data.pop(YES_KEY, None)
         after = (conversation.language, conversation.state, conversation.data)
         if after != before and not reply.erased:
             await store.save_conversation(conversation, now)
         return parts
+
+    def _answered_yes(self, inbound: Inbound, conversation: Conversation) -> Inbound:
+        """A typed "yes" alone right after a yes/no question (`Outbound.on_yes`) presses its
+        button."""
+        asked = conversation.data.get(YES_KEY)
+        if not asked or inbound.kind is not InboundKind.TEXT or inbound.command is not None:
+            return inbound
+        if self._services.control(inbound.text) != "yes":
+            return inbound
+        return dataclasses.replace(inbound, kind=InboundKind.BUTTON, payload=asked, text="")
 
     async def _dispatch(self, turn: Turn, private_chat_url: str | None) -> tuple[Reply, Route]:
         for route in self._dialogue.routes_for(turn.conversation.state):
@@ -386,6 +402,9 @@ class Engine:
                     return private_only(private_chat_url), route
                 return await route.step(turn), route
         raise LookupError(f"no route for {turn.inbound.kind} in {turn.conversation.state}")
+
+
+YES_KEY = "_yes"  # conversation data: the button a typed "yes" presses (see Outbound.on_yes)
 
 
 def _pressed_by_words(inbound: Inbound, options: list[dict[str, str]]) -> Inbound:

@@ -87,6 +87,9 @@ class Outbound:
     # first part of a reply, only where the channel edits); a channel that cannot replace it
     # sends the part as a new message.
     replaces: str | None = None
+    # A yes/no question ("Shall I answer in French from now on?"): the payload of its button,
+    # which a typed "yes" ("oui", "是", "да") presses when this is the reply's last message.
+    on_yes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

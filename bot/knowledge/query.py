@@ -157,6 +157,8 @@ class LexiconFile(Record):
     back: dict[Slug, Words] = Field(default_factory=dict)
     cancel: dict[Slug, Words] = Field(default_factory=dict)
     thanks: dict[Slug, Words] = Field(default_factory=dict)
+    yes: dict[Slug, Words] = Field(default_factory=dict)
+    no: dict[Slug, Words] = Field(default_factory=dict)
     years: dict[Slug, Words] = Field(default_factory=dict)
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
@@ -229,6 +231,8 @@ class Lexicon:
     back: frozenset[str] = frozenset()
     cancel: frozenset[str] = frozenset()
     thanks: frozenset[str] = frozenset()
+    yes: frozenset[str] = frozenset()
+    no: frozenset[str] = frozenset()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
@@ -260,6 +264,8 @@ class Lexicon:
                     "back",
                     "cancel",
                     "thanks",
+                    "yes",
+                    "no",
                     "years",
                     "weekend",
                 )
@@ -330,6 +336,8 @@ class Lexicon:
             back=frozenset(_control(w) for w in _words(document.back)),
             cancel=frozenset(_control(w) for w in _words(document.cancel)),
             thanks=frozenset(_control(w) for w in _words(document.thanks)),
+            yes=frozenset(_control(w) for w in _words(document.yes)),
+            no=frozenset(_control(w) for w in _words(document.no)),
             months=pattern,
             month_numbers=months,
         )
@@ -473,8 +481,8 @@ class Lexicon:
         return None
 
     def control(self, text: str) -> str | None:
-        """ "back", "cancel" or "thanks" when a whole message is one of those words (a thanks
-        or an acknowledgement: "ok", "谢谢"), else None."""
+        """ "back", "cancel", "thanks", "yes" or "no" when a whole message is one of those
+        words (a thanks or an acknowledgement: "ok", "谢谢"), else None."""
         key = _control(fold(text))
         if key in self.cancel:
             return "cancel"
@@ -482,6 +490,10 @@ class Lexicon:
             return "back"
         if key in self.thanks:
             return "thanks"
+        if key in self.yes:
+            return "yes"
+        if key in self.no:
+            return "no"
         return None
 
 

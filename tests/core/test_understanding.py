@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import BotApp
 from tests.conftest import Chat, FakeClock, payloads_of, text_of
-from tests.core.test_languages import first_line_of_topic
+from tests.core.test_languages import first_line_of_topic, translate
 
 
 async def subscribe(chat: Chat, date: str = "2027-06-15") -> None:
@@ -317,6 +317,50 @@ async def test_the_offer_to_keep_a_language_comes_once_per_conversation(app: Bot
     await chat.say("/start")
     after = await chat.say("永居证办理需要多长时间？")
     assert "lang:zh" in payloads_of(after)  # a new start offers it again
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "yes"),
+    [
+        ("fr", "combien coûte le renouvellement de ma carte ?", "oui"),
+        ("de", "wie viel kostet die Verlängerung meiner Karte", "Ja bitte"),
+        ("es", "cuánto cuesta renovar mi tarjeta de residencia", "sí"),
+        ("zh", "申请永居证要交多少钱？", "好"),
+        ("ru", "сколько стоит продление карты", "да"),
+        ("ja", "永住証の更新はいくらですか", "はい"),
+        ("ko", "영주증 갱신 비용은 얼마인가요", "네"),
+        ("ar", "كم تكلفة تجديد بطاقة الإقامة الدائمة", "نعم"),
+    ],
+)
+async def test_a_typed_yes_accepts_the_offer_to_keep_the_language(
+    app: BotApp, language: str, question: str, yes: str
+) -> None:
+    chat = Chat(app, language="en")
+    assert f"lang:{language}" in payloads_of(await chat.say(question))
+    replies = await chat.say(yes)  # not the reminders wizard, as "yes" started before
+    done = translate(app, language, "Done: I will answer in English from now on.")
+    assert done in text_of(replies)
+    stored = await app.store.load_conversation("test", chat.chat_id)
+    assert stored is not None and stored.language == language and stored.state == "main"
+
+
+async def test_a_typed_no_declines_the_offer_and_a_yes_with_nothing_asked_places_nothing(
+    app: BotApp,
+) -> None:
+    chat = Chat(app, language="en")
+    offered = await chat.say("combien coûte le renouvellement de ma carte ?")
+    assert "lang:fr" in payloads_of(offered)
+    declined = await chat.say("non")
+    assert "What would you like to know?" in text_of(declined)  # the menu
+    stored = await app.store.load_conversation("test", chat.chat_id)
+    assert stored is not None and stored.language is None
+    for typed in ("yes", "oui"):  # nothing is asked any more
+        replies = await chat.say(typed)
+        said = text_of(replies)
+        assert "Sorry, I am not sure what you mean." in said
+        assert "I can remind you" not in said
+    stored = await app.store.load_conversation("test", chat.chat_id)
+    assert stored is not None and stored.state == "main" and stored.language is None
 
 
 @pytest.mark.parametrize(
