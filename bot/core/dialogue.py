@@ -220,11 +220,17 @@ async def answer_free_text(turn: Turn) -> Reply:
     A typed "cancel", "back" or "no" alone (nothing in progress, nothing asked) brings the
     menu; a thanks or an acknowledgement alone ("ok", "谢谢") gets a "you're welcome" and the
     topics; a "yes" alone with nothing asked (the engine turns one that answers a question
-    into its button) is not a topic: the bot says it is not sure what is meant.
+    into its button) is not a topic: the bot says it is not sure what is meant; a word that
+    asks but names no topic ("why", "details") gets how to ask.
     """
     word = turn.services.control(turn.argument)
     if word == "thanks":
         return _welcome(turn)
+    if word == "vague":  # "why", "details" alone: how to ask, in the word's script's language
+        written_in = _other_language(turn, detect_script_language(turn.argument))
+        translator = turn.services.translators[written_in] if written_in else current()
+        with use_translator(translator):
+            return await show_help(turn)
     if word == "yes":
         text = _("Sorry, I am not sure what you mean.") + " "
         return Reply((compact_menu(text + _("Please try other words, or open the menu:")),))
@@ -538,6 +544,8 @@ def answering(reask: Step, typed: Step | None = None, dated: Step | None = None)
             return await _back(turn)
         if dated is not None and _has_date(turn):
             return await dated(turn)
+        if word == "vague":  # "why" alone: no topic to answer, the step again
+            return await (typed or reask)(turn)
         match = turn.services.matcher.match(turn.argument)
         if match.intent is not None and match.intent != "reminders":
             data = dict(turn.conversation.data)

@@ -159,6 +159,7 @@ class LexiconFile(Record):
     thanks: dict[Slug, Words] = Field(default_factory=dict)
     yes: dict[Slug, Words] = Field(default_factory=dict)
     no: dict[Slug, Words] = Field(default_factory=dict)
+    vague: dict[Slug, Words] = Field(default_factory=dict)
     years: dict[Slug, Words] = Field(default_factory=dict)
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
@@ -233,6 +234,7 @@ class Lexicon:
     thanks: frozenset[str] = frozenset()
     yes: frozenset[str] = frozenset()
     no: frozenset[str] = frozenset()
+    vague: frozenset[str] = frozenset()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
@@ -266,6 +268,7 @@ class Lexicon:
                     "thanks",
                     "yes",
                     "no",
+                    "vague",
                     "years",
                     "weekend",
                 )
@@ -338,6 +341,7 @@ class Lexicon:
             thanks=frozenset(_control(w) for w in _words(document.thanks)),
             yes=frozenset(_control(w) for w in _words(document.yes)),
             no=frozenset(_control(w) for w in _words(document.no)),
+            vague=frozenset(_control(w) for w in _words(document.vague)),
             months=pattern,
             month_numbers=months,
         )
@@ -481,8 +485,9 @@ class Lexicon:
         return None
 
     def control(self, text: str) -> str | None:
-        """ "back", "cancel", "thanks", "yes" or "no" when a whole message is one of those
-        words (a thanks or an acknowledgement: "ok", "谢谢"), else None."""
+        """ "back", "cancel", "thanks", "yes", "no" or "vague" when a whole message is one of
+        those words (a thanks or an acknowledgement: "ok", "谢谢"; a question naming no
+        topic: "why", "details"), else None."""
         key = _control(fold(text))
         if key in self.cancel:
             return "cancel"
@@ -494,6 +499,8 @@ class Lexicon:
             return "yes"
         if key in self.no:
             return "no"
+        if key in self.vague:
+            return "vague"
         return None
 
 

@@ -256,3 +256,49 @@ async def test_thanks_inside_a_sentence_is_still_a_question(app: BotApp) -> None
     said = text_of(await Chat(app).say("thanks, and how much does the card cost?"))
     assert WELCOME not in said
     assert _first_line(app, "en", "fees") in said
+
+
+HOW_TO_ASK = "You can ask me in your own words, for example:"
+
+
+@pytest.mark.parametrize(
+    ("hint", "text", "language"),
+    [
+        ("en", "why", "en"),
+        ("en", "Why?", "en"),
+        ("en", "details", "en"),
+        ("en", "how", "en"),
+        ("de", "warum", "de"),
+        ("fr", "pourquoi ?", "fr"),
+        ("es", "¿por qué?", "es"),
+        ("en", "почему", "ru"),  # another script: said in its language
+        ("zh", "为什么", "zh"),
+        ("zh", "详情", "zh"),
+        ("ja", "なぜ", "ja"),
+        ("ko", "왜요", "ko"),
+        ("ar", "لماذا", "ar"),
+    ],
+)
+async def test_a_word_that_asks_but_names_no_topic_gets_how_to_ask(
+    app: BotApp, hint: str, text: str, language: str
+) -> None:
+    """"why" had listed the chat's reminders, "details" answered card changes, "warum"
+    opened the language choice and "how" was declared outside what the bot knows."""
+    replies = await Chat(app, language=hint).say(text)
+    translator = app.translators[language]
+    said = text_of(replies)
+    assert translator.gettext(HOW_TO_ASK) in said
+    assert translator.gettext(OUTSIDE) not in said
+    # not the language choice (lang:xx) nor the reminders list ("Add a reminder")
+    assert not any(p.startswith("lang:") or p == "remind:new" for p in payloads_of(replies))
+
+
+async def test_a_word_naming_no_topic_inside_the_wizard_asks_the_step_again(
+    app: BotApp,
+) -> None:
+    chat = Chat(app)
+    step = await chat.say("/remind")
+    again = await chat.say("why")
+    assert payloads_of(again) == payloads_of(step)  # the same step, with its buttons
+    stored = await app.store.load_conversation("test", chat.chat_id)
+    assert stored is not None and stored.state == "remind_event"
