@@ -236,6 +236,15 @@ async def answer_free_text(turn: Turn) -> Reply:
         return Reply((compact_menu(text + _("Please try other words, or open the menu:")),))
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
+    named = turn.services.matcher.subject_alone(turn.argument)
+    if named:
+        # "永居证" alone: what about it? The topics, in the word's language when that is
+        # another script's ("永居证" had been taken for Japanese and answered as a lost card)
+        language = next(iter(named)) if len(named) == 1 else None
+        written_in = _other_language(turn, language or detect_script_language(turn.argument))
+        translator = turn.services.translators[written_in] if written_in else current()
+        with use_translator(translator):
+            return await show_menu(turn)
     match = turn.services.matcher.match(turn.argument)
     intent = placed_intent(match, turn.argument, turn.services.pathways)
     if said_outside(match, intent):

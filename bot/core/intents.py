@@ -599,6 +599,11 @@ class Matcher:
         rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
         self._add_keywords(rejected_words, _OUT_KEYWORD_WEIGHT, vocabulary)
         self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
+        subject_languages: dict[str, set[str]] = defaultdict(set)
+        for language, words in (subject or {}).items():
+            for word in words:
+                subject_languages[normalize(word)].add(language)
+        self._subject_alone = {w: frozenset(langs) for w, langs in subject_languages.items()}
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
         self._add_keywords(permits, 0.0, vocabulary)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
@@ -1016,6 +1021,11 @@ class Matcher:
         )
         for code, a, b in spans:
             by_language[self._language_names[code]] = float(similarity[a:b].max())
+
+    def subject_alone(self, text: str) -> frozenset[str]:
+        """The languages whose name of the bot's subject a message is, when it is only that
+        ("永居证": zh, "永住権": ja, "green card": en): it asks nothing yet. Else empty."""
+        return self._subject_alone.get(normalize(text[:_MAX_QUERY]), frozenset())
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""

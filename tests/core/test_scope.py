@@ -302,3 +302,30 @@ async def test_a_word_naming_no_topic_inside_the_wizard_asks_the_step_again(
     assert payloads_of(again) == payloads_of(step)  # the same step, with its buttons
     stored = await app.store.load_conversation("test", chat.chat_id)
     assert stored is not None and stored.state == "remind_event"
+
+
+@pytest.mark.parametrize(
+    ("hint", "text", "language"),
+    [
+        ("zh", "永居证", "zh"),  # had been taken for Japanese and answered as a lost card
+        ("en", "永居证", "zh"),
+        ("en", "green card", "en"),
+        ("en", "PR card", "en"),  # had been answered as a renewal
+        ("en", "永住権", "ja"),
+        ("en", "ПМЖ", "ru"),
+        ("en", "영주권", "ko"),
+        ("de", "Daueraufenthalt", "de"),
+    ],
+)
+async def test_the_subject_named_alone_gets_the_topics(
+    app: BotApp, hint: str, text: str, language: str
+) -> None:
+    replies = await Chat(app, language=hint).say(text)
+    translator = app.translators[language]
+    assert translator.gettext("What would you like to know?") in text_of(replies)
+    assert "t:fees" in payloads_of(replies) and "t:renewal" in payloads_of(replies)
+
+
+async def test_the_subject_inside_a_question_is_still_a_question(app: BotApp) -> None:
+    said = text_of(await Chat(app, language="zh").say("永居证丢了怎么办"))
+    assert _first_line(app, "zh", "loss") in said
