@@ -489,19 +489,15 @@ class Lexicon:
         those words (a thanks or an acknowledgement: "ok", "谢谢"; a question naming no
         topic: "why", "details"), else None."""
         key = _control(fold(text))
-        if key in self.cancel:
-            return "cancel"
-        if key in self.back:
-            return "back"
-        if key in self.thanks:
-            return "thanks"
-        if key in self.yes:
-            return "yes"
-        if key in self.no:
-            return "no"
-        if key in self.vague:
-            return "vague"
-        return None
+        classes = (
+            ("cancel", self.cancel),
+            ("back", self.back),
+            ("thanks", self.thanks),
+            ("yes", self.yes),
+            ("no", self.no),
+            ("vague", self.vague),
+        )
+        return next((name for name, words in classes if key in words), None)
 
 
 def _control(text: str) -> str:
