@@ -34,7 +34,7 @@ from bot.core.menu import (
     menu_message,
 )
 from bot.core.privacy import redact
-from bot.core.text import N_, _, current, use_translator
+from bot.core.text import N_, Translator, _, current, use_translator
 from bot.core.types import BotCommand, Button, Outbound
 
 
@@ -227,13 +227,10 @@ async def answer_free_text(turn: Turn) -> Reply:
     if word == "thanks":
         return _welcome(turn)
     if word == "vague":  # "why", "details" alone: how to ask, in the word's script's language
-        written_in = _other_language(turn, detect_script_language(turn.argument))
-        translator = turn.services.translators[written_in] if written_in else current()
-        with use_translator(translator):
+        with use_translator(_in_language_of(turn, detect_script_language(turn.argument))):
             return await show_help(turn)
     if word == "yes":
-        text = _("Sorry, I am not sure what you mean.") + " "
-        return Reply((compact_menu(text + _("Please try other words, or open the menu:")),))
+        return _not_sure([])
     if word is not None:
         return await (cancel if word == "cancel" else show_menu)(turn)
     named = turn.services.matcher.subject_alone(turn.argument)
@@ -241,24 +238,25 @@ async def answer_free_text(turn: Turn) -> Reply:
         # "永居证" alone: what about it? The topics, in the word's language when that is
         # another script's ("永居证" had been taken for Japanese and answered as a lost card)
         language = next(iter(named)) if len(named) == 1 else None
-        written_in = _other_language(turn, language or detect_script_language(turn.argument))
-        translator = turn.services.translators[written_in] if written_in else current()
-        with use_translator(translator):
+        detected = language or detect_script_language(turn.argument)
+        with use_translator(_in_language_of(turn, detected)):
             return await show_menu(turn)
     match = turn.services.matcher.match(turn.argument)
     intent = placed_intent(match, turn.argument, turn.services.pathways)
     if said_outside(match, intent):
-        written_in = _other_language(turn, match.language)
-        if written_in is not None:
-            with use_translator(turn.services.translators[written_in]):
-                return _outside(turn, match)
-        return _outside(turn, match)
+        with use_translator(_in_language_of(turn, match.language)):
+            return _outside(turn, match)
     if intent is not None:
         return await _answer_match(turn, match, intent)
     await turn.services.store.record_unplaced(
         redact(turn.argument), match.language or turn.conversation.language, turn.now
     )
-    guesses = [g for g in match.guesses() if g in _INTENT_LABELS]
+    return _not_sure([g for g in match.guesses() if g in _INTENT_LABELS])
+
+
+def _not_sure(guesses: list[str]) -> Reply:
+    """Not sure what was meant: the guessed topics as buttons ("Did you mean"), else a
+    request for other words; and the menu button."""
     text = _("Sorry, I am not sure what you mean.")
     if guesses:
         text += " " + _("Did you mean:")
@@ -268,12 +266,17 @@ async def answer_free_text(turn: Turn) -> Reply:
     return Reply((compact_menu(text),))
 
 
+def _in_language_of(turn: Turn, detected: str | None) -> Translator:
+    """The translator for a message written in `detected` when the bot speaks it and it is
+    not the reply's language (`_other_language`), else the reply's own."""
+    written_in = _other_language(turn, detected)
+    return turn.services.translators[written_in] if written_in else current()
+
+
 def _welcome(turn: Turn) -> Reply:
     """A thanks or an "ok" alone: no topic to answer, nothing outside what the bot knows.
     Said in the language of the script it is written in ("спасибо", "谢谢"), if another."""
-    written_in = _other_language(turn, detect_script_language(turn.argument))
-    translator = turn.services.translators[written_in] if written_in else current()
-    with use_translator(translator):
+    with use_translator(_in_language_of(turn, detect_script_language(turn.argument))):
         text = _(
             "You're welcome! Ask me anything else about the permanent residence card, or open "
             "the menu:"

@@ -590,7 +590,8 @@ class Matcher:
         if ridge:
             alpha = self._cached_ridge(cache)
             largest = np.abs(alpha).max(axis=0, initial=0.0)
-            self._alpha_scales = np.where(largest > 0, largest / 32767, 1.0).astype(np.float32)
+            steps = np.iinfo(np.int16).max
+            self._alpha_scales = np.where(largest > 0, largest / steps, 1.0).astype(np.float32)
             self._alpha = np.rint(alpha / self._alpha_scales).astype(np.int16)
         self._keywords: list[_Keyword] = []
         self._keyword_index: dict[str, list[int]] = defaultdict(list)

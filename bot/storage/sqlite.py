@@ -265,14 +265,12 @@ class SqliteStore:
                     return  # nothing was read or written: no transaction at all
                 try:
                     await self._run(_commit)
-                except sqlite3.Error as err:
+                except (sqlite3.Error, DuplicateUpdate) as err:
                     if self._begun:
                         await _rollback(db)
+                    if isinstance(err, DuplicateUpdate):
+                        raise
                     raise StoreError(_reason(err)) from err
-                except DuplicateUpdate:
-                    if self._begun:
-                        await _rollback(db)
-                    raise
                 committed = True
             finally:
                 self._keep_rows(committed)
