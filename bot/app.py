@@ -114,6 +114,8 @@ def load_resources(settings: Settings) -> Resources:
     if not settings.memo:  # PRBOT_MEMO=off: every question is matched afresh
         matcher.memo.resize(0)
         pathways.memo.resize(0)
+    if not settings.kernel:  # PRBOT_KERNEL=off: the numpy path, as without a C compiler
+        matcher.compiled = pathways.compiled = False
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir, cache=cache),

@@ -73,6 +73,8 @@ class Settings:
     memo: bool = True
     # tune glibc's allocator at start-up (bot/allocator.py)
     malloc: bool = True
+    # sum the matchers' postings in C where it was compiled (bot/core/_kernel.c); off: numpy
+    kernel: bool = True
 
     @property
     def database_label(self) -> str:
@@ -154,6 +156,9 @@ class Settings:
         malloc = values.get("PRBOT_MALLOC", "").strip().lower() or "on"
         if malloc not in ("on", "off"):
             raise ConfigError(f"PRBOT_MALLOC must be 'on' or 'off', got {malloc!r}")
+        kernel = values.get("PRBOT_KERNEL", "").strip().lower() or "on"
+        if kernel not in ("on", "off"):
+            raise ConfigError(f"PRBOT_KERNEL must be 'on' or 'off', got {kernel!r}")
         webhook_url, webhook_secret = _webhook(values)
         return cls(
             telegram_webhook_url=webhook_url,
@@ -173,6 +178,7 @@ class Settings:
             cache_dir=_cache_dir(values),
             memo=memo == "on",
             malloc=malloc == "on",
+            kernel=kernel == "on",
         )
 
     @property

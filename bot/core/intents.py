@@ -49,6 +49,11 @@ from rapidfuzz.distance import OSA
 from bot.core.languages import written_in
 from bot.core.memo import Memo
 
+try:  # the inner loop in C, built by `pip install` where a C compiler is (setup.py)
+    from bot.core import _kernel
+except ImportError:  # no compiler at install: numpy gives the same numbers, a little slower
+    _kernel = None  # type: ignore[assignment]
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7af]+")
@@ -613,6 +618,9 @@ class Matcher:
         # the verdicts of recent questions: the same words come again and again ("fees",
         # "hours", "hi"), and a verdict depends on the text alone
         self.memo: Memo[str, Match] = Memo(MATCH_MEMO)
+        # whether the postings are summed in C (bot/core/_kernel.c); False: in numpy
+        # (PRBOT_KERNEL=off, or no C compiler at install)
+        self.compiled = _kernel is not None
         self.intents = sorted(set(self._intent_names) - {_OUT})
         self.languages = sorted(examples)
 
@@ -891,11 +899,11 @@ class Matcher:
         scores: dict[str, float] = {}
         languages: dict[str, str] = {}
         by_language: dict[str, float] = defaultdict(float)
-        dot, lexical = self._similarities(self._features(text), allowed)
+        close, lexical = self._similarities(self._features(text), allowed)
         if lexical:
             scores[_WORDS] = 1.0
-        if dot is not None:
-            self._aggregate(dot, scores, languages, by_language)
+        if close is not None:
+            self._aggregate(*close, scores, languages, by_language)
         bonus: dict[str, tuple[float, str]] = {}
         for index in self._longest(self._keywords_in(text, allowed)):
             keyword = self._keywords[index]
@@ -925,16 +933,19 @@ class Matcher:
 
     def _similarities(
         self, counts: Mapping[str, float], allowed: frozenset[str]
-    ) -> tuple[np.ndarray | None, bool]:
-        """A question's cosine similarity to every example of the allowed languages, each in
-        its example's language's TF-IDF (None when it shares no feature with any), and
-        whether it shares more than letter trigrams with them: a word, a stem, a Han
-        character or pair (gibberish like "blorp zxqv" meets examples only by trigrams).
+    ) -> tuple[tuple[np.ndarray, np.ndarray] | None, bool]:
+        """The examples of the allowed languages whose cosine similarity to a question (in
+        their language's TF-IDF) is at least `_FLOOR`, ascending, and those similarities
+        (None when it shares no feature with any); and whether it shares more than letter
+        trigrams with them: a word, a stem, a Han character or pair (gibberish like "blorp
+        zxqv" meets examples only by trigrams).
 
         The postings carry the examples' unit-length weights times their language's IDF, so
-        a question's term weights times those are one bincount over its features' runs;
-        dividing each example's sum by the question's length in that example's language
-        (and multiplying by the language's weight scale) makes it the cosine.
+        a question's term weights times those are one sum per example over its features'
+        runs; dividing each example's sum by the question's length in that example's
+        language (and multiplying by the language's weight scale) makes it the cosine.
+        The sums are one pass in C (bot/core/_kernel.c) where it was compiled, else a
+        bincount; both give the same numbers to the last bit.
         """
         postings = self._postings
         tf = np.fromiter(counts.values(), np.float64, len(counts))
@@ -946,37 +957,57 @@ class Matcher:
         known = numbers >= 0
         lexical = any(len(f) != 3 for f in compress(counts, known.tolist()))
         numbers = numbers[known]
+        if not (postings.bounds[numbers + 1] - postings.bounds[numbers]).any():
+            return None, lexical  # only common features, whose runs are empty
+        repeated = tf[known]
+        if self.compiled:
+            examples, similarities = _kernel.close(
+                postings.docs,
+                postings.weights,
+                postings.bounds,
+                numbers.astype(np.int64, copy=False),
+                repeated,
+                inverse.astype(np.float64, copy=False),
+                self._language_starts,
+                _FLOOR,
+            )
+            return (np.frombuffer(examples, np.int64), np.frombuffer(similarities)), lexical
+        return self._close(numbers, repeated, inverse), lexical
+
+    def _close(
+        self, numbers: np.ndarray, repeated: np.ndarray, inverse: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`_similarities`' examples and similarities in numpy (`_kernel.close` in C)."""
+        postings = self._postings
         starts = postings.bounds[numbers].tolist()
         ends = postings.bounds[numbers + 1].tolist()
-        if starts == ends:  # only common features, whose runs are empty
-            return None, lexical
         # the runs joined slice by slice: a few dozen views copied once cost a third of
         # gathering the same postings by their positions
         docs = np.concatenate([postings.docs[a:b] for a, b in zip(starts, ends, strict=True)])
         steps = np.concatenate([postings.weights[a:b] for a, b in zip(starts, ends, strict=True)])
-        repeated = tf[known]
         if (repeated != 1.0).any():  # a feature twice or more in the question
             steps = steps * np.repeat(repeated, np.subtract(ends, starts))
         dot = np.bincount(docs, weights=steps, minlength=self._documents)
         edges = self._language_starts.tolist()
         for code, factor in enumerate(inverse.tolist()):
             dot[edges[code] : edges[code + 1]] *= factor
-        return dot, lexical
+        close = np.flatnonzero(dot >= _FLOOR)
+        return close, dot[close]
 
     def _aggregate(
         self,
-        dot: np.ndarray,
+        close: np.ndarray,
+        similarity: np.ndarray,
         scores: dict[str, float],
         languages: dict[str, str],
         by_language: dict[str, float],
     ) -> None:
-        """Per intent, the weighted mean of its best similarities and its best example's
-        language; per language, its best similarity. In array operations: a question meets
-        hundreds of examples."""
-        close = np.flatnonzero(dot >= _FLOOR)
+        """From the close examples (ascending) and their similarities: per intent, the
+        weighted mean of its best similarities and its best example's language; per
+        language, its best similarity. In array operations: a question meets hundreds of
+        examples."""
         if not len(close):
             return
-        similarity = dot[close]
         # by intent, best first, ties by example: one stable sort by intent and then by
         # similarity (between _FLOOR and 1, so 2 * intent + 1 - similarity orders both); an
         # example's rank among its intent's is its place after where its intent's run begins

@@ -1,0 +1,144 @@
+"""The matcher's inner loop in C (bot/core/_kernel.c) against its numpy version.
+
+`pip install -e .` compiles it where a C compiler is; without one the matcher uses numpy, so
+these tests skip there, but fail under CI=true, where the compiled path is what runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.app import Resources
+from bot.config import ConfigError, Settings
+from bot.core import intents
+from bot.core.intents import Matcher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+if intents._kernel is None:
+    reason = "bot/core/_kernel.c is not compiled (pip install -e . needs a C compiler)"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+kernel = intents._kernel
+
+
+def _questions() -> list[str]:
+    """Every question of the project's test sets and the held-out set, in nine languages."""
+    files = sorted((ROOT / "tests" / "nlu").glob("??.yaml"))
+    files += sorted((ROOT / "tests" / "nlu" / "unseen").glob("??.yaml"))
+    files.append(ROOT / "tests" / "nlu" / "pathways.yaml")
+    texts = [c["text"] for f in files for c in yaml.safe_load(f.read_text("utf-8"))["cases"]]
+    return [*texts, "", "blorp zxqv", "?!", "a" * 5000, "永居证 renouveler 1500 ¥"]
+
+
+def _close(matcher: Matcher, text: str, compiled: bool) -> tuple[object, bool]:
+    repaired, allowed = matcher._analyse(text)
+    if not repaired:  # nothing left to match ("?!"): the matcher stops before this
+        return None, False
+    matcher.compiled = compiled
+    try:
+        return matcher._similarities(matcher._features(repaired), allowed)
+    finally:
+        matcher.compiled = True
+
+
+@pytest.mark.parametrize("which", ["matcher", "pathways"])
+def test_c_and_numpy_find_the_same_examples_to_the_last_bit(
+    resources: Resources, which: str
+) -> None:
+    matcher: Matcher = getattr(resources, which)
+    assert matcher.compiled
+    compared = met = 0
+    for text in _questions():
+        fast, fast_lexical = _close(matcher, text, True)
+        slow, slow_lexical = _close(matcher, text, False)
+        assert fast_lexical == slow_lexical, text
+        if slow is None:
+            assert fast is None, text
+            continue
+        assert isinstance(fast, tuple) and isinstance(slow, tuple)
+        assert fast[0].dtype == np.int64 and fast[1].dtype == np.float64
+        assert np.array_equal(fast[0], slow[0]), text
+        assert np.array_equal(fast[1], slow[1]), text  # exact, not approximately
+        compared += 1
+        met += len(fast[0])
+    assert compared > 3000 and met > 20 * compared  # the loop did meet examples
+
+
+def test_a_match_is_the_same_either_way(resources: Resources) -> None:
+    matcher = resources.matcher
+    for text in ["who can apply for permanent residence", "周六开门吗", "مكتب الهجرة أين"]:
+        matcher.compiled = False
+        try:
+            slow = matcher._match(text)
+        finally:
+            matcher.compiled = True
+        assert matcher._match(text) == slow
+
+
+def _arrays(docs: list[int], bounds: list[int]) -> list[np.ndarray]:
+    return [
+        np.array(docs, np.uint16),
+        np.ones(len(docs), np.uint16),
+        np.array(bounds, np.uint32),
+        np.array([0], np.int64),
+        np.array([1.0]),
+        np.array([1.0]),
+        np.array([0, 3], np.int64),
+    ]
+
+
+def test_the_sums_weights_repeats_and_language_factors() -> None:
+    # feature 0 in examples 0, 2; feature 1 in 2, 3 (language 0: examples 0-1, 1: 2-3)
+    docs = np.array([0, 2, 2, 3], np.uint16)
+    weights = np.array([10, 20, 30, 1], np.uint16)
+    bounds = np.array([0, 2, 4], np.uint32)
+    numbers = np.array([0, 1], np.int64)
+    repeated = np.array([1.0, 2.0])
+    factors = np.array([0.01, 0.001])
+    starts = np.array([0, 2, 4], np.int64)
+    examples, similarities = kernel.close(
+        docs, weights, bounds, numbers, repeated, factors, starts, 0.05
+    )
+    # example 0: 10 * 0.01; example 2: (20 + 60) * 0.001 = 0.08; example 3: 0.002 < floor
+    assert np.frombuffer(examples, np.int64).tolist() == [0, 2]
+    assert np.frombuffer(similarities).tolist() == [0.1, (20.0 + 30.0 * 2.0) * 0.001]
+    # a language ruled out (factor 0) has no close example
+    factors = np.array([0.0, 0.001])
+    examples, _ = kernel.close(docs, weights, bounds, numbers, repeated, factors, starts, 0.05)
+    assert np.frombuffer(examples, np.int64).tolist() == [2]
+
+
+def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
+    arrays = _arrays([0, 5], [0, 2])  # example 5 of 3
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 9])  # a run past the postings
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[3] = np.array([1], np.int64)  # feature 1 of 1
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[1] = np.ones(2, np.float32)
+    with pytest.raises(TypeError, match="weights"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[4] = np.ones(2)
+    with pytest.raises(ValueError, match="lengths"):
+        kernel.close(*arrays, 0.05)
+
+
+def test_prbot_kernel_off_uses_numpy_and_a_typo_is_refused() -> None:
+    assert Settings.from_env({}, Path("-")).kernel
+    assert not Settings.from_env({"PRBOT_KERNEL": "off"}, Path("-")).kernel
+    with pytest.raises(ConfigError, match="PRBOT_KERNEL must be 'on' or 'off', got 'of'"):
+        Settings.from_env({"PRBOT_KERNEL": "of"}, Path("-"))
