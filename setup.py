@@ -12,7 +12,7 @@ setup(
             "bot.core._kernel",
             sources=["bot/core/_kernel.c"],
             optional=True,
-            extra_compile_args=["-O2"],
+            extra_compile_args=["-O2", "-ffp-contract=off"],
         )
     ]
 )

@@ -1,6 +1,7 @@
 /*
- * The matcher's inner loop in C: a question's similar examples in one pass over its
- * features' postings (bot/core/intents.py, Matcher._similarities).
+ * The matcher's inner loops in C: a question's similar examples in one pass over its
+ * features' postings (bot/core/intents.py, Matcher._similarities), and their scores per
+ * intent in one pass over those examples (Matcher._aggregate).
  *
  * The numpy version gathers the postings (a slice per feature), weights them, sums them per
  * example with a bincount over every example, scales each language's slice and then looks
@@ -234,8 +235,186 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(aggregate_doc,
+"aggregate(close, similarity, doc_intent, neighbour_weights, intents, alpha,\n"
+"          language_starts)\n"
+"--\n\n"
+"From the close examples (ascending) and their similarities, per intent: the weighted sum\n"
+"of its best similarities (the k-th best times `neighbour_weights[k]`), its best example\n"
+"(-1: none met) and the largest over languages of the ridge score of that language's close\n"
+"examples (their similarities times `alpha`'s rows of `intents` columns; `alpha` empty:\n"
+"zeros); per language, its best similarity (-1: none). The ranks are those of a stable sort\n"
+"by `2 * intent + (1 - similarity)`, as the numpy version sorts. Returns four bytes\n"
+"objects: float64, int64 and float32 per intent, float64 per language.");
+
+/* Close a language's run of close examples: its ridge scores (float32, as numpy's float32
+ * product gives them) count where they are the largest so far. */
+static void
+end_span(double *span, float *ridges, Py_ssize_t intents, int first)
+{
+    for (Py_ssize_t j = 0; j < intents; j++) {
+        float score = (float)span[j];
+        if (first || score > ridges[j]) {
+            ridges[j] = score;
+        }
+        span[j] = 0.0;
+    }
+}
+
+static PyObject *
+aggregate(PyObject *self, PyObject *args)
+{
+    PyObject *objects[6];
+    Py_ssize_t intents;
+    if (!PyArg_ParseTuple(args, "OOOOnOO:aggregate", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &intents, &objects[4], &objects[5])) {
+        return NULL;
+    }
+    Array close, similarity, doc_intent, weights, alpha, starts;
+    Array *arrays[6] = {&close, &similarity, &doc_intent, &weights, &alpha, &starts};
+    static const char *names[6] = {"close", "similarity", "doc_intent", "neighbour_weights",
+                                   "alpha", "language_starts"};
+    int opened = 0;
+    PyObject *result = NULL;
+    double *sums = NULL, *keys = NULL, *span = NULL, *top = NULL;
+    int64_t *best = NULL;
+    Py_ssize_t *ranked = NULL, *met = NULL;
+    float *ridges = NULL;
+    for (; opened < 6; opened++) {
+        if (open_array(objects[opened], arrays[opened], names[opened], 0) < 0) {
+            goto done;
+        }
+    }
+    int narrow = kind_of(&doc_intent) == 'u' && doc_intent.view.itemsize == 1;
+    if (!check(&close, "close", 'i', 0, 0, 1) || !check(&similarity, "similarity", 'f', 0, 0, 1)
+        || !check(&weights, "neighbour_weights", 'f', 0, 0, 1)
+        || !check(&alpha, "alpha", 'i', 1, 0, 0)
+        || !check(&starts, "language_starts", 'i', 0, 0, 1)
+        || (!narrow && !check(&doc_intent, "doc_intent", 'i', 0, 1, 0))) {
+        goto done;
+    }
+    Py_ssize_t n = close.length, k_best = weights.length, languages = starts.length - 1;
+    Py_ssize_t documents = doc_intent.length;
+    const int64_t *edges = (const int64_t *)starts.view.buf;
+    const int64_t *examples = (const int64_t *)close.view.buf;
+    const double *similar = (const double *)similarity.view.buf;
+    const double *weight = (const double *)weights.view.buf;
+    const int16_t *rows = (const int16_t *)alpha.view.buf;
+    int ridge = alpha.length > 0;
+    if (similarity.length != n || intents <= 0 || k_best <= 0 || languages < 1
+        || edges[0] != 0 || edges[languages] != documents
+        || (ridge && alpha.length != documents * intents)) {
+        PyErr_SetString(PyExc_ValueError, "aggregate: the arrays' lengths do not match");
+        goto done;
+    }
+    sums = PyMem_RawCalloc((size_t)intents, sizeof(double));
+    best = PyMem_RawMalloc((size_t)intents * sizeof(int64_t));
+    ridges = PyMem_RawCalloc((size_t)intents, sizeof(float));
+    met = PyMem_RawCalloc((size_t)intents, sizeof(Py_ssize_t));
+    keys = PyMem_RawMalloc((size_t)(intents * k_best) * sizeof(double));
+    ranked = PyMem_RawMalloc((size_t)(intents * k_best) * sizeof(Py_ssize_t));
+    span = PyMem_RawCalloc((size_t)intents, sizeof(double));
+    top = PyMem_RawMalloc((size_t)languages * sizeof(double));
+    if (!sums || !best || !ridges || !met || !keys || !ranked || !span || !top) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < languages; k++) {
+        top[k] = -1.0;
+    }
+    Py_ssize_t language = 0;
+    int spans = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t example = examples[i];
+        if (example < 0 || example >= documents || (i && example <= examples[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "aggregate: close must ascend within the examples");
+            goto done;
+        }
+        if (example >= edges[language + 1]) {  /* the next language's examples begin */
+            if (ridge && i) {
+                end_span(span, ridges, intents, spans++ == 0);
+            }
+            while (example >= edges[language + 1]) {
+                language++;
+            }
+        }
+        double value = similar[i];
+        if (value > top[language]) {
+            top[language] = value;
+        }
+        Py_ssize_t intent = narrow ? ((const uint8_t *)doc_intent.view.buf)[example]
+                                   : ((const int32_t *)doc_intent.view.buf)[example];
+        if (intent < 0 || intent >= intents) {
+            PyErr_SetString(PyExc_ValueError, "aggregate: an example's intent is out of range");
+            goto done;
+        }
+        /* its place among its intent's best: after every key not larger (a stable sort) */
+        double key = (double)intent * 2.0 + (1.0 - value);
+        double *mine = keys + intent * k_best;
+        Py_ssize_t *where = ranked + intent * k_best, count = met[intent], place = count;
+        while (place > 0 && mine[place - 1] > key) {
+            place--;
+        }
+        if (place < k_best) {
+            Py_ssize_t last = count < k_best ? count : k_best - 1;
+            for (Py_ssize_t r = last; r > place; r--) {
+                mine[r] = mine[r - 1];
+                where[r] = where[r - 1];
+            }
+            mine[place] = key;
+            where[place] = i;
+            met[intent] = last + 1;
+        }
+        if (ridge) {
+            /* numpy multiplies float32 similarities by the rows in float32 */
+            double factor = (double)(float)value;
+            const int16_t *row = rows + example * intents;
+            for (Py_ssize_t j = 0; j < intents; j++) {
+                span[j] += factor * (double)row[j];
+            }
+        }
+    }
+    if (ridge && n) {
+        end_span(span, ridges, intents, spans == 0);
+    }
+    for (Py_ssize_t t = 0; t < intents; t++) {
+        double sum = 0.0;
+        for (Py_ssize_t r = 0; r < met[t]; r++) {
+            sum += similar[ranked[t * k_best + r]] * weight[r];
+        }
+        sums[t] = sum;
+        best[t] = met[t] ? examples[ranked[t * k_best]] : -1;
+    }
+    PyObject *parts[4] = {
+        PyBytes_FromStringAndSize((const char *)sums, intents * (Py_ssize_t)sizeof(double)),
+        PyBytes_FromStringAndSize((const char *)best, intents * (Py_ssize_t)sizeof(int64_t)),
+        PyBytes_FromStringAndSize((const char *)ridges, intents * (Py_ssize_t)sizeof(float)),
+        PyBytes_FromStringAndSize((const char *)top, languages * (Py_ssize_t)sizeof(double)),
+    };
+    if (parts[0] && parts[1] && parts[2] && parts[3]) {
+        result = PyTuple_Pack(4, parts[0], parts[1], parts[2], parts[3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        Py_XDECREF(parts[i]);
+    }
+done:
+    PyMem_RawFree(sums);
+    PyMem_RawFree(best);
+    PyMem_RawFree(ridges);
+    PyMem_RawFree(met);
+    PyMem_RawFree(keys);
+    PyMem_RawFree(ranked);
+    PyMem_RawFree(span);
+    PyMem_RawFree(top);
+    for (int i = 0; i < opened; i++) {
+        PyBuffer_Release(&arrays[i]->view);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"close", close_examples, METH_VARARGS, close_doc},
+    {"aggregate", aggregate, METH_VARARGS, aggregate_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,3 +13,13 @@ def close(
     floor: float,
     /,
 ) -> tuple[bytes, bytes]: ...
+def aggregate(
+    close: np.ndarray,
+    similarity: np.ndarray,
+    doc_intent: np.ndarray,
+    neighbour_weights: np.ndarray,
+    intents: int,
+    alpha: np.ndarray,
+    language_starts: np.ndarray,
+    /,
+) -> tuple[bytes, bytes, bytes, bytes]: ...

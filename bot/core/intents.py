@@ -1003,56 +1003,82 @@ class Matcher:
         by_language: dict[str, float],
     ) -> None:
         """From the close examples (ascending) and their similarities: per intent, the
-        weighted mean of its best similarities and its best example's language; per
-        language, its best similarity. In array operations: a question meets hundreds of
+        weighted mean of its best similarities blended with its ridge score, and its best
+        example's language; per language, its best similarity. One pass in C where it was
+        compiled (bot/core/_kernel.c), else array operations: a question meets hundreds of
         examples."""
         if not len(close):
             return
+        if self.compiled:
+            parts = _kernel.aggregate(
+                close,
+                similarity,
+                self._doc_intent,
+                _NEIGHBOUR_WEIGHTS,
+                len(self._intent_names),
+                self._alpha.reshape(-1),
+                self._language_starts,
+            )
+            sums, best = np.frombuffer(parts[0]), np.frombuffer(parts[1], np.int64)
+            ridge, top = np.frombuffer(parts[2], np.float32), np.frombuffer(parts[3])
+        else:
+            sums, best, ridge, top = self._neighbours(close, similarity)
+        share = self._ridge
+        met = np.flatnonzero(best >= 0)
+        if share:  # each language's classifier on its own examples; the best language counts
+            ridge = self._alpha_scales * ridge
+            blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
+        else:
+            blended = sums[met] / _K_SUM
+        names = [self._intent_names[code] for code in met.tolist()]
+        scores.update(zip(names, blended.tolist(), strict=True))
+        best_languages = self._doc_language[best[met]].tolist()
+        languages.update(
+            zip(names, [self._language_names[code] for code in best_languages], strict=True)
+        )
+        for code in np.flatnonzero(top >= 0).tolist():
+            by_language[self._language_names[code]] = float(top[code])
+
+    def _neighbours(
+        self, close: np.ndarray, similarity: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`_kernel.aggregate` in numpy: per intent, the weighted sum of its best
+        similarities, its best example (-1: none) and its largest ridge score over the
+        languages (before its scale); per language, its best similarity (-1: none)."""
+        intents = len(self._intent_names)
         # by intent, best first, ties by example: one stable sort by intent and then by
         # similarity (between _FLOOR and 1, so 2 * intent + 1 - similarity orders both); an
         # example's rank among its intent's is its place after where its intent's run begins
         intent = self._doc_intent[close]
         order = np.argsort(intent.astype(np.float64) * 2.0 + (1.0 - similarity), kind="stable")
         intent = intent[order]
-        counts = np.bincount(intent, minlength=len(self._intent_names))
+        counts = np.bincount(intent, minlength=intents)
         begins = np.cumsum(counts) - counts
         rank = np.arange(len(intent)) - np.repeat(begins, counts)
         kept = rank < _K
         sums = np.bincount(
             intent[kept],
             weights=similarity[order][kept] * _NEIGHBOUR_WEIGHTS[rank[kept]],
-            minlength=len(self._intent_names),
+            minlength=intents,
         )
+        best = np.full(intents, -1, np.int64)
         met = np.flatnonzero(counts)  # each intent met, with its best example first
-        best_examples = close[order[begins[met]]]
+        best[met] = close[order[begins[met]]]
         # the languages' examples are numbered one language after the other, so each
         # language's close examples are a slice of `close`
         cuts = np.searchsorted(close, self._language_starts).tolist()
-        spans = [
-            (code, cuts[code], cuts[code + 1])
-            for code in range(len(self._language_names))
-            if cuts[code + 1] > cuts[code]
-        ]
-        share = self._ridge
-        ridge = sums
-        if share:  # each language's classifier on its own examples; the best language counts
-            close_weights = similarity.astype(np.float32)
-            ridge = self._alpha_scales * np.max(
-                [
-                    close_weights[a:b] @ self._alpha[close[a:b]].astype(np.float32)
-                    for _, a, b in spans
-                ],
+        spans = [(c, a, b) for c, (a, b) in enumerate(pairwise(cuts)) if b > a]
+        top = np.full(len(self._language_names), -1.0)
+        for code, a, b in spans:
+            top[code] = similarity[a:b].max()
+        ridge = np.zeros(intents, np.float32)
+        if len(self._alpha):
+            weights = similarity.astype(np.float32)
+            ridge = np.max(
+                [weights[a:b] @ self._alpha[close[a:b]].astype(np.float32) for _, a, b in spans],
                 axis=0,
             )
-        blended = (1 - share) * sums[met] / _K_SUM + share * np.maximum(ridge[met], 0.0)
-        names = [self._intent_names[code] for code in met.tolist()]
-        scores.update(zip(names, blended.tolist(), strict=True))
-        best_languages = self._doc_language[best_examples].tolist()
-        languages.update(
-            zip(names, [self._language_names[code] for code in best_languages], strict=True)
-        )
-        for code, a, b in spans:
-            by_language[self._language_names[code]] = float(similarity[a:b].max())
+        return sums, best, ridge, top
 
     def subject_alone(self, text: str) -> frozenset[str]:
         """The languages whose name of the bot's subject a message is, when it is only that

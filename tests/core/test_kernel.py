@@ -72,15 +72,57 @@ def test_c_and_numpy_find_the_same_examples_to_the_last_bit(
     assert compared > 3000 and met > 20 * compared  # the loop did meet examples
 
 
-def test_a_match_is_the_same_either_way(resources: Resources) -> None:
+@pytest.mark.parametrize("which", ["matcher", "pathways"])
+def test_c_and_numpy_rank_the_same_neighbours(resources: Resources, which: str) -> None:
+    """Per intent the same sums of the best similarities and the same best example, per
+    language the same best similarity, to the last bit; the ridge scores as numpy's float32
+    product gives them, within its rounding (C sums them in double)."""
+    matcher: Matcher = getattr(resources, which)
+    compared = 0
+    for text in _questions():
+        close, _ = _close(matcher, text, True)
+        if close is None:
+            continue
+        assert isinstance(close, tuple)
+        examples, similarity = close
+        if not len(examples):
+            continue
+        parts = kernel.aggregate(
+            examples,
+            similarity,
+            matcher._doc_intent,
+            intents._NEIGHBOUR_WEIGHTS,
+            len(matcher._intent_names),
+            matcher._alpha.reshape(-1),
+            matcher._language_starts,
+        )
+        sums, best, ridge, top = matcher._neighbours(examples, similarity)
+        assert np.array_equal(np.frombuffer(parts[0]), sums), text
+        assert np.array_equal(np.frombuffer(parts[1], np.int64), best), text
+        assert np.array_equal(np.frombuffer(parts[3]), top), text
+        scale = np.maximum(np.abs(ridge), 1.0)
+        assert np.all(np.abs(np.frombuffer(parts[2], np.float32) - ridge) / scale < 0.01), text
+        compared += 1
+    assert compared > 3000
+
+
+def test_every_verdict_is_the_same_either_way(resources: Resources) -> None:
+    """The same intent, language and flags for every test question; scores within 1e-5."""
     matcher = resources.matcher
-    for text in ["who can apply for permanent residence", "周六开门吗", "مكتب الهجرة أين"]:
+    for text in _questions():
         matcher.compiled = False
         try:
             slow = matcher._match(text)
         finally:
             matcher.compiled = True
-        assert matcher._match(text) == slow
+        fast = matcher._match(text)
+        verdict = ("intent", "language", "out_of_scope", "immigration", "other", "keyworded")
+        assert [getattr(fast, f) for f in verdict] == [getattr(slow, f) for f in verdict], text
+        fast_scores = {s.intent: s.score for s in fast.ranked}
+        slow_scores = {s.intent: s.score for s in slow.ranked}
+        assert fast_scores.keys() == slow_scores.keys(), text
+        assert all(abs(fast_scores[i] - slow_scores[i]) < 1e-5 for i in fast_scores), text
+        assert abs(fast.out_score - slow.out_score) < 1e-5, text
 
 
 def _arrays(docs: list[int], bounds: list[int]) -> list[np.ndarray]:
@@ -135,6 +177,45 @@ def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
     arrays[4] = np.ones(2)
     with pytest.raises(ValueError, match="lengths"):
         kernel.close(*arrays, 0.05)
+
+
+def test_aggregate_refuses_what_is_not_an_index() -> None:
+    doc_intent = np.array([0, 1, 1], np.uint8)
+    weights = np.array([1.0, 0.5])
+    starts = np.array([0, 3], np.int64)
+    alpha = np.zeros(0, np.int16)
+    similarity = np.array([0.5, 0.4])
+    with pytest.raises(ValueError, match="ascend"):
+        kernel.aggregate(
+            np.array([2, 1], np.int64), similarity, doc_intent, weights, 2, alpha, starts
+        )
+    with pytest.raises(ValueError, match="intent is out of range"):
+        kernel.aggregate(
+            np.array([0, 1], np.int64), similarity, doc_intent, weights, 1, alpha, starts
+        )
+    with pytest.raises(ValueError, match="lengths"):
+        kernel.aggregate(
+            np.array([0, 1], np.int64),
+            similarity,
+            doc_intent,
+            weights,
+            2,
+            np.ones(5, np.int16),
+            starts,
+        )
+    parts = kernel.aggregate(
+        np.array([0, 1, 2], np.int64),
+        np.array([0.2, 0.3, 0.9]),
+        doc_intent,
+        weights,
+        2,
+        alpha,
+        starts,
+    )
+    # intent 1: best 0.9 (example 2), then 0.3 at half weight
+    assert np.frombuffer(parts[0]).tolist() == [0.2, 0.9 + 0.3 * 0.5]
+    assert np.frombuffer(parts[1], np.int64).tolist() == [0, 2]
+    assert np.frombuffer(parts[3]).tolist() == [0.9]
 
 
 def test_prbot_kernel_off_uses_numpy_and_a_typo_is_refused() -> None:
