@@ -221,12 +221,14 @@ async def answer_free_text(turn: Turn) -> Reply:
     menu; a thanks or an acknowledgement alone ("ok", "谢谢") gets a "you're welcome" and the
     topics; a "yes" alone with nothing asked (the engine turns one that answers a question
     into its button) is not a topic: the bot says it is not sure what is meant; a word that
-    asks but names no topic ("why", "details") gets how to ask.
+    asks but names no topic ("why", or "details" that the engine did not turn into the last
+    answer's "More details") gets how to ask.
     """
     word = turn.services.control(turn.argument)
     if word == "thanks":
         return _welcome(turn)
-    if word == "vague":  # "why", "details" alone: how to ask, in the word's script's language
+    if word in ("vague", "more"):  # "why", or "details" with nothing answered: how to ask,
+        # in the word's script's language
         with use_translator(_in_language_of(turn, detect_script_language(turn.argument))):
             return await show_help(turn)
     if word == "yes":
@@ -556,7 +558,7 @@ def answering(reask: Step, typed: Step | None = None, dated: Step | None = None)
             return await _back(turn)
         if dated is not None and _has_date(turn):
             return await dated(turn)
-        if word == "vague":  # "why" alone: no topic to answer, the step again
+        if word in ("vague", "more"):  # "why" alone: no topic to answer, the step again
             return await (typed or reask)(turn)
         match = turn.services.matcher.match(turn.argument)
         if match.intent is not None and match.intent != "reminders":

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core import payloads
 from bot.core.intents import Matcher
 
 if TYPE_CHECKING:
@@ -345,7 +346,7 @@ class Engine:
             resumed = await store.resume_chat(inbound.channel, inbound.chat_id)
         if not caps.buttons:
             inbound = _pressed_by_words(inbound, conversation.data.get(OPTIONS_KEY, []))
-        inbound = self._answered_yes(inbound, conversation)
+        inbound = self._pressed_by_word(inbound, conversation)
         translator = self.translator_for(conversation.language or inbound.language_hint)
         with use_translator(translator):
             turn = Turn(
@@ -373,25 +374,27 @@ class Engine:
             conversation.data[OPTIONS_KEY] = options
         else:
             conversation.data.pop(OPTIONS_KEY, None)
-        asked = messages[-1].on_yes if messages else None
-        if asked is not None:
-            conversation.data[YES_KEY] = asked
-        else:
-            conversation.data.pop(YES_KEY, None)
+        for key, payload in ((YES_KEY, _on_yes(messages)), (MORE_KEY, _on_more(messages))):
+            if payload is not None:
+                conversation.data[key] = payload
+            else:
+                conversation.data.pop(key, None)
         after = (conversation.language, conversation.state, conversation.data)
         if after != before and not reply.erased:
             await store.save_conversation(conversation, now)
         return parts
 
-    def _answered_yes(self, inbound: Inbound, conversation: Conversation) -> Inbound:
-        """A typed "yes" alone right after a yes/no question (`Outbound.on_yes`) presses its
+    def _pressed_by_word(self, inbound: Inbound, conversation: Conversation) -> Inbound:
+        """A typed "yes" alone right after a yes/no question (`Outbound.on_yes`), or "more
+        details" alone right after an answer with a "More details" button, presses that
         button."""
-        asked = conversation.data.get(YES_KEY)
-        if not asked or inbound.kind is not InboundKind.TEXT or inbound.command is not None:
+        if inbound.kind is not InboundKind.TEXT or inbound.command is not None:
             return inbound
-        if self._services.control(inbound.text) != "yes":
+        key = _PRESSED_BY.get(self._services.control(inbound.text) or "")
+        pressed = conversation.data.get(key) if key is not None else None
+        if not isinstance(pressed, str) or not pressed:
             return inbound
-        return dataclasses.replace(inbound, kind=InboundKind.BUTTON, payload=asked, text="")
+        return dataclasses.replace(inbound, kind=InboundKind.BUTTON, payload=pressed, text="")
 
     async def _dispatch(self, turn: Turn, private_chat_url: str | None) -> tuple[Reply, Route]:
         for route in self._dialogue.routes_for(turn.conversation.state):
@@ -405,6 +408,25 @@ class Engine:
 
 
 YES_KEY = "_yes"  # conversation data: the button a typed "yes" presses (see Outbound.on_yes)
+MORE_KEY = "_more"  # conversation data: the "More details" button a typed "details" presses
+_PRESSED_BY = {"yes": YES_KEY, "more": MORE_KEY}  # control word -> the button it presses
+
+
+def _on_yes(messages: list[Outbound]) -> str | None:
+    """The button a typed "yes" presses next: the yes/no question's, when the reply ends
+    with one."""
+    return messages[-1].on_yes if messages else None
+
+
+def _on_more(messages: list[Outbound]) -> str | None:
+    """The button a typed "more details" presses next: the reply's details button
+    (`more:...`, "ℹ️ More details", "✅ Conditions"), the last one when there are several."""
+    for message in reversed(messages):
+        for row in message.buttons:
+            for button in row:
+                if button.payload.startswith(f"{payloads.MORE}:"):
+                    return button.payload
+    return None
 
 
 def _pressed_by_words(inbound: Inbound, options: list[dict[str, str]]) -> Inbound:

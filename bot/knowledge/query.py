@@ -160,6 +160,7 @@ class LexiconFile(Record):
     yes: dict[Slug, Words] = Field(default_factory=dict)
     no: dict[Slug, Words] = Field(default_factory=dict)
     vague: dict[Slug, Words] = Field(default_factory=dict)
+    more: dict[Slug, Words] = Field(default_factory=dict)
     years: dict[Slug, Words] = Field(default_factory=dict)
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
@@ -235,6 +236,7 @@ class Lexicon:
     yes: frozenset[str] = frozenset()
     no: frozenset[str] = frozenset()
     vague: frozenset[str] = frozenset()
+    more: frozenset[str] = frozenset()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
@@ -269,6 +271,7 @@ class Lexicon:
                     "yes",
                     "no",
                     "vague",
+                    "more",
                     "years",
                     "weekend",
                 )
@@ -342,6 +345,7 @@ class Lexicon:
             yes=frozenset(_control(w) for w in _words(document.yes)),
             no=frozenset(_control(w) for w in _words(document.no)),
             vague=frozenset(_control(w) for w in _words(document.vague)),
+            more=frozenset(_control(w) for w in _words(document.more)),
             months=pattern,
             month_numbers=months,
         )
@@ -485,9 +489,9 @@ class Lexicon:
         return None
 
     def control(self, text: str) -> str | None:
-        """ "back", "cancel", "thanks", "yes", "no" or "vague" when a whole message is one of
-        those words (a thanks or an acknowledgement: "ok", "谢谢"; a question naming no
-        topic: "why", "details"), else None."""
+        """ "back", "cancel", "thanks", "yes", "no", "vague" or "more" when a whole message
+        is one of those words (a thanks or an acknowledgement: "ok", "谢谢"; a question
+        naming no topic: "why"; more of what was just said: "details please"), else None."""
         key = _control(fold(text))
         classes = (
             ("cancel", self.cancel),
@@ -496,6 +500,7 @@ class Lexicon:
             ("yes", self.yes),
             ("no", self.no),
             ("vague", self.vague),
+            ("more", self.more),
         )
         return next((name for name, words in classes if key in words), None)
 

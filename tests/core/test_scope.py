@@ -305,6 +305,48 @@ async def test_a_word_naming_no_topic_inside_the_wizard_asks_the_step_again(
 
 
 @pytest.mark.parametrize(
+    ("language", "question", "more"),
+    [
+        ("en", "how long does it take to get PR", "details please"),
+        ("en", "how do I renew my card", "tell me more"),
+        ("zh", "申请永居要多久", "详细点"),
+        ("ru", "как продлить карту постоянного жителя", "подробнее пожалуйста"),
+        ("de", "wie lange dauert der Antrag", "mehr Details bitte"),
+        ("fr", "comment renouveler ma carte de résident permanent", "plus de détails svp"),
+        ("es", "cómo renuevo mi tarjeta de residencia permanente", "más detalles por favor"),
+        ("ja", "永住証の更新方法を教えて", "詳しく教えて"),
+        ("ko", "영주증 갱신은 어떻게 하나요", "자세히 알려주세요"),
+        ("ar", "كيف أجدد بطاقة الإقامة الدائمة", "المزيد من التفاصيل"),
+    ],
+)
+async def test_more_details_typed_after_an_answer_opens_its_details(
+    app: BotApp, language: str, question: str, more: str
+) -> None:
+    """ "details please" had answered card changes, and "details" alone how to ask, even
+    right after an answer with a "More details" button."""
+    pressing = Chat(app, chat_id="2001", language=language)
+    answer = await pressing.say(question)
+    details = [p for p in payloads_of(answer) if p.startswith("more:")]
+    assert details, text_of(answer)
+    pressed = await pressing.press(details[0])
+    typing = Chat(app, chat_id="2002", language=language)
+    assert text_of(await typing.say(question)) == text_of(answer)
+    replies = await typing.say(more)
+    assert text_of(replies) == text_of(pressed)  # the same details as the button
+    assert app.translators[language].gettext(HOW_TO_ASK) not in text_of(replies)
+
+
+async def test_more_details_with_nothing_more_to_show_gets_how_to_ask(app: BotApp) -> None:
+    chat = Chat(app)
+    await chat.say("how long does it take to get PR")
+    await chat.say("more details")  # the details, whose buttons are Back and the menu
+    again = await chat.say("more details")
+    assert HOW_TO_ASK in text_of(again)
+    step = await chat.say("/remind")  # in a wizard: the step again, as "why" does
+    assert payloads_of(await chat.say("details please")) == payloads_of(step)
+
+
+@pytest.mark.parametrize(
     ("hint", "text", "language"),
     [
         ("zh", "永居证", "zh"),  # had been taken for Japanese and answered as a lost card
