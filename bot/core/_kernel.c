@@ -157,7 +157,11 @@ close_examples(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    if (!check(&docs, "docs", 'u', 1, 1, 0) || !check(&weights, "weights", 'u', 1, 0, 0)
+    /* the examples in 16 bits while they fit, else in 32 (signed, as numpy's int32: read
+     * unsigned, a negative one is out of range) */
+    int wide_signed = kind_of(&docs) == 'i' && docs.view.itemsize == 4;
+    if ((!wide_signed && !check(&docs, "docs", 'u', 1, 1, 0))
+        || !check(&weights, "weights", 'u', 1, 0, 0)
         || !check(&bounds, "bounds", 'u', 0, 1, 1) || !check(&numbers, "numbers", 'i', 0, 0, 1)
         || !check(&repeats, "repeated", 'f', 0, 0, 1) || !check(&factors, "factors", 'f', 0, 0, 1)
         || !check(&starts, "language_starts", 'i', 0, 0, 1)) {

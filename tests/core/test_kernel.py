@@ -158,6 +158,19 @@ def test_the_sums_weights_repeats_and_language_factors() -> None:
     assert np.frombuffer(examples, np.int64).tolist() == [2]
 
 
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.int32])
+def test_examples_numbered_in_16_or_32_bits(dtype: type) -> None:
+    """Over 65,536 examples the index numbers them in int32 (`_PostingsBuilder.build`)."""
+    arrays = _arrays([0, 2], [0, 2])
+    arrays[0] = np.array([0, 2], dtype)
+    examples, similarities = kernel.close(*arrays, 0.5)
+    assert np.frombuffer(examples, np.int64).tolist() == [0, 2]
+    assert np.frombuffer(similarities).tolist() == [1.0, 1.0]
+    arrays[0] = np.array([0, -1], np.int32)
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.5)
+
+
 def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
     arrays = _arrays([0, 5], [0, 2])  # example 5 of 3
     with pytest.raises(ValueError, match="outside the examples"):
