@@ -256,6 +256,49 @@ def test_gibberish_is_unclear_not_another_matter() -> None:
     assert matcher().match("what's the weather tomorrow").out_of_scope
 
 
+def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it() -> None:
+    """The search looks only at words of a length within the distance allowed; it must find
+    what the search through every known word of the script found (rapidfuzz orders its
+    best by distance, then by place), for typos made at random from known words."""
+    import random
+
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    from bot.core.intents import _plausible_typo
+
+    found = matcher()
+    rng = random.Random(11)
+    repaired = 0
+    for script, known in found._vocabulary.items():
+        words = list(known)
+        letters = sorted({c for w in words for c in w})
+        for _ in range(300):
+            typo = list(rng.choice(words))
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                at = rng.randrange(len(typo))
+                edit = rng.randrange(3)
+                if edit == 0 and len(typo) > 1:
+                    del typo[at]
+                elif edit == 1:
+                    typo[at] = rng.choice(letters)
+                else:
+                    typo.insert(at, rng.choice(letters))
+            word = "".join(typo)
+            expected = word
+            if word not in known and len(word) >= 4:
+                limit = 1 if len(word) < 9 else 2
+                best = process.extract(
+                    word, words, scorer=OSA.distance, score_cutoff=limit, limit=8
+                )
+                plausible = [(c, d) for c, d, _ in best if _plausible_typo(word, c, int(d))]
+                if plausible:
+                    expected = min(plausible, key=lambda c: (c[1], -known[c[0]]))[0]
+            assert found._correct(word, script) == expected, (script, word)
+            repaired += expected != word
+    assert repaired > 300  # the typos were near enough to be repaired, many of them
+
+
 def test_a_number_is_not_a_typo_of_another() -> None:
     assert matcher().match("12345").intent is None
     assert matcher().match("12367").intent == "contact"
