@@ -795,20 +795,26 @@ class PostgresStore:
                 await db.execute(
                     "SELECT pg_advisory_xact_lock($1, hashtext($2))", OUTBOX_LOCK, channel
                 )
+                # The clock is read once, as the statement runs, not with now(): that is
+                # when the transaction began, before the wait for the turn above, and a part
+                # committed during the wait, stamped in a later second, would look like one
+                # waiting for a retry: leased only until its stamp, already past, so another
+                # replica would be handed it at once and send it as well.
                 rows = await db.fetch(
-                    "WITH busy AS ("
+                    "WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now"
+                    "), busy AS ("
                     "  SELECT DISTINCT chat_id FROM outbox"
-                    "  WHERE channel = $1 AND claimed_until > now()"
+                    "  WHERE channel = $1 AND claimed_until > (SELECT now FROM clock)"
                     "), picked AS ("
                     "  SELECT o.id, o.chat_id, o.not_before FROM outbox o WHERE o.channel = $1"
-                    "  AND (o.claimed_until IS NULL OR o.claimed_until <= now())"
+                    "  AND (o.claimed_until IS NULL OR o.claimed_until <= (SELECT now FROM clock))"
                     "  AND o.chat_id NOT IN (SELECT chat_id FROM busy)"
                     "  ORDER BY o.id LIMIT $2 FOR UPDATE SKIP LOCKED"
                     "), leases AS ("
-                    "  SELECT id, CASE WHEN first_value(not_before) OVER chat > now()"
-                    "  THEN least(first_value(not_before) OVER chat, now() + $3::interval)"
-                    "  ELSE now() + $3::interval END AS until"
-                    "  FROM picked WINDOW chat AS (PARTITION BY chat_id ORDER BY id)"
+                    "  SELECT id, CASE WHEN first_value(not_before) OVER chat > clock.now"
+                    "  THEN least(first_value(not_before) OVER chat, clock.now + $3::interval)"
+                    "  ELSE clock.now + $3::interval END AS until"
+                    "  FROM picked, clock WINDOW chat AS (PARTITION BY chat_id ORDER BY id)"
                     ")"
                     " UPDATE outbox o SET claimed_until = leases.until FROM leases"
                     " WHERE o.id = leases.id"

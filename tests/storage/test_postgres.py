@@ -284,6 +284,41 @@ async def test_an_outbox_retry_gives_the_chat_back(postgres_database: str) -> No
         assert [(i.payload, i.attempts) for i in again] == [("a", 1), ("b", 0)]
 
 
+async def test_a_part_queued_while_the_outbox_is_handed_out_gets_a_whole_lease(
+    postgres_database: str,
+) -> None:
+    """outbox_pending waits for the other replica's turn inside its transaction; a part
+    committed meanwhile, and stamped in a later second than that transaction began, is due
+    now, not waiting for a retry: leased until its stamp (already past), a second replica
+    would be handed it at once and send it as well."""
+    async with PostgresStore(postgres_database) as one, PostgresStore(postgres_database) as two:
+        turn = await asyncpg.connect(postgres_database)  # the other replica's turn, held
+        try:
+            await turn.execute(
+                "SELECT pg_advisory_lock($1, hashtext('telegram'))", postgres.OUTBOX_LOCK
+            )
+            handing = asyncio.create_task(one.outbox_pending("telegram", 10))
+            began = None
+            while began is None:  # its transaction has begun and waits for the turn
+                await asyncio.sleep(0.01)
+                began = await turn.fetchval(
+                    "SELECT xact_start FROM pg_stat_activity WHERE wait_event = 'advisory'"
+                )
+            next_second = began.replace(microsecond=0) + dt.timedelta(seconds=1)
+            await asyncio.sleep((next_second - dt.datetime.now(dt.UTC)).total_seconds() + 0.05)
+            await two.outbox_add("telegram", "1", ["a"], dt.datetime.now(dt.UTC))
+            await turn.execute(
+                "SELECT pg_advisory_unlock($1, hashtext('telegram'))", postgres.OUTBOX_LOCK
+            )
+            (held,) = await asyncio.wait_for(handing, 5)
+        finally:
+            await turn.close()
+        assert held.payload == "a"
+        assert held.lease is not None
+        assert held.lease > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
+        assert await two.outbox_pending("telegram", 10) == []  # one holder: sent once
+
+
 async def test_a_chat_waiting_for_a_retry_is_leased_only_until_then(
     postgres_database: str,
 ) -> None:
