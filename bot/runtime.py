@@ -125,6 +125,14 @@ async def _finish(tasks: list[asyncio.Task[None]], within: float) -> None:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+def _waits(item: OutboxItem, now: dt.datetime) -> bool:
+    """Whether a part must wait: not due yet by this process's clock, or handed only until
+    it is due (a shared store found it waiting for a retry by the database's clock). A
+    replica whose clock runs ahead of the database's would otherwise send it while the
+    lease lapses, and the replica handed it next would send it again."""
+    return item.not_before > now or (item.lease is not None and item.lease <= item.not_before)
+
+
 class OutboxSender:
     """Sends a channel's queued reply parts in order, one at a time, within the rate limits.
 
@@ -176,7 +184,7 @@ class OutboxSender:
                     item = pending.popleft()
                     if item.chat_id in waiting:
                         continue
-                    if item.not_before > self._clock.now():
+                    if _waits(item, self._clock.now()):
                         waiting.add(item.chat_id)
                         self._remember_retry(item.not_before)
                         continue
@@ -199,7 +207,7 @@ class OutboxSender:
         a part another replica took (this one stalled past the lease) is left to it."""
         now = self._clock.now()
         for item in items:  # a chat waiting for a retry keeps its shorter lease
-            if item.chat_id not in waiting and item.not_before > now:
+            if item.chat_id not in waiting and _waits(item, now):
                 waiting.add(item.chat_id)
                 self._remember_retry(item.not_before)
         ready = [item for item in items if item.chat_id not in waiting]

@@ -452,6 +452,46 @@ class _SlowPlatform:
         self.sent.append((chat_id, part.text, self.replica))
 
 
+class _AheadClock(SystemClock):
+    """The clock of a replica's host running ahead of the database's."""
+
+    def __init__(self, ahead: dt.timedelta) -> None:
+        self.ahead = ahead
+
+    def now(self) -> dt.datetime:
+        return super().now() + self.ahead
+
+
+async def test_a_sender_whose_clock_runs_ahead_waits_for_the_retry_as_the_database_does(
+    postgres_database: str,
+) -> None:
+    """A part waiting for a retry is handed only until it is due, by the database's clock. A
+    replica whose clock is 5 s ahead had found it due and sent it, while its lease ran out
+    and the next replica to pick it sent it again; it now waits as the store says."""
+    async with PostgresStore(postgres_database) as store:
+        await store.outbox_add("telegram", "1", [encode_part(Outbound("hello"))], NOW)
+        (part,) = await store.outbox_pending("telegram", 10)
+        due = await _fetch(
+            postgres_database, "SELECT date_trunc('second', now()) + interval '2 seconds' AS due"
+        )
+        await store.outbox_retry(part.id, due[0]["due"])
+        sent: list[tuple[str, str, int]] = []
+        clock = _AheadClock(dt.timedelta(seconds=5))
+        sender = OutboxSender(
+            store,
+            "telegram",
+            _SlowPlatform(0.0, sent, 0),
+            RateLimiter(clock, asyncio.sleep, per_second=1000.0, per_chat=1000.0, burst=10),
+            clock,
+        )
+        await sender.drain()
+        assert sent == []  # not yet due by the database's clock
+        await asyncio.sleep(2.3)  # due by the database's clock now
+        await sender.drain()
+        assert sent == [("1", "hello", 0)]
+        assert await store.outbox_pending("telegram", 10) == []
+
+
 async def test_a_batch_slower_than_the_lease_is_still_sent_once(postgres_database: str) -> None:
     """Sending one batch takes 2.4 s against a 1 s lease: the holder renews it on the way, so
     the second replica, polling all along, never sends a part of it as well."""
