@@ -97,6 +97,14 @@ def test_lengths_of_time(resources: Resources, question: str, lengths: dict[str,
         ("إلغاء", "cancel"),
         ("cancel my reminder", None),
         ("how do I go back to China", None),
+        ("Why?", "vague"),
+        ("Details please!", "more"),
+        ("Dites-m'en plus", "more"),  # the hyphen and apostrophe do not matter
+        ("plus de détails s'il vous plaît", "more"),
+        ("자세히알려주세요", "more"),  # Korean typed without spaces
+        ("تفاصيل أكثر", "more"),  # the hamza folds
+        ("Können Sie das erklären?", "more"),
+        ("more details about the fees", None),  # names a topic: a question
     ],
 )
 def test_control_words_are_whole_messages(
