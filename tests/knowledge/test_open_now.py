@@ -33,9 +33,9 @@ def beijing(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.d
     return dt.datetime(year, month, day, hour, minute, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
-async def ask(app: BotApp, moment: dt.datetime, question: str) -> str:
+async def ask(app: BotApp, moment: dt.datetime, question: str, language: str = "en") -> str:
     app.engine.services.clock.current = moment  # type: ignore[attr-defined]
-    return text_of(await Chat(app).say(question))
+    return text_of(await Chat(app, language=language).say(question))
 
 
 def line_for(text: str, office: str) -> str:
@@ -99,8 +99,27 @@ async def test_a_year_without_holiday_data(app: BotApp) -> None:
     assert "The official holiday schedule for 2027 is not published yet" in text
     assert "Open now" not in line
     day = await ask(app, beijing(2027, 3, 10, 10), "open on saturday?")
-    assert "Usually open: 09:00–17:00." in line_for(day, "Andingmen (main hall)")
+    assert "Usually open: 09:00–17:00; closed if that day is a public holiday." in line_for(
+        day, "Andingmen (main hall)"
+    )
     assert "The official holiday schedule for 2027 is not published yet" in day
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said"),
+    [
+        ("en", "are you open on 1 May?", "closed if that day is a public holiday"),
+        ("zh", "国庆节开门吗", "如当天是法定节假日则不开放"),
+        ("fr", "ouvert le 1er mai ?", "fermé si ce jour est férié"),
+    ],
+)
+async def test_a_day_of_a_year_not_published_says_the_centres_close_on_public_holidays(
+    app: BotApp, language: str, question: str, said: str
+) -> None:
+    """1 May 2027 had been 'usually open 09:00-17:00' with a caveat below: the centres close
+    on statutory holidays (data/hours.yaml), and which days those are in 2027 is not out."""
+    text = await ask(app, beijing(2026, 12, 5, 10), question, language=language)
+    assert said in line_for(text, "Andingmen" if language != "zh" else "安定门")
 
 
 @pytest.mark.parametrize(

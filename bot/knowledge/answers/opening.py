@@ -337,6 +337,10 @@ def day_status(calendar: HolidayCalendar, schedule: Schedule, day: dt.date) -> t
     if not sessions:
         return _("Usually closed that day."), False
     times = current().format_list([_session_text(s) for s in sessions])
+    if schedule.closed_on_statutory_holidays:  # a 1 May or 1 October of a year not out yet
+        return _("Usually open: {times}; closed if that day is a public holiday.").format(
+            times=times
+        ), False
     return _("Usually open: {times}.").format(times=times), False
 
 
