@@ -164,7 +164,9 @@ def cross_validate(
     that is not among them is always trained on: new examples are measured on the same
     questions as before them.
     """
-    _examples, keywords, _rejected, readings, strong, rejected_words, subject, permits = tables
+    _examples, keywords, _rejected, readings, strong, rejected_words, subject, permits, abroad = (
+        tables
+    )
     dealt = _deal(fixed or tables, folds, seed)
     if fixed is not None:  # the newer examples, in no fold: always trained on
         known = {(case.language, normalize(case.text)) for _fold, case in dealt}
@@ -187,7 +189,15 @@ def cross_validate(
             else:
                 train[case.language][case.intent].append(case.text)
         matcher = build(
-            train, keywords, train_rejected, readings, strong, rejected_words, subject, permits
+            train,
+            keywords,
+            train_rejected,
+            readings,
+            strong,
+            rejected_words,
+            subject,
+            permits,
+            abroad,
         )
         part = evaluate(matcher, held, pathways, as_pathways=as_pathways)
         for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):

@@ -230,6 +230,16 @@ def _runs(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(total)
 
 
+def _phrases(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern finding any of the phrases in normalized text, as whole words (a phrase
+    in Han or kana as a substring: those scripts put no space between words)."""
+    texts = sorted({normalize(p) for p in phrases} - {""}, key=len, reverse=True)
+    if not texts:
+        return None
+    spelled = [re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in texts]
+    return re.compile("|".join(spelled))
+
+
 def _by_length(words: Iterable[str]) -> dict[int, tuple[list[str], array[int]]]:
     """Words grouped by length, each group with the words' places in `words`."""
     buckets: dict[int, tuple[list[str], array[int]]] = {}
@@ -530,6 +540,7 @@ class Matcher:
         out_of_scope_keywords: Mapping[str, Iterable[str]] | None = None,
         subject: Mapping[str, Iterable[str]] | None = None,
         immigration: Mapping[str, Iterable[str]] | None = None,
+        foreign: Mapping[str, Iterable[str]] | None = None,
         *,
         ridge: float = RIDGE_WEIGHT,
         cache: Path | None = None,
@@ -548,10 +559,12 @@ class Matcher:
         the words naming what the bot is about ("permanent residence", "绿卡"): a question
         containing one is never declared out of scope. `immigration[language]` are words
         naming visas and permits: an out-of-scope question naming one is the exit-entry
-        administration's, and the bot says so. `ridge` is the share of an intent's score that
-        comes from the kernel ridge classifier (0: nearest examples alone); its trained weights
-        are kept in the folder `cache`, if given, under a digest of the examples, and read
-        from there when the examples have not changed.
+        administration's, and the bot says so. `foreign[language]` are phrases naming
+        another country's permanent residence ("american green card", "美国绿卡"): a question
+        naming the subject only inside one is out of scope. `ridge` is the share of an
+        intent's score that comes from the kernel ridge classifier (0: nearest examples
+        alone); its trained weights are kept in the folder `cache`, if given, under a digest
+        of the examples, and read from there when the examples have not changed.
         """
         self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
         # pairs of neighbouring words help the ridge classifier (5-fold +0.6 points) and hurt
@@ -622,6 +635,7 @@ class Matcher:
         self._subject_alone = {w: frozenset(langs) for w, langs in subject_languages.items()}
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
         self._add_keywords(permits, 0.0, vocabulary)
+        self._foreign = _phrases(p for words in (foreign or {}).values() for p in words)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         # per script, the known words by length, each with its place in the vocabulary: a
         # typo within distance d of a word has its length within d of it
@@ -820,6 +834,7 @@ class Matcher:
         out_keywords: dict[str, list[str]] = {}
         subject: dict[str, list[str]] = {}
         permits: dict[str, list[str]] = {}
+        foreign: dict[str, list[str]] = {}
         readings: dict[str, str] = {}
         strong: dict[str, dict[str, list[str]]] = {}
         for path in sorted(directory.glob("*.yaml")):
@@ -832,6 +847,8 @@ class Matcher:
             subject[language] = [str(k) for k in document.get("subject") or ()]
             named = (document.get("out_of_scope") or {}).get("immigration") or ()
             permits[language] = [str(k) for k in named]
+            abroad = (document.get("out_of_scope") or {}).get("foreign") or ()
+            foreign[language] = [str(k) for k in abroad]
             readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
             for intent, spec in document["intents"].items():
                 examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
@@ -852,6 +869,7 @@ class Matcher:
             out_keywords,
             subject,
             permits,
+            foreign,
             ridge=ridge,
             cache=cache,
         )
@@ -1111,6 +1129,21 @@ class Matcher:
         ("永居证": zh, "永住権": ja, "green card": en): it asks nothing yet. Else empty."""
         return self._subject_alone.get(normalize(text[:_MAX_QUERY]), frozenset())
 
+    def _abroad(self, repaired: str, allowed: frozenset[str]) -> bool:
+        """Whether the permanent residence a question names is only another country's: it
+        holds one of the `foreign` phrases, and no word naming the subject is left once
+        they are taken out ("I have an American green card, can I get Chinese PR?" is
+        about the card)."""
+        if self._foreign is None:
+            return False
+        rest, found = self._foreign.subn(" ", repaired)
+        if not found:
+            return False
+        named = (
+            self._keywords[i].intent for i in self._keywords_in(" ".join(rest.split()), allowed)
+        )
+        return _SUBJECT not in named
+
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
         repaired, allowed = self._analyse(text)
@@ -1146,6 +1179,19 @@ class Matcher:
         # declared another matter ("outside what I know"), only unclear
         understood = bool(scores.pop(_WORDS, 0.0))
         subject = bool(scores.pop(_SUBJECT, 0.0))
+        if subject and self._abroad(repaired, allowed):
+            # "how do I get an American green card": another country's, not the card: out
+            # of scope, unless the card is also named apart from it
+            return Match(
+                None,
+                self._language(text, repaired, allowed, [], by_language),
+                (),
+                True,
+                1.0,
+                False,
+                True,
+                keyworded,
+            )
         if subject:
             rejected = 0.0  # a question naming permanent residence is never out of scope
         permit = bool(scores.pop(_IMMIGRATION, 0.0)) and not subject

@@ -32,6 +32,8 @@ class OutOfScope(Record):
     examples: Phrases | None = None
     keywords: Phrases | None = None
     immigration: Phrases | None = None  # words naming visas and permits
+    # phrases naming another country's permanent residence ("american green card", 美国绿卡)
+    foreign: Phrases | None = None
 
 
 class ExampleFile(Record):
@@ -67,6 +69,7 @@ MatcherTables = tuple[
     dict[str, list[str]],  # out_of_scope keywords[language]
     dict[str, list[str]],  # subject[language]
     dict[str, list[str]],  # immigration words[language]
+    dict[str, list[str]],  # another country's permanent residence, phrases[language]
 ]
 
 
@@ -79,6 +82,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     rejected_words: dict[str, list[str]] = {}
     subject: dict[str, list[str]] = {}
     permits: dict[str, list[str]] = {}
+    foreign: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
@@ -90,8 +94,19 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         permits[language] = list(
             (document.out_of_scope and document.out_of_scope.immigration) or ()
         )
+        foreign[language] = list((document.out_of_scope and document.out_of_scope.foreign) or ())
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
             strong.setdefault(language, {})[intent] = list(spec.strong_keywords or ())
-    return examples, keywords, rejected, readings, strong, rejected_words, subject, permits
+    return (
+        examples,
+        keywords,
+        rejected,
+        readings,
+        strong,
+        rejected_words,
+        subject,
+        permits,
+        foreign,
+    )

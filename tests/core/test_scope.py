@@ -81,6 +81,44 @@ async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
         assert app.translators[language].gettext(OUTSIDE) != OUTSIDE
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "how do I get an American green card"),
+        ("en", "is the green card lottery open this year"),
+        ("zh", "美国绿卡怎么申请"),
+        ("es", "¿cómo consigo la residencia permanente en España?"),
+        ("de", "wie bekomme ich eine amerikanische Green Card"),
+        ("ko", "미국 영주권 어떻게 받아요"),
+        ("ru", "как получить грин карту США"),
+    ],
+)
+async def test_another_countrys_permanent_residence_is_outside(
+    app: BotApp, language: str, text: str
+) -> None:
+    """'Green card' names the bot's subject, so these had been answered with who can get
+    permanent residence in Beijing."""
+    said = text_of(await Chat(app, language=language).say(text))
+    _assert_outside(app, language, text, said, permit=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I have an American green card, can I get Chinese PR?"),
+        ("en", "I'm American, can I get a green card?"),
+        ("zh", "我有美国绿卡，可以申请中国绿卡吗"),
+    ],
+)
+async def test_the_card_named_beside_another_countrys_is_answered(
+    app: BotApp, language: str, text: str
+) -> None:
+    said = text_of(await Chat(app, language=language).say(text))
+    assert app.translators[language].gettext(OUTSIDE) not in said
+    overview = app.translators[language].gettext("Who can get permanent residence in Beijing:")
+    assert overview in said
+
+
 async def test_out_of_scope_may_offer_a_plausible_card_topic(app: BotApp) -> None:
     replies = await Chat(app).say("how do I extend my tourist visa")
     assert OUTSIDE in text_of(replies)
@@ -282,7 +320,7 @@ HOW_TO_ASK = "You can ask me in your own words, for example:"
 async def test_a_word_that_asks_but_names_no_topic_gets_how_to_ask(
     app: BotApp, hint: str, text: str, language: str
 ) -> None:
-    """"why" had listed the chat's reminders, "details" answered card changes, "warum"
+    """ "why" had listed the chat's reminders, "details" answered card changes, "warum"
     opened the language choice and "how" was declared outside what the bot knows."""
     replies = await Chat(app, language=hint).say(text)
     translator = app.translators[language]
