@@ -299,6 +299,24 @@ def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it(
     assert repaired > 300  # the typos were near enough to be repaired, many of them
 
 
+def test_phrases_are_found_as_whole_words_or_as_han_and_hangul_substrings() -> None:
+    from bot.core.intents import _PhraseIndex
+
+    index = _PhraseIndex.of(
+        ["American green card", "green card lottery", "美国绿卡", "미국 영주권"]
+    )
+    assert index.remove("how do i get an american green card") == ("how do i get an", True)
+    assert index.remove("the green card lottery") == ("the", True)
+    # whole words only: no phrase inside other words, none with a word between
+    assert index.remove("panamerican green cards") == ("panamerican green cards", False)
+    assert index.remove("american citizen green card") == ("american citizen green card", False)
+    # run-together scripts: a substring; the rest keeps what is around it
+    assert index.remove("我有美国绿卡可以申请吗") == ("我有 可以申请吗", True)
+    assert index.remove("미국 영주권 어떻게") == ("어떻게", True)
+    assert index.remove("中国绿卡") == ("中国绿卡", False)
+    assert _PhraseIndex.of([]).remove("anything") == ("anything", False)
+
+
 def test_a_number_is_not_a_typo_of_another() -> None:
     assert matcher().match("12345").intent is None
     assert matcher().match("12367").intent == "contact"
