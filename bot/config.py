@@ -132,14 +132,12 @@ class Settings:
             raise ConfigError(
                 f"PRBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
             )
+        limits = _switch(values, "PRBOT_RATE_LIMIT")
         rate_name = "PRBOT_SEND_RATE" if values.get("PRBOT_SEND_RATE") else "PRBOT_REMINDER_RATE"
-        limits = values.get("PRBOT_RATE_LIMIT", "").strip().lower() or "on"
-        if limits not in ("on", "off"):
-            raise ConfigError(f"PRBOT_RATE_LIMIT must be 'on' or 'off', got {limits!r}")
         dispatch = DispatchSettings(
             rate_per_second=_positive(values, rate_name, 25.0, maximum=30.0),
             interval=_positive(values, "PRBOT_REMINDER_INTERVAL", 60.0, maximum=3600.0),
-            limits=limits == "on",
+            limits=limits,
             lease=dt.timedelta(
                 seconds=_positive(values, "PRBOT_REMINDER_LEASE", 600.0, maximum=86400.0)
             ),
@@ -150,15 +148,9 @@ class Settings:
         port_raw = values.get("PRBOT_HTTP_PORT", "").strip() or "8080"
         if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
             raise ConfigError(f"PRBOT_HTTP_PORT must be a port number (0-65535), got {port_raw!r}")
-        memo = values.get("PRBOT_MEMO", "").strip().lower() or "on"
-        if memo not in ("on", "off"):
-            raise ConfigError(f"PRBOT_MEMO must be 'on' or 'off', got {memo!r}")
-        malloc = values.get("PRBOT_MALLOC", "").strip().lower() or "on"
-        if malloc not in ("on", "off"):
-            raise ConfigError(f"PRBOT_MALLOC must be 'on' or 'off', got {malloc!r}")
-        kernel = values.get("PRBOT_KERNEL", "").strip().lower() or "on"
-        if kernel not in ("on", "off"):
-            raise ConfigError(f"PRBOT_KERNEL must be 'on' or 'off', got {kernel!r}")
+        memo = _switch(values, "PRBOT_MEMO")
+        malloc = _switch(values, "PRBOT_MALLOC")
+        kernel = _switch(values, "PRBOT_KERNEL")
         webhook_url, webhook_secret = _webhook(values)
         return cls(
             telegram_webhook_url=webhook_url,
@@ -176,9 +168,9 @@ class Settings:
             data_dir=Path(values.get("PRBOT_DATA_DIR") or PROJECT_ROOT / "data"),
             locales_dir=Path(values.get("PRBOT_LOCALES_DIR") or PROJECT_ROOT / "locales"),
             cache_dir=_cache_dir(values),
-            memo=memo == "on",
-            malloc=malloc == "on",
-            kernel=kernel == "on",
+            memo=memo,
+            malloc=malloc,
+            kernel=kernel,
         )
 
     @property
@@ -280,6 +272,14 @@ def _template_fields(raw: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(f"WECHAT_TEMPLATE_FIELDS names the role {role!r} twice")
         pairs.append((role, name))
     return tuple(pairs)
+
+
+def _switch(values: Mapping[str, str], name: str) -> bool:
+    """An 'on'/'off' setting (any case; unset: on)."""
+    raw = values.get(name, "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be 'on' or 'off', got {raw!r}")
+    return raw == "on"
 
 
 def _positive(values: Mapping[str, str], name: str, default: float, maximum: float) -> float:

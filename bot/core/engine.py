@@ -51,7 +51,8 @@ class Services:
     pathways: Matcher | None = None  # free text -> pathway, inside the eligibility topic
     meter: Meter = dataclasses.field(default_factory=NullMeter)  # counters for /metrics
     # a whole message that is a control word (data/lexicon.yaml): "back" (返回), "cancel"
-    # (取消), "thanks" (谢谢, ok), "yes" (是), "no" (不) or "vague" (为什么, details); else None
+    # (取消), "thanks" (谢谢, ok), "yes" (是), "no" (不), "vague" (为什么) or "more" (details
+    # please, 详细点); else None
     control: Callable[[str], str | None] = lambda text: None
     # a date written inside a sentence ("my card expires on 15 June 2027"), else None
     date_in: Callable[[str, dt.date], dt.date | None] = lambda text, today: None

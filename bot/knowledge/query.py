@@ -230,13 +230,8 @@ class Lexicon:
     day_after_tomorrow: tuple[str, ...] = ()
     next_week: tuple[str, ...] = ()
     holidays: tuple[Holiday, ...] = ()
-    back: frozenset[str] = frozenset()
-    cancel: frozenset[str] = frozenset()
-    thanks: frozenset[str] = frozenset()
-    yes: frozenset[str] = frozenset()
-    no: frozenset[str] = frozenset()
-    vague: frozenset[str] = frozenset()
-    more: frozenset[str] = frozenset()
+    # the whole-message word classes, in the order `control` tries them (CONTROL_CLASSES)
+    controls: tuple[tuple[str, frozenset[str]], ...] = ()
     months: re.Pattern[str] | None = None
     month_numbers: dict[str, int] = field(default_factory=dict)
     durations: re.Pattern[str] | None = None  # "3 years", "drei jahre", "三年"
@@ -265,13 +260,7 @@ class Lexicon:
                     "next_week",
                     "weekdays",
                     "months",
-                    "back",
-                    "cancel",
-                    "thanks",
-                    "yes",
-                    "no",
-                    "vague",
-                    "more",
+                    *CONTROL_CLASSES,
                     "years",
                     "weekend",
                 )
@@ -339,13 +328,10 @@ class Lexicon:
             day_after_tomorrow=_words(document.day_after_tomorrow),
             next_week=_words(document.next_week),
             holidays=holidays,
-            back=frozenset(_control(w) for w in _words(document.back)),
-            cancel=frozenset(_control(w) for w in _words(document.cancel)),
-            thanks=frozenset(_control(w) for w in _words(document.thanks)),
-            yes=frozenset(_control(w) for w in _words(document.yes)),
-            no=frozenset(_control(w) for w in _words(document.no)),
-            vague=frozenset(_control(w) for w in _words(document.vague)),
-            more=frozenset(_control(w) for w in _words(document.more)),
+            controls=tuple(
+                (name, frozenset(_control(w) for w in _words(getattr(document, name))))
+                for name in CONTROL_CLASSES
+            ),
             months=pattern,
             month_numbers=months,
         )
@@ -493,16 +479,12 @@ class Lexicon:
         is one of those words (a thanks or an acknowledgement: "ok", "谢谢"; a question
         naming no topic: "why"; more of what was just said: "details please"), else None."""
         key = _control(fold(text))
-        classes = (
-            ("cancel", self.cancel),
-            ("back", self.back),
-            ("thanks", self.thanks),
-            ("yes", self.yes),
-            ("no", self.no),
-            ("vague", self.vague),
-            ("more", self.more),
-        )
-        return next((name for name, words in classes if key in words), None)
+        return next((name for name, words in self.controls if key in words), None)
+
+
+# Whole-message word classes of data/lexicon.yaml, in the order a message is tried against
+# them: "算了" is both a cancel and a no, and counts as a cancel.
+CONTROL_CLASSES = ("cancel", "back", "thanks", "yes", "no", "vague", "more")
 
 
 def _control(text: str) -> str:
