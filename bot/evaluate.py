@@ -125,7 +125,7 @@ def evaluate(
 
 def _groups(tables: MatcherTables) -> Iterator[tuple[str, str, list[str]]]:
     """(language, intent, examples) in a fixed order, the out-of-scope examples as `none`."""
-    examples, rejected = tables[0], tables[2]
+    examples, rejected = tables.examples, tables.out_of_scope
     for language in sorted(examples):
         groups = {**examples[language], NONE: rejected.get(language, [])}
         for intent in sorted(groups):
@@ -164,9 +164,6 @@ def cross_validate(
     that is not among them is always trained on: new examples are measured on the same
     questions as before them.
     """
-    _examples, keywords, _rejected, readings, strong, rejected_words, subject, permits, abroad = (
-        tables
-    )
     dealt = _deal(fixed or tables, folds, seed)
     if fixed is not None:  # the newer examples, in no fold: always trained on
         known = {(case.language, normalize(case.text)) for _fold, case in dealt}
@@ -188,17 +185,7 @@ def cross_validate(
                 train_rejected[case.language].append(case.text)
             else:
                 train[case.language][case.intent].append(case.text)
-        matcher = build(
-            train,
-            keywords,
-            train_rejected,
-            readings,
-            strong,
-            rejected_words,
-            subject,
-            permits,
-            abroad,
-        )
+        matcher = build(*tables._replace(examples=train, out_of_scope=train_rejected))
         part = evaluate(matcher, held, pathways, as_pathways=as_pathways)
         for name in ("total", "right", "by_intent_total", "by_intent_right", "confusion"):
             getattr(report, name).update(getattr(part, name))

@@ -42,7 +42,6 @@ from itertools import compress, pairwise
 from pathlib import Path
 
 import numpy as np
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -311,6 +310,24 @@ def _plausible_typo(typed: str, known: str, distance: int) -> bool:
     if len(typed) == 4 and distance == 1:
         return swapped or len(known) == 5
     return True
+
+
+# Arabic typed in Latin letters ("arabizi"), digits standing for the letters Latin lacks
+# (2 ء, 3 ع, 5 خ, 6 ط, 7 ح, 9 ق): "da3et el beta2a", "ta3", "wa9tach", "3ndi"
+_ARABIZI_WORD = re.compile(r"[a-z]*(?:[a-z][235679]|[235679][a-z])[a-z235679]*")
+# ...but not an ordinal, a time, a unit or a code ("2nd", "9am", "5km", "h5")
+_NOT_ARABIZI = re.compile(
+    r"\d+(?:st|nd|rd|th|am|pm|h|hrs?|mins?|k|km|kg|g|gb|mb|x|s|d|m|yrs?)|[a-z]\d+"
+)
+_ARABIZI = "ar"  # the language written so
+
+
+def arabizi(text: str) -> bool:
+    """Whether a (normalized) text has a word of Arabic typed in Latin letters and digits."""
+    return any(
+        _ARABIZI_WORD.fullmatch(word) is not None and _NOT_ARABIZI.fullmatch(word) is None
+        for word in text.split()
+    )
 
 
 def scripts(text: str) -> frozenset[str]:
@@ -590,6 +607,7 @@ class Matcher:
         subject: Mapping[str, Iterable[str]] | None = None,
         immigration: Mapping[str, Iterable[str]] | None = None,
         foreign: Mapping[str, Iterable[str]] | None = None,
+        bank_cards: Mapping[str, Iterable[str]] | None = None,
         *,
         ridge: float = RIDGE_WEIGHT,
         cache: Path | None = None,
@@ -610,7 +628,9 @@ class Matcher:
         naming visas and permits: an out-of-scope question naming one is the exit-entry
         administration's, and the bot says so. `foreign[language]` are phrases naming
         another country's permanent residence ("american green card", "美国绿卡"): a question
-        naming the subject only inside one is out of scope. `ridge` is the share of an
+        naming the subject only inside one is out of scope. `bank_cards[language]` are
+        card brands named like a visa ("visa card", 비자카드): a visa word inside one names no
+        visa ("can I pay with a Visa card" is a fees question). `ridge` is the share of an
         intent's score that comes from the kernel ridge classifier (0: nearest examples
         alone); its trained weights are kept in the folder `cache`, if given, under a digest
         of the examples, and read from there when the examples have not changed.
@@ -685,6 +705,7 @@ class Matcher:
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
         self._add_keywords(permits, 0.0, vocabulary)
         self._foreign = _PhraseIndex.of(p for words in (foreign or {}).values() for p in words)
+        self._cards = _PhraseIndex.of(p for words in (bank_cards or {}).values() for p in words)
         self._vocabulary = {s: dict(v) for s, v in vocabulary.items() if s}
         # per script, the known words by length, each with its place in the vocabulary: a
         # typo within distance d of a word has its length within d of it
@@ -871,58 +892,6 @@ class Matcher:
                     counts[pair] = counts.get(pair, 0.0) + _PINYIN
         return counts
 
-    @classmethod
-    def from_directory(
-        cls, directory: Path, *, ridge: float = RIDGE_WEIGHT, cache: Path | None = None
-    ) -> Matcher:
-        """Load `<language>.yaml` files of `intents: {name: {examples, keywords}}`."""
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        examples: dict[str, dict[str, list[str]]] = {}
-        keywords: dict[str, dict[str, list[str]]] = {}
-        out_of_scope: dict[str, list[str]] = {}
-        out_keywords: dict[str, list[str]] = {}
-        subject: dict[str, list[str]] = {}
-        permits: dict[str, list[str]] = {}
-        foreign: dict[str, list[str]] = {}
-        readings: dict[str, str] = {}
-        strong: dict[str, dict[str, list[str]]] = {}
-        for path in sorted(directory.glob("*.yaml")):
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-            language = str(document["language"])
-            rejected = (document.get("out_of_scope") or {}).get("examples") or ()
-            out_of_scope[language] = [str(e) for e in rejected]
-            words = (document.get("out_of_scope") or {}).get("keywords") or ()
-            out_keywords[language] = [str(k) for k in words]
-            subject[language] = [str(k) for k in document.get("subject") or ()]
-            named = (document.get("out_of_scope") or {}).get("immigration") or ()
-            permits[language] = [str(k) for k in named]
-            abroad = (document.get("out_of_scope") or {}).get("foreign") or ()
-            foreign[language] = [str(k) for k in abroad]
-            readings.update({str(k): str(v) for k, v in (document.get("readings") or {}).items()})
-            for intent, spec in document["intents"].items():
-                examples.setdefault(language, {})[intent] = [str(e) for e in spec["examples"]]
-                keywords.setdefault(language, {})[intent] = [
-                    str(k) for k in spec.get("keywords") or ()
-                ]
-                strong.setdefault(language, {})[intent] = [
-                    str(k) for k in spec.get("strong_keywords") or ()
-                ]
-        if not examples:
-            raise FileNotFoundError(f"no intent files in {directory}")
-        return cls(
-            examples,
-            keywords,
-            out_of_scope,
-            readings,
-            strong,
-            out_keywords,
-            subject,
-            permits,
-            foreign,
-            ridge=ridge,
-            cache=cache,
-        )
-
     def _repair(self, text: str) -> str:
         """Replace words no example uses by the nearest known word of the same script."""
         words = text.split()
@@ -980,6 +949,8 @@ class Matcher:
         allowed: set[str] = set()
         for script in found:
             allowed |= _SCRIPT_LANGUAGES[script]
+        if _LATIN in found and arabizi(normalized):  # its Latin-letter examples may match
+            allowed.add(_ARABIZI)
         if not allowed:
             allowed = set(self.languages)
         return self._repair(normalized), frozenset(allowed)
@@ -1017,6 +988,8 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
+        if _IMMIGRATION in scores and self._card_only(text, allowed):
+            del scores[_IMMIGRATION]  # "can I pay with a Visa card": a bank card, no visa
         if _IMMIGRATION in scores and _SUBJECT not in scores:  # a visa or permit, not the card
             scores[_OUT] = scores.get(_OUT, 0.0) + _PERMIT_WEIGHT
         flags = {f: scores.pop(f) for f in _FLAGS if f in scores}
@@ -1188,6 +1161,16 @@ class Matcher:
             return False
         return _SUBJECT not in (self._keywords[i].intent for i in self._keywords_in(rest, allowed))
 
+    def _card_only(self, repaired: str, allowed: frozenset[str]) -> bool:
+        """Whether the visa words of a question are all inside names of bank cards."""
+        if not self._cards.by_word and not self._cards.by_char:
+            return False
+        rest, found = self._cards.remove(repaired)
+        if not found:
+            return False
+        named = (self._keywords[i].intent for i in self._keywords_in(rest, allowed))
+        return _IMMIGRATION not in named
+
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
         repaired, allowed = self._analyse(text)
@@ -1280,6 +1263,11 @@ class Matcher:
             japanese = by_language.get("ja", 0.0) > by_language.get("zh", 0.0) + _JAPANESE_LEAD
             return "ja" if japanese else "zh"
         latin = [lang for lang in ("en", "fr", "de", "es") if lang in allowed]
+        # "da3et el beta2a": Arabic, when its examples fit best ("ta3" alone does not make a
+        # French sentence Arabic)
+        arabic = by_language.get(_ARABIZI, 0.0)
+        if _ARABIZI in allowed and all(arabic > by_language.get(lang, 0.0) for lang in latin):
+            return _ARABIZI
         if not latin:
             return ranked[0].language if ranked else None
         votes = {lang: 2.0 * by_language.get(lang, 0.0) for lang in latin}

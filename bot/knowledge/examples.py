@@ -8,7 +8,7 @@ with its file, intent and field, and builds the core's Matcher from the result
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
@@ -34,6 +34,9 @@ class OutOfScope(Record):
     immigration: Phrases | None = None  # words naming visas and permits
     # phrases naming another country's permanent residence ("american green card", 美国绿卡)
     foreign: Phrases | None = None
+    # bank cards named with a visa word ("visa card", "carte visa", 비자카드): paying with one
+    # is a fees question, not a visa's
+    bank_cards: Phrases | None = None
 
 
 class ExampleFile(Record):
@@ -60,17 +63,19 @@ def check_examples(directory: Path) -> dict[str, ExampleFile]:
     return files
 
 
-MatcherTables = tuple[
-    dict[str, dict[str, list[str]]],  # examples[language][intent]
-    dict[str, dict[str, list[str]]],  # keywords[language][intent]
-    dict[str, list[str]],  # out_of_scope[language]
-    dict[str, str],  # readings
-    dict[str, dict[str, list[str]]],  # strong_keywords[language][intent]
-    dict[str, list[str]],  # out_of_scope keywords[language]
-    dict[str, list[str]],  # subject[language]
-    dict[str, list[str]],  # immigration words[language]
-    dict[str, list[str]],  # another country's permanent residence, phrases[language]
-]
+class MatcherTables(NamedTuple):
+    """The arguments of `bot.core.intents.Matcher`, in its order, by language."""
+
+    examples: dict[str, dict[str, list[str]]]  # [language][intent]
+    keywords: dict[str, dict[str, list[str]]]  # [language][intent]
+    out_of_scope: dict[str, list[str]]
+    readings: dict[str, str]  # pinyin syllable -> the characters read so
+    strong_keywords: dict[str, dict[str, list[str]]]  # [language][intent]
+    out_of_scope_keywords: dict[str, list[str]]
+    subject: dict[str, list[str]]
+    immigration: dict[str, list[str]]  # words naming visas and permits
+    foreign: dict[str, list[str]]  # another country's permanent residence
+    bank_cards: dict[str, list[str]]  # card brands named like a visa ("visa card")
 
 
 def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
@@ -83,6 +88,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     subject: dict[str, list[str]] = {}
     permits: dict[str, list[str]] = {}
     foreign: dict[str, list[str]] = {}
+    cards: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
@@ -95,11 +101,12 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
             (document.out_of_scope and document.out_of_scope.immigration) or ()
         )
         foreign[language] = list((document.out_of_scope and document.out_of_scope.foreign) or ())
+        cards[language] = list((document.out_of_scope and document.out_of_scope.bank_cards) or ())
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
             strong.setdefault(language, {})[intent] = list(spec.strong_keywords or ())
-    return (
+    return MatcherTables(
         examples,
         keywords,
         rejected,
@@ -109,4 +116,5 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         subject,
         permits,
         foreign,
+        cards,
     )

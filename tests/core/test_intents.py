@@ -14,9 +14,12 @@ from bot.core.intents import (
     RIDGE_LAMBDA,
     Matcher,
     _conjugate_gradients,
+    arabizi,
     detect_script_language,
     normalize,
 )
+from bot.knowledge.examples import check_examples, matcher_tables
+from bot.knowledge.files import KnowledgeError
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
@@ -42,7 +45,7 @@ FLOORS = {
 @cache
 def matcher() -> Matcher:
     """The matcher built from the shipped examples, once for the whole module."""
-    return Matcher.from_directory(ROOT / "data" / "intents")
+    return Matcher(*matcher_tables(check_examples(ROOT / "data" / "intents")))
 
 
 def test_normalize_folds_case_accents_and_width() -> None:
@@ -114,6 +117,23 @@ def test_language_of_the_question(text: str, language: str) -> None:
     assert matcher().match(text).language == language
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("da3et el beta2a", True),
+        ("3ndi so2al", True),
+        ("wa9tach yfat7o", True),
+        ("ta3 el card", True),
+        ("open at 9am on the 2nd", False),  # a time, an ordinal
+        ("5km from andingmen, 2x a week", False),
+        ("is h5 the same as a4", False),  # codes
+        ("how much is it", False),
+    ],
+)
+def test_arabic_in_latin_letters_is_told_by_its_digits(text: str, expected: bool) -> None:
+    assert arabizi(normalize(text)) is expected
+
+
 def test_script_alone_names_some_languages() -> None:
     assert detect_script_language("привет") == "ru"
     assert detect_script_language("안녕") == "ko"
@@ -155,8 +175,8 @@ def test_matcher_from_mappings() -> None:
 
 
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        Matcher.from_directory(tmp_path)
+    with pytest.raises(KnowledgeError, match="no example files"):
+        check_examples(tmp_path)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

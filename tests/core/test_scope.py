@@ -233,6 +233,10 @@ async def test_another_matter_in_card_words_gets_no_card_answer(
         ("en", "can i pay the fee with a bank card", "fees"),
         ("de", "kann ich die gebühr mit bankkarte zahlen", "fees"),
         ("zh", "办永居证能刷银行卡付费吗", "fees"),
+        # a Visa card is a bank card: these had been told "outside what I know" with 12367
+        ("en", "can I pay the fee with my visa card at the counter", "fees"),
+        ("fr", "est-ce qu'ils prennent la carte Visa pour payer les frais", "fees"),
+        ("ko", "수수료 비자카드로 결제돼요?", "fees"),
     ],
 )
 async def test_card_question_naming_a_bank_or_permit_is_still_answered(
@@ -243,6 +247,29 @@ async def test_card_question_naming_a_bank_or_permit_is_still_answered(
     said = text_of(replies)
     assert app.translators[language].gettext(OUTSIDE) not in said
     assert _first_line(app, language, topic) in said
+
+
+async def test_a_visa_fee_beside_a_visa_card_is_still_another_matter(app: BotApp) -> None:
+    """Only the visa words inside a card's name are set aside: a visa named apart from it is
+    still a visa."""
+    said = text_of(await Chat(app).say("can I pay my tourist visa extension fee by visa card"))
+    _assert_outside(app, "en", "", said, permit=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("kam el rusoom ta3 el green card?", "fees"),
+        ("da3et el beta2a mn embare7, a3mel eh?", "loss"),
+    ],
+)
+async def test_arabic_typed_in_latin_letters_is_answered_in_arabic(
+    app: BotApp, text: str, topic: str
+) -> None:
+    """Arabizi: Arabic in Latin letters and digits (3 for ع, 2 for ء). The matcher had
+    compared it with the Latin-script languages only, and answered "not sure" in English."""
+    said = text_of(await Chat(app).say(text))
+    assert _first_line(app, "ar", topic) in said
 
 
 async def test_permit_as_a_criterion_of_permanent_residence_is_answered(app: BotApp) -> None:
