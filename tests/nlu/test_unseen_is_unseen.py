@@ -1,8 +1,9 @@
 """No test sentence is also an example the matchers learn from.
 
 Both test sets are checked: the held-out questions (tests/nlu/unseen/, unseen2/ and
-unseen3/, written by people who never saw the examples) and the project's labelled set (tests/nlu/<lang>.yaml,
-tests/nlu/pathways.yaml). A sentence in both would measure memory, not understanding.
+unseen3/, written by people who never saw the examples) and the project's labelled set
+(tests/nlu/<lang>.yaml, tests/nlu/pathways.yaml). A sentence in both would measure memory,
+not understanding.
 """
 
 from __future__ import annotations
