@@ -47,6 +47,7 @@ class ExampleFile(Record):
     out_of_scope: OutOfScope | None = None
     readings: dict[Text, Text] | None = None  # pinyin syllable -> the characters read so
     subject: Phrases | None = None  # words naming permanent residence: never out of scope
+    greetings: Phrases | None = None  # what opens a message ("hello"): names no topic
 
 
 def check_examples(directory: Path) -> dict[str, ExampleFile]:
@@ -76,6 +77,7 @@ class MatcherTables(NamedTuple):
     immigration: dict[str, list[str]]  # words naming visas and permits
     foreign: dict[str, list[str]]  # another country's permanent residence
     bank_cards: dict[str, list[str]]  # card brands named like a visa ("visa card")
+    greetings: dict[str, list[str]]  # what opens a message ("hello", "guten tag")
 
 
 def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
@@ -89,6 +91,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     permits: dict[str, list[str]] = {}
     foreign: dict[str, list[str]] = {}
     cards: dict[str, list[str]] = {}
+    greetings: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
@@ -97,6 +100,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         )
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())
+        greetings[language] = list(document.greetings or ())
         permits[language] = list(
             (document.out_of_scope and document.out_of_scope.immigration) or ()
         )
@@ -117,4 +121,5 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         permits,
         foreign,
         cards,
+        greetings,
     )

@@ -337,6 +337,18 @@ def test_phrases_are_found_as_whole_words_or_as_han_and_hangul_substrings() -> N
     assert _PhraseIndex.of([]).remove("anything") == ("anything", False)
 
 
+def test_leading_greetings_are_taken_off_but_never_all_of_a_message() -> None:
+    from bot.core.intents import _PhraseIndex
+
+    index = _PhraseIndex.of(["hello", "good morning", "你好", "안녕하세요"])
+    assert index.lead("hello good morning where is the office") == "where is the office"
+    assert index.lead("你好 请问续证要带什么材料") == "请问续证要带什么材料"
+    assert index.lead("안녕하세요카드 잃어버렸어요") == "카드 잃어버렸어요"
+    assert index.lead("hello") == "hello"  # a greeting alone stays what it is
+    assert index.lead("say hello to my wife") == "say hello to my wife"  # only at the start
+    assert index.lead("hellooo where") == "hellooo where"  # whole words
+
+
 def test_a_number_is_not_a_typo_of_another() -> None:
     assert matcher().match("12345").intent is None
     assert matcher().match("12367").intent == "contact"

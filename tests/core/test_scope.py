@@ -272,6 +272,27 @@ async def test_arabic_typed_in_latin_letters_is_answered_in_arabic(
     assert _first_line(app, "ar", topic) in said
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "topic"),
+    [
+        ("ko", "안녕하세요 카드 잃어버렸는데 어떻게 해요", "loss"),
+        ("zh", "你好 请问续证要带什么材料", "documents"),
+    ],
+)
+async def test_a_question_after_a_greeting_gets_its_answer(
+    app: BotApp, language: str, text: str, topic: str
+) -> None:
+    """The greeting (a keyword of help) had made these a help request: the bot answered
+    with its menu."""
+    said = text_of(await Chat(app, language=language).say(text))
+    assert _first_line(app, language, topic) in said
+
+
+async def test_a_greeting_that_asks_nothing_else_still_gets_the_menu(app: BotApp) -> None:
+    said = text_of(await Chat(app).say("Good evening, is there anyone there?"))
+    assert "/fees" in said and "12367" in said  # the help text, as /help gives it
+
+
 async def test_permit_as_a_criterion_of_permanent_residence_is_answered(app: BotApp) -> None:
     """Naming permanent residence keeps a question about a work permit in scope: it gets the
     eligibility answer (the overview, or a pathway), not "outside what I know"."""
