@@ -82,6 +82,10 @@ _MAX_QUERY = 500  # characters looked at: a question is never longer
 MATCH_MEMO = 256  # recent questions whose verdict is kept (each a few kB at most)
 MEMO_TEXT = 200  # characters: a longer question is matched every time, never kept
 _CACHE_SIZE = 50_000  # typo repairs remembered
+# a word in this many examples or fewer may itself be a typo that a writer put in one ("wher
+# is the office"): it is repaired to a known word in `_COMMONER` times as many examples
+_ONCE = 1
+_COMMONER = 50
 
 # Scripts, and the languages whose examples a question in that script may match.
 _LATIN, _CYRILLIC, _ARABIC, _HANGUL, _KANA, _HAN = "latin", "cyrl", "arab", "hang", "kana", "han"
@@ -946,7 +950,8 @@ class Matcher:
     def _correct(self, word: str, script: str) -> str:
         """The known word a typo most likely stands for, or the word itself."""
         known = self._vocabulary.get(script)
-        if not known or word in known or len(word) < 4:
+        seen = known.get(word, 0) if known else 0
+        if not known or seen > _ONCE or len(word) < 4:
             return word
         limit = 1 if len(word) < 9 else 2
         # the nearest 8 of the words of a length within `limit` (a third of the vocabulary,
@@ -967,6 +972,8 @@ class Matcher:
         found.sort()
         candidates = found[:8]
         plausible = [(c, d) for d, _, c in candidates if _plausible_typo(word, c, d)]
+        if seen:  # a typo written into one example ("wher"): only a far commoner word
+            plausible = [(c, d) for c, d in plausible if d and known[c] >= _COMMONER * seen]
         if not plausible:
             return word
         return min(plausible, key=lambda c: (c[1], -known[c[0]]))[0]

@@ -349,6 +349,20 @@ def test_leading_greetings_are_taken_off_but_never_all_of_a_message() -> None:
     assert index.lead("hellooo where") == "hellooo where"  # whole words
 
 
+def test_a_typo_written_into_one_example_is_still_repaired() -> None:
+    """Writers type like users: one example has "wher". That made "wher" a known word, never
+    repaired, and "wher is the ofice" lost its address answer."""
+    offices = [f"where is office {name}" for name in "abcdefghijklmnopqrstuvwxyz"]
+    offices += [f"where is the {name} office" for name in "abcdefghijklmnopqrstuvwxyz"]
+    examples = {"address": offices, "where_to_apply": ["wher to submit my forms"]}
+    small = Matcher({"en": examples}, ridge=0.0)
+    assert small._repair("wher is the ofice") == "where is the office"
+    # a word of one example with no far commoner word near it is left as it is
+    assert small._repair("forms") == "forms"
+    rare = Matcher({"en": {**examples, "address": offices[:40]}}, ridge=0.0)
+    assert rare._repair("wher is") == "wher is"  # "where" is in 40 examples, not 50
+
+
 def test_a_number_is_not_a_typo_of_another() -> None:
     assert matcher().match("12345").intent is None
     assert matcher().match("12367").intent == "contact"
