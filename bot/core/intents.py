@@ -291,6 +291,10 @@ class _PhraseIndex:
                 i += 1
         return " ".join("".join(pieces).split()), found
 
+    def __bool__(self) -> bool:
+        """Whether there is any phrase to find."""
+        return bool(self.by_word or self.by_char)
+
     def lead(self, text: str) -> str:
         """The text without the phrases it begins with ("hello good morning, where is..."
         without "hello good morning"), or the text itself when they are all it has."""
@@ -1199,7 +1203,7 @@ class Matcher:
 
     def _card_only(self, repaired: str, allowed: frozenset[str]) -> bool:
         """Whether the visa words of a question are all inside names of bank cards."""
-        if not self._cards.by_word and not self._cards.by_char:
+        if not self._cards:
             return False
         rest, found = self._cards.remove(repaired)
         if not found:
@@ -1234,7 +1238,7 @@ class Matcher:
 
     def _match(self, text: str) -> Match:
         found = self._match_text(text)
-        if found.intent in (None, _GREETED) and not found.out_of_scope and self._greetings.by_word:
+        if found.intent in (None, _GREETED) and not found.out_of_scope and self._greetings:
             # "Bonjour, comment serai-je informé que ma carte est prête ?": the greeting had
             # made it a help request; the question after it is matched alone
             normalized = normalize(text[:_MAX_QUERY])
