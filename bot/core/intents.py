@@ -1028,7 +1028,7 @@ class Matcher:
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT
-        if _IMMIGRATION in scores and self._card_only(text, allowed):
+        if _IMMIGRATION in scores and self._only_inside(self._cards, _IMMIGRATION, text, allowed):
             del scores[_IMMIGRATION]  # "can I pay with a Visa card": a bank card, no visa
         if _IMMIGRATION in scores and _SUBJECT not in scores:  # a visa or permit, not the card
             scores[_OUT] = scores.get(_OUT, 0.0) + _PERMIT_WEIGHT
@@ -1191,25 +1191,19 @@ class Matcher:
         ("永居证": zh, "永住権": ja, "green card": en): it asks nothing yet. Else empty."""
         return self._subject_alone.get(normalize(text[:_MAX_QUERY]), frozenset())
 
-    def _abroad(self, repaired: str, allowed: frozenset[str]) -> bool:
-        """Whether the permanent residence a question names is only another country's: it
-        holds one of the `foreign` phrases, and no word naming the subject is left once
-        they are taken out ("I have an American green card, can I get Chinese PR?" is
-        about the card)."""
-        rest, found = self._foreign.remove(repaired)
+    def _only_inside(
+        self, phrases: _PhraseIndex, pseudo: str, repaired: str, allowed: frozenset[str]
+    ) -> bool:
+        """Whether a question holds one of `phrases`, and none of the words of `pseudo` (the
+        subject, a visa) is left once they are taken out: the permanent residence of "an
+        American green card" is another country's, the visa of "a Visa card" is a bank card
+        ("I have an American green card, can I get Chinese PR?" names the card too)."""
+        if not phrases:
+            return False
+        rest, found = phrases.remove(repaired)
         if not found:
             return False
-        return _SUBJECT not in (self._keywords[i].intent for i in self._keywords_in(rest, allowed))
-
-    def _card_only(self, repaired: str, allowed: frozenset[str]) -> bool:
-        """Whether the visa words of a question are all inside names of bank cards."""
-        if not self._cards:
-            return False
-        rest, found = self._cards.remove(repaired)
-        if not found:
-            return False
-        named = (self._keywords[i].intent for i in self._keywords_in(rest, allowed))
-        return _IMMIGRATION not in named
+        return pseudo not in (self._keywords[i].intent for i in self._keywords_in(rest, allowed))
 
     def rank(self, text: str) -> list[IntentScore]:
         """All intents that share anything with the question, best first."""
@@ -1259,7 +1253,7 @@ class Matcher:
         # declared another matter ("outside what I know"), only unclear
         understood = bool(scores.pop(_WORDS, 0.0))
         subject = bool(scores.pop(_SUBJECT, 0.0))
-        if subject and self._abroad(repaired, allowed):
+        if subject and self._only_inside(self._foreign, _SUBJECT, repaired, allowed):
             # "how do I get an American green card": another country's, not the card: out
             # of scope, unless the card is also named apart from it
             return Match(

@@ -80,6 +80,9 @@ class MatcherTables(NamedTuple):
     greetings: dict[str, list[str]]  # what opens a message ("hello", "guten tag")
 
 
+_NO_OTHER_MATTERS = OutOfScope()  # a file without `out_of_scope:`
+
+
 def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     """The validated files as the arguments of `bot.core.intents.Matcher`."""
     examples: dict[str, dict[str, list[str]]] = {}
@@ -94,18 +97,15 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     greetings: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
-        rejected[language] = list((document.out_of_scope and document.out_of_scope.examples) or ())
-        rejected_words[language] = list(
-            (document.out_of_scope and document.out_of_scope.keywords) or ()
-        )
+        other = document.out_of_scope or _NO_OTHER_MATTERS
+        rejected[language] = list(other.examples or ())
+        rejected_words[language] = list(other.keywords or ())
+        permits[language] = list(other.immigration or ())
+        foreign[language] = list(other.foreign or ())
+        cards[language] = list(other.bank_cards or ())
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())
         greetings[language] = list(document.greetings or ())
-        permits[language] = list(
-            (document.out_of_scope and document.out_of_scope.immigration) or ()
-        )
-        foreign[language] = list((document.out_of_scope and document.out_of_scope.foreign) or ())
-        cards[language] = list((document.out_of_scope and document.out_of_scope.bank_cards) or ())
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
