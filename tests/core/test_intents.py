@@ -288,8 +288,9 @@ def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it(
     found = matcher()
     rng = random.Random(11)
     repaired = 0
-    for script, known in found._vocabulary.items():
-        words = list(known)
+    for script, vocabulary in found._vocabulary.items():
+        words = vocabulary.words()
+        known = {word: vocabulary.count(word) for word in words}
         letters = sorted({c for w in words for c in w})
         for _ in range(300):
             typo = list(rng.choice(words))
@@ -315,6 +316,21 @@ def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it(
             assert found._correct(word, script) == expected, (script, word)
             repaired += expected != word
     assert repaired > 300  # the typos were near enough to be repaired, many of them
+
+
+def test_the_packed_vocabulary_counts_and_finds_words_as_a_dictionary_would() -> None:
+    from bot.core.intents import _Vocabulary
+
+    counts = {"where": 5, "wher": 1, "hours": 3, "houses": 2, "fee": 4, "open": 7, "abcd": 1}
+    vocabulary = _Vocabulary(counts)
+    assert vocabulary.words() == list(counts)  # the order they were first met
+    assert {word: vocabulary.count(word) for word in counts} == counts
+    for unknown in ("whee", "abcc", "abce", "zzzzzz", "a", "", "hourss"):
+        assert vocabulary.count(unknown) == 0
+    # (distance, place, word, count)
+    assert sorted(vocabulary.near("houre", 1)) == [(1, 2, "hours", 3)]
+    assert sorted(vocabulary.near("opne", 1)) == [(1, 5, "open", 7)]
+    assert sorted(vocabulary.near("wheer", 2)) == [(1, 0, "where", 5), (1, 1, "wher", 1)]
 
 
 def test_phrases_are_found_as_whole_words_or_as_han_and_hangul_substrings() -> None:
