@@ -20,6 +20,7 @@ from bot.i18n import BabelTranslator, load_translators
 from bot.knowledge.answers import KnowledgeAnswers
 from bot.knowledge.checkfile import load_check
 from bot.knowledge.examples import check_examples, matcher_tables
+from bot.knowledge.files import KnowledgeError
 from bot.knowledge.hours import ChineseCalendar, HolidayCalendar, PublishedYears
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
@@ -116,12 +117,16 @@ def load_resources(settings: Settings) -> Resources:
         pathways.memo.resize(0)
     if not settings.kernel:  # PRBOT_KERNEL=off: the numpy path, as without a C compiler
         matcher.compiled = pathways.compiled = False
+    # Babel's day names in nine locales: 13 MB of locale data loaded to read them
+    words = cache.get("lexicon", [lexicon], lambda: Lexicon.load(lexicon))
+    unknown = sorted({rule for rule, _ in words.rule_words} - set(knowledge.rules))
+    if unknown:
+        raise KnowledgeError(f"{lexicon}: rule_words: no such rule in rules.yaml: {unknown}")
     return Resources(
         knowledge=knowledge,
         translators=load_translators(settings.locales_dir, cache=cache),
         matcher=matcher,
-        # Babel's day names in nine locales: 13 MB of locale data loaded to read them
-        lexicon=cache.get("lexicon", [lexicon], lambda: Lexicon.load(lexicon)),
+        lexicon=words,
         eligibility=load_check(
             settings.data_dir / "eligibility_check.yaml", {p.id for p in knowledge.pathways}
         ),

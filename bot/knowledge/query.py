@@ -165,6 +165,7 @@ class LexiconFile(Record):
     numbers: dict[Slug, dict[WholeNumber, Words]] = Field(default_factory=dict)
     measures: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
     categories: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
+    rule_words: dict[Slug, dict[Slug, Words]] = Field(default_factory=dict)
     weekend: dict[Slug, Words] = Field(default_factory=dict)
 
 
@@ -238,6 +239,7 @@ class Lexicon:
     numbers: dict[str, int] = field(default_factory=dict)
     measures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # marriage: married, 结婚...
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()  # spouse: wife, 配偶...
+    rule_words: tuple[tuple[str, tuple[str, ...]], ...] = ()  # new_passport: passport, 护照...
     weekend: tuple[str, ...] = ()
     # the words of `weekdays`, in their order: one tuple, so that `_entries` keeps their
     # patterns with it
@@ -321,6 +323,7 @@ class Lexicon:
             numbers=numbers,
             measures=tuple((m, _words(words)) for m, words in document.measures.items()),
             categories=tuple((c, _words(words)) for c, words in document.categories.items()),
+            rule_words=tuple((r, _words(words)) for r, words in document.rule_words.items()),
             weekend=_words(document.weekend),
             today=_words(document.today),
             tomorrow=_words(document.tomorrow),
@@ -459,6 +462,13 @@ class Lexicon:
         text = fold(question)
         named = [c for c, words in self.categories if _mentions(text, words)]
         return named[0] if len(named) == 1 else None
+
+    def named_rules(self, question: str) -> frozenset[str]:
+        """The rules whose words a question names ("a new passport": new_passport)."""
+        if not question:
+            return frozenset()
+        text = fold(question)
+        return frozenset(r for r, words in self.rule_words if _mentions(text, words))
 
     def _count(self, text: str) -> int | None:
         if text.isdigit():

@@ -175,6 +175,15 @@ def test_lexicon_without_tomorrow(data_copy: Path) -> None:
     _message(lambda: Lexicon.load(data_copy / "lexicon.yaml"), "data/lexicon.yaml", "'tomorrow'")
 
 
+def test_lexicon_rule_words_name_a_rule(data_copy: Path) -> None:
+    _edit(
+        data_copy / "lexicon.yaml",
+        lambda d: d["rule_words"].update({"new_pasport": {"en": ["passport"]}}),
+    )
+    settings = make_settings(Path("unused.sqlite3"), data_dir=data_copy)
+    _message(lambda: load_resources(settings), "lexicon.yaml", "rule_words", "'new_pasport'")
+
+
 # -- the example phrasings -----------------------------------------------------------------
 
 

@@ -105,10 +105,16 @@ def _rules(knowledge: KnowledgeBase, ids: Sequence[str]) -> list[Rule]:
     return [knowledge.rules[r] for r in ids if r in knowledge.rules]
 
 
-def card_answer(context: Context, spec: CardTopic) -> list[Outbound]:
-    """The fee first, each rule in a sentence, where to go and the source; details behind."""
+def card_answer(context: Context, spec: CardTopic, query: str = "") -> list[Outbound]:
+    """The fee first, each rule in a sentence, where to go and the source; details behind.
+
+    A rule of the details whose words the question names is in the first answer too: "I
+    have a new passport, what about my card?" is told at once that no source settles it.
+    """
     knowledge = context.knowledge
-    rules = _rules(knowledge, spec.first)
+    named = context.lexicon.named_rules(query)
+    asked = [r for r in spec.more if r in named and r not in spec.first]
+    rules = _rules(knowledge, (*spec.first, *asked))
     lines = [fee_first(knowledge, spec.fee)] if spec.fee else []
     lines.append(_(spec.heading))
     lines += [f"• {_(rule.summary or rule.text)}" for rule in rules]
@@ -161,7 +167,7 @@ def card_details(context: Context, now: dt.datetime, topic: str, section: str) -
 
 def _answer(topic: str) -> TopicAnswer:
     def answer(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-        return card_answer(context, CARD_TOPICS[topic])
+        return card_answer(context, CARD_TOPICS[topic], query)
 
     return answer
 
