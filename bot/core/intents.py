@@ -521,6 +521,43 @@ class _Keyword:
     weight: float  # the bonus it brings
 
 
+class _Readings:
+    """The toneless pinyin of Han characters, to forgive homophone typos in Chinese.
+
+    Per character of the CJK ideograph blocks, the number of its syllable in one array of
+    16-bit numbers (0: no reading); a dictionary of one-character strings cost ten times the
+    memory (0.7 MiB for 6,800 characters).
+    """
+
+    __slots__ = ("_numbers", "_others", "_syllables")
+    _FIRST, _LAST = 0x3400, 0x9FFF
+
+    def __init__(self, readings: Mapping[str, str]) -> None:
+        """`readings` maps a syllable to the characters read so; a character under two
+        syllables is read as the later one."""
+        self._syllables = tuple(readings)
+        self._numbers = array("H", [0]) * (self._LAST - self._FIRST + 1)
+        self._others: dict[str, str] = {}  # characters outside those blocks
+        for number, (syllable, chars) in enumerate(readings.items(), 1):
+            for char in chars:
+                at = ord(char) - self._FIRST
+                if 0 <= at < len(self._numbers):
+                    self._numbers[at] = number
+                else:
+                    self._others[char] = syllable
+
+    def __bool__(self) -> bool:
+        return bool(self._syllables)
+
+    def get(self, char: str, default: str) -> str:
+        """The syllable `char` is read as, or `default`."""
+        at = ord(char) - self._FIRST
+        if 0 <= at < len(self._numbers):
+            number = self._numbers[at]
+            return self._syllables[number - 1] if number else default
+        return self._others.get(char, default)
+
+
 class _PostingsBuilder:
     """Collects the (feature, example, count) triples of every language compactly, then weighs
     them.
@@ -729,7 +766,7 @@ class Matcher:
         given, under a digest of the examples, and read from there when the examples have not
         changed.
         """
-        self._readings = {c: r for r, chars in (readings or {}).items() for c in chars}
+        self._readings = _Readings(readings or {})
         # pairs of neighbouring words help the ridge classifier (5-fold +0.6 points) and hurt
         # the nearest examples alone (the pathway matcher's 5-fold -5 to -12 points)
         self._pairs = ridge > 0
@@ -785,19 +822,24 @@ class Matcher:
             self._alpha_scales = np.where(largest > 0, largest / steps, 1.0).astype(np.float32)
             self._alpha = np.rint(alpha / self._alpha_scales).astype(np.int16)
         self._keywords: list[_Keyword] = []
-        self._keyword_index: dict[str, list[int]] = defaultdict(list)
-        self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary)
-        self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary)
+        # by a key of its first word (or Han character, or pinyin syllable), the keywords'
+        # numbers
+        index: dict[str, list[int]] = defaultdict(list)
+        self._add_keywords(keywords or {}, _KEYWORD_WEIGHT, vocabulary, index)
+        self._add_keywords(strong_keywords or {}, 2 * _KEYWORD_WEIGHT, vocabulary, index)
         rejected_words = {lang: {_OUT: w} for lang, w in (out_of_scope_keywords or {}).items()}
-        self._add_keywords(rejected_words, _OUT_KEYWORD_WEIGHT, vocabulary)
-        self._add_keywords({k: {_SUBJECT: w} for k, w in (subject or {}).items()}, 0.0, vocabulary)
+        self._add_keywords(rejected_words, _OUT_KEYWORD_WEIGHT, vocabulary, index)
+        subject_words = {k: {_SUBJECT: w} for k, w in (subject or {}).items()}
+        self._add_keywords(subject_words, 0.0, vocabulary, index)
         subject_languages: dict[str, set[str]] = defaultdict(set)
         for language, words in (subject or {}).items():
             for word in words:
                 subject_languages[normalize(word)].add(language)
         self._subject_alone = {w: frozenset(langs) for w, langs in subject_languages.items()}
         permits = {k: {_IMMIGRATION: w} for k, w in (immigration or {}).items()}
-        self._add_keywords(permits, 0.0, vocabulary)
+        self._add_keywords(permits, 0.0, vocabulary, index)
+        # arrays: a list of int objects cost six times the memory
+        self._keyword_index = {key: array("I", found) for key, found in index.items()}
         self._foreign = _PhraseIndex.of(p for words in (foreign or {}).values() for p in words)
         self._cards = _PhraseIndex.of(p for words in (bank_cards or {}).values() for p in words)
         self._greetings = _PhraseIndex.of(p for w in (greetings or {}).values() for p in w)
@@ -908,8 +950,10 @@ class Matcher:
         table: Mapping[str, Mapping[str, Iterable[str]]],
         weight: float,
         vocabulary: dict[str, dict[str, int]],
+        index: dict[str, list[int]],
     ) -> None:
-        """Index `table[language][intent]` keywords, each bringing `weight` when found."""
+        """Index `table[language][intent]` keywords, each bringing `weight` when found (in
+        `index`, by the key of their first word)."""
         for language, intents in table.items():
             for intent, words in intents.items():
                 for keyword in words:
@@ -921,10 +965,10 @@ class Matcher:
                     sound = self._sound(han) if len(han) > 1 else ""
                     keys = tuple(sorted(set(map(_key, spaced))))
                     entry = _Keyword(intent, language, han, sound, keys, weight)
-                    index = len(self._keywords)
-                    self._keyword_index[han[0] if han else _key(spaced[0])].append(index)
+                    number = len(self._keywords)
+                    index[han[0] if han else _key(spaced[0])].append(number)
                     if sound:
-                        self._keyword_index["py:" + sound.split()[0]].append(index)
+                        index["py:" + sound.split()[0]].append(number)
                     self._keywords.append(entry)
                     for word in spaced:
                         vocabulary[_script(word)][word] += 1

@@ -283,7 +283,7 @@ def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it(
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
-    from bot.core.intents import _plausible_typo
+    from bot.core.intents import _COMMONER, _ONCE, _plausible_typo
 
     found = matcher()
     rng = random.Random(11)
@@ -305,12 +305,15 @@ def test_a_typo_is_repaired_as_a_search_through_the_whole_vocabulary_repairs_it(
                     typo.insert(at, rng.choice(letters))
             word = "".join(typo)
             expected = word
-            if word not in known and len(word) >= 4:
+            seen = known.get(word, 0)
+            if seen <= _ONCE and len(word) >= 4:
                 limit = 1 if len(word) < 9 else 2
                 best = process.extract(
                     word, words, scorer=OSA.distance, score_cutoff=limit, limit=8
                 )
                 plausible = [(c, d) for c, d, _ in best if _plausible_typo(word, c, int(d))]
+                if seen:  # a word of one example: only to a far commoner word (not itself)
+                    plausible = [(c, d) for c, d in plausible if d and known[c] >= _COMMONER]
                 if plausible:
                     expected = min(plausible, key=lambda c: (c[1], -known[c[0]]))[0]
             assert found._correct(word, script) == expected, (script, word)
@@ -331,6 +334,18 @@ def test_the_packed_vocabulary_counts_and_finds_words_as_a_dictionary_would() ->
     assert sorted(vocabulary.near("houre", 1)) == [(1, 2, "hours", 3)]
     assert sorted(vocabulary.near("opne", 1)) == [(1, 5, "open", 7)]
     assert sorted(vocabulary.near("wheer", 2)) == [(1, 0, "where", 5), (1, 1, "wher", 1)]
+
+
+def test_the_readings_table_reads_as_the_dictionary_did() -> None:
+    from bot.core.intents import _Readings
+
+    readings = _Readings({"xu": "续须", "zheng": "证正", "xu2": "须", "ba": "\U00020000"})
+    assert bool(readings) and not _Readings({})
+    assert readings.get("续", "?") == "xu" and readings.get("证", "?") == "zheng"
+    assert readings.get("须", "?") == "xu2"  # under two syllables: the later one
+    assert readings.get("\U00020000", "?") == "ba"  # outside the main blocks
+    for unknown in ("卡", "a", "é", "\u3000", "\U00020001"):
+        assert readings.get(unknown, unknown) == unknown
 
 
 def test_phrases_are_found_as_whole_words_or_as_han_and_hangul_substrings() -> None:
