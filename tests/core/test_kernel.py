@@ -100,8 +100,13 @@ def test_c_and_numpy_rank_the_same_neighbours(resources: Resources, which: str) 
         assert np.array_equal(np.frombuffer(parts[0]), sums), text
         assert np.array_equal(np.frombuffer(parts[1], np.int64), best), text
         assert np.array_equal(np.frombuffer(parts[3]), top), text
-        scale = np.maximum(np.abs(ridge), 1.0)
-        assert np.all(np.abs(np.frombuffer(parts[2], np.float32) - ridge) / scale < 0.01), text
+        # float32 sums of terms up to 32,767 steps cancel: their rounding is relative to the
+        # size of the terms summed, not to the sum (which may be near 0)
+        terms = 0.0
+        if len(matcher._alpha):  # the pathway matcher has no ridge classifier
+            terms = np.abs(similarity) @ np.abs(matcher._alpha[examples].astype(np.float64))
+        tolerance = 1e-5 * terms + 1e-3
+        assert np.all(np.abs(np.frombuffer(parts[2], np.float32) - ridge) <= tolerance), text
         compared += 1
     assert compared > 3000
 
