@@ -28,6 +28,7 @@ class Topic(StrEnum):
     CONTACT = "contact"
     AUTHORITY = "authority"
     WHERE_TO_APPLY = "where_to_apply"
+    STATUS = "status"
 
 
 TOPIC_LABELS: dict[Topic, str] = {
@@ -46,6 +47,7 @@ TOPIC_LABELS: dict[Topic, str] = {
     Topic.CONTACT: N_("☎️ Hotline and contacts"),
     Topic.AUTHORITY: N_("🏛 Who decides"),
     Topic.WHERE_TO_APPLY: N_("📥 Where to apply"),
+    Topic.STATUS: N_("🪪 Card and status"),
 }
 
 MENU_LAYOUT: tuple[tuple[Topic, ...], ...] = (

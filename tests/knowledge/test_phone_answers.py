@@ -134,6 +134,7 @@ DETAIL_MARKERS = {
     ("contact", "more"): "answers 24 hours a day in Chinese and English",
     ("authority", "more"): "National announcements from 2023 call it a card issued by",
     ("where_to_apply", "more"): "Renewals and replacements are handled at more halls",
+    ("status", "more"): "In June 2017 the old Foreigner Permanent Residence Permit was replaced",
 }
 
 

@@ -78,6 +78,7 @@ TOPICS: Mapping[str, TopicAnswer] = MappingProxyType(
         Topic.CONTACT: offices.contact,
         Topic.AUTHORITY: authorities.authority,
         Topic.WHERE_TO_APPLY: authorities.where_to_apply,
+        Topic.STATUS: card.status,
     }
 )
 
@@ -100,6 +101,7 @@ DETAILS: Mapping[str, Details] = MappingProxyType(
         Topic.CONTACT: offices.contact_details,
         Topic.AUTHORITY: authorities.authority_details,
         Topic.WHERE_TO_APPLY: authorities.where_to_apply_details,
+        Topic.STATUS: card.status_details,
         payloads.PATHWAY_DETAILS: pathways.pathway_details,
         payloads.PATHWAY_DOCUMENTS_DETAILS: authorities.documents_details,
     }

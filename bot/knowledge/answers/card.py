@@ -1,4 +1,5 @@
-"""Card rules: renewal, change of details, loss or damage, collection and processing time.
+"""Card rules: renewal, change of details, loss or damage, collection, processing time, and
+the card itself and keeping permanent residence (versions, uses, time in China, cancellation).
 
 Each first answer is short: the fee first, the rule in a sentence, where to go and the source.
 The full rules (with what other sources say) and the document list are one tap away.
@@ -28,6 +29,8 @@ from bot.knowledge.answers.common import (
 )
 from bot.knowledge.answers.fees import fee_first, fee_line
 from bot.knowledge.model import KnowledgeBase, Rule, Service
+
+FIRST_RULES = 2  # rules in a first answer when the question names one of the details
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,16 @@ CARD_TOPICS: Mapping[str, CardTopic] = {
             ("process", "address"),
         ),
         CardTopic(
+            "status",
+            N_("Your card and keeping permanent residence:"),
+            None,
+            ("residence_obligation", "card_use"),
+            ("card_2023", "card_2017", "card_use", "residence_obligation", "cancellation"),
+            (),
+            None,
+            ("renewal", "contact"),
+        ),
+        CardTopic(
             "processing_time",
             N_("How long it takes:"),
             None,
@@ -108,13 +121,14 @@ def _rules(knowledge: KnowledgeBase, ids: Sequence[str]) -> list[Rule]:
 def card_answer(context: Context, spec: CardTopic, query: str = "") -> list[Outbound]:
     """The fee first, each rule in a sentence, where to go and the source; details behind.
 
-    A rule of the details whose words the question names is in the first answer too: "I
-    have a new passport, what about my card?" is told at once that no source settles it.
+    A rule of the details whose words the question names comes first: "I have a new passport,
+    what about my card?" is told at once that no source settles it. A first answer holds at
+    most :data:`FIRST_RULES` rules, so that it fits a phone's screen.
     """
     knowledge = context.knowledge
     named = context.lexicon.named_rules(query)
     asked = [r for r in spec.more if r in named and r not in spec.first]
-    rules = _rules(knowledge, (*spec.first, *asked))
+    rules = _rules(knowledge, (*asked, *spec.first)[: max(FIRST_RULES, len(spec.first))])
     lines = [fee_first(knowledge, spec.fee)] if spec.fee else []
     lines.append(_(spec.heading))
     lines += [f"• {_(rule.summary or rule.text)}" for rule in rules]
@@ -242,8 +256,10 @@ change = _answer("change")
 loss = _answer("loss")
 collection = _answer("collection")
 processing_time = _answer("processing_time")
+status = _answer("status")
 renewal_details = _details("renewal")
 change_details = _details("change")
 loss_details = _details("loss")
 collection_details = _details("collection")
 processing_time_details = _details("processing_time")
+status_details = _details("status")
