@@ -81,6 +81,32 @@ def test_every_first_message_fits_a_phone(
             assert_fits(card, language, resources, f"card {office.id} ({language}, {moment})")
 
 
+RULE_WORDS = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "data" / "lexicon.yaml").read_text("utf-8")
+)["rule_words"]
+# a topic and a rule of its details that a question can bring into its first answer
+NAMED_RULES = (
+    ("change", "new_passport"),
+    ("status", "card_2023"),
+    ("status", "cancellation"),
+    ("process", "agent_filing"),
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_first_message_led_by_a_named_rule_fits(
+    resources: Resources, answers: KnowledgeAnswers, language: str
+) -> None:
+    now = MOMENTS["weekday open"]
+    with use_translator(resources.translators[language]):
+        for topic, rule in NAMED_RULES:
+            query = RULE_WORDS[rule][language][0]
+            first = answers.topic(topic, now, query)[0]
+            plain = answers.topic(topic, now)[0]
+            assert first.text != plain.text, f"{topic} ({language}): {query!r} changed nothing"
+            assert_fits(first, language, resources, f"{topic} asked with {query!r} ({language})")
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_typed_questions_get_a_first_message_that_fits(
     app: BotApp, resources: Resources, language: str

@@ -13,10 +13,22 @@ from bot.knowledge.answers.authorities import category, category_buttons
 from bot.knowledge.answers.common import Context, details_reply, short_reply
 from bot.knowledge.answers.fees import fee_line
 
+AGENT_RULE = "agent_filing"
+
 
 def process(context: Context, now: dt.datetime, query: str) -> list[Outbound]:
-    """The application in six short steps; the steps in full and the fees one tap away."""
+    """The application in six short steps; the steps in full and the fees one tap away.
+
+    A question about filing through someone else ("can an agency apply for me?", "do I have
+    to go in person?") gets the rule on agents and in-person filing instead, the steps one
+    tap away.
+    """
     knowledge = context.knowledge
+    agent = knowledge.rules.get(AGENT_RULE)
+    if agent is not None and AGENT_RULE in context.lexicon.named_rules(query):
+        lines = [_("Applying through someone else:"), f"• {_(agent.summary or agent.text)}"]
+        text = "\n".join(lines)
+        return short_reply(text, (agent.provenance,), "process", "documents", "where_to_apply")
     lines = [_("How to apply, step by step:")]
     lines += [
         f"{n}. {_(step.summary or step.text)}" for n, step in enumerate(knowledge.steps, start=1)
@@ -38,6 +50,10 @@ def process_details(context: Context, now: dt.datetime, section: str) -> list[Ou
     lines += [f"• {fee_line(knowledge, f)}" for f in ("application", "issuance")]
     provenances = [s.provenance for s in knowledge.steps]
     provenances += [knowledge.fee(f).provenance for f in ("application", "issuance")]
+    agent = knowledge.rules.get(AGENT_RULE)
+    if agent is not None:
+        lines += ["", _("Applying through someone else:"), f"• {_(agent.text)}"]
+        provenances.append(agent.provenance)
     return details_reply("\n".join(lines), provenances, "process")
 
 
