@@ -184,8 +184,14 @@ def _key(word: str) -> str:
 
 
 def _keys(word: str) -> set[str]:
-    """Every key by which a word of a question can match a keyword's word."""
+    """Every key by which a word of a question can match a keyword's word.
+
+    An Arabic word's stem also counts as a whole word, so that a short keyword meets it
+    behind a clitic or before a suffix ("بدفع" meets "دفع", "سعره" "سعر").
+    """
     found = {"w:" + word}
+    if _script(word) == _ARABIC:
+        found.add("w:" + stem(word))
     if len(word) > 4:
         found.add("s:" + stem(word))
         found.update("p:" + word[:n] for n in range(_STEM_LENGTH, len(word) + 1))
