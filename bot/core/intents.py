@@ -413,6 +413,7 @@ _NOT_ARABIZI = re.compile(
     r"\d+(?:st|nd|rd|th|am|pm|h|hrs?|mins?|k|km|kg|g|gb|mb|x|s|d|m|yrs?)|[a-z]\d+"
 )
 _ARABIZI = "ar"  # the language written so
+_ARABIZI_SEEN = 3  # Arabic examples a Latin-letter word must be in to mark Arabic without digits
 
 
 def arabizi(text: str) -> bool:
@@ -780,6 +781,9 @@ class Matcher:
         self._pairs = ridge > 0
         raw: list[tuple[str, str, dict[str, float]]] = []
         vocabulary: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        # Latin-letter words of the Arabic examples ("kifach", "baddi") and of the others
+        arabizi_words: Counter[str] = Counter()
+        other_latin: set[str] = set()
         sources: list[tuple[str, Mapping[str, Iterable[str]]]] = list(examples.items())
         sources += [(lang, {_OUT: p}) for lang, p in (out_of_scope or {}).items()]
         for language, intents in sources:
@@ -788,7 +792,12 @@ class Matcher:
                     text = normalize(phrase)
                     raw.append((intent, language, self._features(text)))
                     for word in _CJK_RUN.sub(" ", text).split():
-                        vocabulary[_script(word)][word] += 1
+                        script = _script(word)
+                        vocabulary[script][word] += 1
+                        if script == _LATIN and language == _ARABIZI:
+                            arabizi_words[word] += 1
+                        elif script == _LATIN:
+                            other_latin.add(word)
                     for word in text.split():
                         if _HANGUL_WORD.fullmatch(word):
                             vocabulary[_HANGUL][unicodedata.normalize("NFD", word)] += 1
@@ -852,6 +861,15 @@ class Matcher:
         self._cards = _PhraseIndex.of(p for words in (bank_cards or {}).values() for p in words)
         self._greetings = _PhraseIndex.of(p for w in (greetings or {}).values() for p in w)
         self._vocabulary = {s: _Vocabulary(v) for s, v in vocabulary.items() if s}
+        # Arabic typed in Latin letters without digits ("chhal taman lkarta", "wain el
+        # maktab"): a word of 4 letters or more that only the Arabic examples use, and in 3 of
+        # them at least, lets those examples take part (the reply is Arabic only when they fit
+        # best)
+        self._arabizi_words = frozenset(
+            w
+            for w, n in arabizi_words.items()
+            if n >= _ARABIZI_SEEN and len(w) >= 4 and w not in other_latin and not w.isdigit()
+        )
         self._corrections: dict[str, str] = {}
         # the verdicts of recent questions: the same words come again and again ("fees",
         # "hours", "hi"), and a verdict depends on the text alone
@@ -1081,7 +1099,9 @@ class Matcher:
         allowed: set[str] = set()
         for script in found:
             allowed |= _SCRIPT_LANGUAGES[script]
-        if _LATIN in found and arabizi(normalized):  # its Latin-letter examples may match
+        if _LATIN in found and (  # its Latin-letter examples may match
+            arabizi(normalized) or not self._arabizi_words.isdisjoint(normalized.split())
+        ):
             allowed.add(_ARABIZI)
         if not allowed:
             allowed = set(self.languages)

@@ -133,6 +133,21 @@ def test_arabic_in_latin_letters_is_told_by_its_digits(text: str, expected: bool
     assert arabizi(normalize(text)) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("kifach njadded lkarta dyali", "renewal"), ("wain el maktab", "address")],
+)
+def test_arabic_in_latin_letters_without_digits_is_told_by_its_words(
+    text: str, intent: str
+) -> None:
+    """Words only the Arabic examples use ("kifach", "dyali", "wain") make the question Arabic,
+    where no word has a digit; English with as few words stays English."""
+    assert not arabizi(normalize(text))
+    match = matcher().match(text)
+    assert (match.language, match.intent) == ("ar", intent)
+    assert matcher().match("where is the office").language == "en"
+
+
 def test_script_alone_names_some_languages() -> None:
     assert detect_script_language("привет") == "ru"
     assert detect_script_language("안녕") == "ko"
