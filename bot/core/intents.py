@@ -745,6 +745,7 @@ class Matcher:
         foreign: Mapping[str, Iterable[str]] | None = None,
         bank_cards: Mapping[str, Iterable[str]] | None = None,
         greetings: Mapping[str, Iterable[str]] | None = None,
+        card_use: Mapping[str, Iterable[str]] | None = None,
         *,
         ridge: float = RIDGE_WEIGHT,
         cache: Path | None = None,
@@ -769,7 +770,10 @@ class Matcher:
         card brands named like a visa ("visa card", 비자카드): a visa word inside one names no
         visa ("can I pay with a Visa card" is a fees question). `greetings[language]` open
         a message ("hello", "السلام عليكم", "안녕하세요"): a question after them is matched
-        without them when with them it would only be a greeting or unclear. `ridge` is
+        without them when with them it would only be a greeting or unclear. `card_use[language]`
+        name the card in use ("with my card", "с картой", "بالبطاقة"): a question holding one as
+        a whole phrase is about the card (what it serves for), never out of scope; unlike the
+        subject's words, whose words may stand apart. `ridge` is
         the share of an intent's score that comes from the kernel ridge classifier (0:
         nearest examples alone); its trained weights are kept in the folder `cache`, if
         given, under a digest of the examples, and read from there when the examples have not
@@ -860,6 +864,7 @@ class Matcher:
         self._foreign = _PhraseIndex.of(p for words in (foreign or {}).values() for p in words)
         self._cards = _PhraseIndex.of(p for words in (bank_cards or {}).values() for p in words)
         self._greetings = _PhraseIndex.of(p for w in (greetings or {}).values() for p in w)
+        self._card_use = _PhraseIndex.of(p for w in (card_use or {}).values() for p in w)
         self._vocabulary = {s: _Vocabulary(v) for s, v in vocabulary.items() if s}
         # Arabic typed in Latin letters without digits ("chhal taman lkarta", "wain el
         # maktab"): a word of 4 letters or more that only the Arabic examples use, and in 3 of
@@ -1137,6 +1142,8 @@ class Matcher:
         for intent, (extra, language) in bonus.items():
             scores[intent] = scores.get(intent, 0.0) + extra
             languages.setdefault(intent, language)
+        if self._card_use.remove(text)[1]:  # "with my card": the card itself, in use
+            scores[_SUBJECT] = 1.0
         # scores end between 0 and 1, stretched so that a clear match scores about as high as
         # the best cosine similarity alone would (what callers' thresholds were set for)
         top = 1.0 + _KEYWORD_WEIGHT

@@ -48,6 +48,8 @@ class ExampleFile(Record):
     readings: dict[Text, Text] | None = None  # pinyin syllable -> the characters read so
     subject: Phrases | None = None  # words naming permanent residence: never out of scope
     greetings: Phrases | None = None  # what opens a message ("hello"): names no topic
+    # the card in use, as whole phrases ("with my card", "с картой"): never out of scope
+    card_use: Phrases | None = None
 
 
 def check_examples(directory: Path) -> dict[str, ExampleFile]:
@@ -78,6 +80,7 @@ class MatcherTables(NamedTuple):
     foreign: dict[str, list[str]]  # another country's permanent residence
     bank_cards: dict[str, list[str]]  # card brands named like a visa ("visa card")
     greetings: dict[str, list[str]]  # what opens a message ("hello", "guten tag")
+    card_use: dict[str, list[str]]  # the card in use ("with my card", "mit der Karte")
 
 
 _NO_OTHER_MATTERS = OutOfScope()  # a file without `out_of_scope:`
@@ -95,6 +98,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     foreign: dict[str, list[str]] = {}
     cards: dict[str, list[str]] = {}
     greetings: dict[str, list[str]] = {}
+    card_use: dict[str, list[str]] = {}
     readings: dict[str, str] = {}
     for language, document in files.items():
         other = document.out_of_scope or _NO_OTHER_MATTERS
@@ -106,6 +110,7 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())
         greetings[language] = list(document.greetings or ())
+        card_use[language] = list(document.card_use or ())
         for intent, spec in document.intents.items():
             examples.setdefault(language, {})[intent] = list(spec.examples)
             keywords.setdefault(language, {})[intent] = list(spec.keywords or ())
@@ -122,4 +127,5 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         foreign,
         cards,
         greetings,
+        card_use,
     )
