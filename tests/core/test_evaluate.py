@@ -46,7 +46,7 @@ def test_false_rejection_of_an_in_scope_question() -> None:
 
 
 def test_cross_validation_holds_out_every_example_once() -> None:
-    tables = MatcherTables(EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {})
+    tables = MatcherTables(EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {}, {})
     folds = cross_validate(tables, folds=2)
     assert folds.total["en"] == 12  # 8 examples and 4 out-of-scope ones, each held out once
     assert folds.by_intent_total[("en", "none")] == 4
@@ -59,9 +59,9 @@ def test_cross_validation_holds_out_every_example_once() -> None:
 def test_fixed_folds_measure_new_examples_on_the_questions_of_before() -> None:
     """`--fixed`: the earlier examples are held out as they were dealt before; the new ones
     are always trained on, so the figures of before and after count the same questions."""
-    before = MatcherTables(EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {})
+    before = MatcherTables(EXAMPLES, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {}, {})
     grown = {"en": {**EXAMPLES["en"], "fees": [*EXAMPLES["en"]["fees"], "what do i pay for it"]}}
-    after = MatcherTables(grown, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {})
+    after = MatcherTables(grown, KEYWORDS, OUT, {}, {}, OUT_WORDS, {}, {}, {}, {}, {}, {})
     plain = cross_validate(after, folds=2)
     assert plain.total["en"] == 13  # the new example is held out too
     same = cross_validate(before, folds=2, fixed=before)
