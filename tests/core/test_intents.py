@@ -24,16 +24,16 @@ from bot.knowledge.files import KnowledgeError
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
 
-# Accuracy reached on tests/nlu when these floors were set (2026-12-05, tenth session: after
-# the sixteenth blind-written training round of issue 11 and the status topic; the test set
-# shares no sentence with the examples), minus two points. Since the twelfth round: en -0.8
-# (two questions), ja +1.2, ko +0.8 (docs/nlu.md).
+# Accuracy reached on tests/nlu when these floors were set (2026-12-05, eleventh session:
+# after the twentieth blind-written training round of issue 11 and the label check; the test
+# set shares no sentence with the examples), minus two points. Since the tenth session's
+# floors: en +0.4, fr +0.8, the rest unchanged (docs/nlu.md).
 FLOORS = {
     "ar": 0.964,
     "de": 0.971,
-    "en": 0.980,
+    "en": 0.984,
     "es": 0.967,
-    "fr": 0.968,
+    "fr": 0.976,
     "ja": 0.954,
     "ko": 0.947,
     "ru": 0.976,
