@@ -873,7 +873,7 @@ class Matcher:
         self._arabizi_words = frozenset(
             w
             for w, n in arabizi_words.items()
-            if n >= _ARABIZI_SEEN and len(w) >= 4 and w not in other_latin and not w.isdigit()
+            if n >= _ARABIZI_SEEN and len(w) >= 4 and w not in other_latin
         )
         self._corrections: dict[str, str] = {}
         # the verdicts of recent questions: the same words come again and again ("fees",
