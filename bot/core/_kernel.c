@@ -69,6 +69,18 @@ check(const Array *array, const char *name, char kind, int size2, int size4, int
     return ok;
 }
 
+/* Whether the array holds 8-bit codes (unsigned bytes), else a TypeError. */
+static int
+check_codes(const Array *array, const char *name)
+{
+    if (kind_of(array) != 'u' || array->view.itemsize != 1) {
+        PyErr_Format(PyExc_TypeError, "%s: unsupported item type '%s'", name,
+                     array->view.format);
+        return 0;
+    }
+    return 1;
+}
+
 static inline uint64_t
 unsigned_at(const Array *array, Py_ssize_t i)
 {
@@ -91,9 +103,10 @@ signed_at(const Array *array, Py_ssize_t i)
     }
 }
 
-/* Sum the runs of postings into `sums` (one double per example); -1 on an index out of
- * range (a corrupt index). Specialised for the common item sizes below. */
-#define ACCUMULATE(DOC_T, WEIGHT_T)                                                      \
+/* Sum the runs of postings into `sums` (one double per example): each posting's weight is
+ * the level its 8-bit code names; -1 on an index out of range (a corrupt index).
+ * Specialised for the examples' item sizes below. */
+#define ACCUMULATE(DOC_T)                                                                \
     for (Py_ssize_t f = 0; f < features; f++) {                                          \
         int64_t feature = signed_at(&numbers, f);                                        \
         if (feature < 0 || feature + 1 >= bounds.length) {                               \
@@ -105,14 +118,14 @@ signed_at(const Array *array, Py_ssize_t i)
             goto out_of_range;                                                           \
         }                                                                                \
         const DOC_T *doc = (const DOC_T *)docs.view.buf;                                 \
-        const WEIGHT_T *weight = (const WEIGHT_T *)weights.view.buf;                     \
+        const uint8_t *code = (const uint8_t *)weights.view.buf;                         \
         double repeat = repeated[f];                                                     \
         if (repeat == 1.0) {                                                             \
             for (uint64_t i = start; i < end; i++) {                                     \
                 if (doc[i] >= (uint64_t)documents) {                                     \
                     goto out_of_range;                                                   \
                 }                                                                        \
-                sums[doc[i]] += (double)weight[i];                                       \
+                sums[doc[i]] += level[code[i]];                                          \
             }                                                                            \
         }                                                                                \
         else {                                                                           \
@@ -120,17 +133,18 @@ signed_at(const Array *array, Py_ssize_t i)
                 if (doc[i] >= (uint64_t)documents) {                                     \
                     goto out_of_range;                                                   \
                 }                                                                        \
-                sums[doc[i]] += (double)weight[i] * repeat;                              \
+                sums[doc[i]] += level[code[i]] * repeat;                                 \
             }                                                                            \
         }                                                                                \
     }
 
 PyDoc_STRVAR(close_doc,
-"close(docs, weights, bounds, numbers, repeated, factors, language_starts, floor)\n"
+"close(docs, weights, levels, bounds, numbers, repeated, factors, language_starts, floor)\n"
 "--\n\n"
 "The examples whose similarity to a question is at least `floor`, and those similarities.\n\n"
-"Feature `numbers[f]`'s postings are `docs[bounds[n]:bounds[n + 1]]` with `weights` there;\n"
-"each example's sum of its postings' weights (times `repeated[f]`, the question's weight\n"
+"Feature `numbers[f]`'s postings are `docs[bounds[n]:bounds[n + 1]]` with `weights` there\n"
+"(8-bit codes of the 256 `levels`); each example's sum of its postings' levels (times\n"
+"`repeated[f]`, the question's weight\n"
 "of feature f) is multiplied by its language's factor (`factors[k]` for the examples\n"
 "`language_starts[k]:language_starts[k + 1]`). Returns two bytes objects: the examples\n"
 "(native int64, ascending) and their similarities (native double).");
@@ -138,21 +152,22 @@ PyDoc_STRVAR(close_doc,
 static PyObject *
 close_examples(PyObject *self, PyObject *args)
 {
-    PyObject *objects[7];
+    PyObject *objects[8];
     double floor;
-    if (!PyArg_ParseTuple(args, "OOOOOOOd:close", &objects[0], &objects[1], &objects[2],
-                          &objects[3], &objects[4], &objects[5], &objects[6], &floor)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOOOd:close", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &objects[4], &objects[5], &objects[6], &objects[7],
+                          &floor)) {
         return NULL;
     }
-    Array docs, weights, bounds, numbers, repeats, factors, starts;
-    Array *arrays[7] = {&docs, &weights, &bounds, &numbers, &repeats, &factors, &starts};
-    static const char *names[7] = {"docs", "weights", "bounds", "numbers", "repeated",
-                                   "factors", "language_starts"};
+    Array docs, weights, levels, bounds, numbers, repeats, factors, starts;
+    Array *arrays[8] = {&docs, &weights, &levels, &bounds, &numbers, &repeats, &factors, &starts};
+    static const char *names[8] = {"docs", "weights", "levels", "bounds", "numbers",
+                                   "repeated", "factors", "language_starts"};
     int opened = 0;
     PyObject *result = NULL;
     double *sums = NULL;
     int64_t *found = NULL;
-    for (; opened < 7; opened++) {
+    for (; opened < 8; opened++) {
         if (open_array(objects[opened], arrays[opened], names[opened], 0) < 0) {
             goto done;
         }
@@ -161,20 +176,21 @@ close_examples(PyObject *self, PyObject *args)
      * unsigned, a negative one is out of range) */
     int wide_signed = kind_of(&docs) == 'i' && docs.view.itemsize == 4;
     if ((!wide_signed && !check(&docs, "docs", 'u', 1, 1, 0))
-        || !check(&weights, "weights", 'u', 1, 0, 0)
+        || !check_codes(&weights, "weights") || !check(&levels, "levels", 'f', 0, 0, 1)
         || !check(&bounds, "bounds", 'u', 0, 1, 1) || !check(&numbers, "numbers", 'i', 0, 0, 1)
         || !check(&repeats, "repeated", 'f', 0, 0, 1) || !check(&factors, "factors", 'f', 0, 0, 1)
         || !check(&starts, "language_starts", 'i', 0, 0, 1)) {
         goto done;
     }
-    if (docs.length != weights.length || repeats.length != numbers.length
-        || starts.length != factors.length + 1) {
+    if (docs.length != weights.length || levels.length != 256
+        || repeats.length != numbers.length || starts.length != factors.length + 1) {
         PyErr_SetString(PyExc_ValueError, "close: the arrays' lengths do not match");
         goto done;
     }
     const int64_t *edges = (const int64_t *)starts.view.buf;
     const double *factor = (const double *)factors.view.buf;
     const double *repeated = (const double *)repeats.view.buf;
+    const double *level = (const double *)levels.view.buf;
     Py_ssize_t languages = factors.length;
     Py_ssize_t features = numbers.length;
     Py_ssize_t documents = languages ? (Py_ssize_t)edges[languages] : 0;
@@ -191,10 +207,10 @@ close_examples(PyObject *self, PyObject *args)
         goto done;
     }
     if (docs.view.itemsize == 2) {
-        ACCUMULATE(uint16_t, uint16_t)
+        ACCUMULATE(uint16_t)
     }
     else {
-        ACCUMULATE(uint32_t, uint16_t)
+        ACCUMULATE(uint32_t)
     }
     goto accumulated;
 out_of_range:

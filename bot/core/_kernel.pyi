@@ -5,6 +5,7 @@ import numpy as np
 def close(
     docs: np.ndarray,
     weights: np.ndarray,
+    levels: np.ndarray,
     bounds: np.ndarray,
     numbers: np.ndarray,
     repeated: np.ndarray,

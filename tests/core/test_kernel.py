@@ -130,10 +130,14 @@ def test_every_verdict_is_the_same_either_way(resources: Resources) -> None:
         assert abs(fast.out_score - slow.out_score) < 1e-5, text
 
 
+_LEVELS = np.arange(256, dtype=np.float64)  # code c weighs c
+
+
 def _arrays(docs: list[int], bounds: list[int]) -> list[np.ndarray]:
     return [
         np.array(docs, np.uint16),
-        np.ones(len(docs), np.uint16),
+        np.ones(len(docs), np.uint8),
+        _LEVELS,
         np.array(bounds, np.uint32),
         np.array([0], np.int64),
         np.array([1.0]),
@@ -145,21 +149,23 @@ def _arrays(docs: list[int], bounds: list[int]) -> list[np.ndarray]:
 def test_the_sums_weights_repeats_and_language_factors() -> None:
     # feature 0 in examples 0, 2; feature 1 in 2, 3 (language 0: examples 0-1, 1: 2-3)
     docs = np.array([0, 2, 2, 3], np.uint16)
-    weights = np.array([10, 20, 30, 1], np.uint16)
+    weights = np.array([10, 20, 30, 1], np.uint8)
     bounds = np.array([0, 2, 4], np.uint32)
     numbers = np.array([0, 1], np.int64)
     repeated = np.array([1.0, 2.0])
     factors = np.array([0.01, 0.001])
     starts = np.array([0, 2, 4], np.int64)
     examples, similarities = kernel.close(
-        docs, weights, bounds, numbers, repeated, factors, starts, 0.05
+        docs, weights, _LEVELS, bounds, numbers, repeated, factors, starts, 0.05
     )
     # example 0: 10 * 0.01; example 2: (20 + 60) * 0.001 = 0.08; example 3: 0.002 < floor
     assert np.frombuffer(examples, np.int64).tolist() == [0, 2]
     assert np.frombuffer(similarities).tolist() == [0.1, (20.0 + 30.0 * 2.0) * 0.001]
     # a language ruled out (factor 0) has no close example
     factors = np.array([0.0, 0.001])
-    examples, _ = kernel.close(docs, weights, bounds, numbers, repeated, factors, starts, 0.05)
+    examples, _ = kernel.close(
+        docs, weights, _LEVELS, bounds, numbers, repeated, factors, starts, 0.05
+    )
     assert np.frombuffer(examples, np.int64).tolist() == [2]
 
 
@@ -184,15 +190,19 @@ def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
     with pytest.raises(ValueError, match="outside the examples"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
-    arrays[3] = np.array([1], np.int64)  # feature 1 of 1
+    arrays[4] = np.array([1], np.int64)  # feature 1 of 1
     with pytest.raises(ValueError, match="outside the examples"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
-    arrays[1] = np.ones(2, np.float32)
+    arrays[1] = np.ones(2, np.uint16)
     with pytest.raises(TypeError, match="weights"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
-    arrays[4] = np.ones(2)
+    arrays[2] = _LEVELS[:255]  # a level short
+    with pytest.raises(ValueError, match="lengths"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[5] = np.ones(2)
     with pytest.raises(ValueError, match="lengths"):
         kernel.close(*arrays, 0.05)
 
