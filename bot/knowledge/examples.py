@@ -7,6 +7,8 @@ with its file, intent and field, and builds the core's Matcher from the result
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
@@ -34,6 +36,10 @@ class OutOfScope(Record):
     immigration: Phrases | None = None  # words naming visas and permits
     # phrases naming another country's permanent residence ("american green card", 美国绿卡)
     foreign: Phrases | None = None
+    # another country as a question names it beside the subject, each joined to every name
+    # of the subject into more `foreign` phrases: after it where words are written apart
+    # ("in canada": "pr card in canada"), before it in Han, kana and Hangul ("加拿大": 加拿大绿卡)
+    countries: Phrases | None = None
     # bank cards named with a visa word ("visa card", "carte visa", 비자카드): paying with one
     # is a fees question, not a visa's
     bank_cards: Phrases | None = None
@@ -86,6 +92,30 @@ class MatcherTables(NamedTuple):
 _NO_OTHER_MATTERS = OutOfScope()  # a file without `out_of_scope:`
 
 
+_RUN_TOGETHER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+# a name of the subject that names the card, not the status: beside a country it may say where
+# the card is ("I lost my PR card in the US"); in Han, kana and Hangul the country runs into
+# the name (加拿大绿卡) and says whose it is
+_CARD = re.compile(r"\b(card|carte|tarjeta|karte|ausweis)\b|карт|بطاق|كرت|كارت")
+
+
+def _beside(subject: Iterable[str], countries: Iterable[str]) -> list[str]:
+    """Every name of the subject with every country beside it: "pr card in canada",
+    "加拿大绿卡" (`OutOfScope.countries`)."""
+    phrases: list[str] = []
+    for country in countries:
+        for name in subject:
+            if _CARD.search(name):  # "lost my pr card in the us": where the card was
+                continue
+            if _RUN_TOGETHER.search(country):  # run together: "德国 永居证" may be where one is
+                phrases.append(f"{country}{name}")
+            else:
+                phrases.append(f"{name} {country}")
+    return phrases
+
+
 def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     """The validated files as the arguments of `bot.core.intents.Matcher`."""
     examples: dict[str, dict[str, list[str]]] = {}
@@ -105,7 +135,9 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         rejected[language] = list(other.examples or ())
         rejected_words[language] = list(other.keywords or ())
         permits[language] = list(other.immigration or ())
-        foreign[language] = list(other.foreign or ())
+        foreign[language] = list(other.foreign or ()) + _beside(
+            document.subject or (), other.countries or ()
+        )
         cards[language] = list(other.bank_cards or ())
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())

@@ -91,6 +91,12 @@ async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
         ("de", "wie bekomme ich eine amerikanische Green Card"),
         ("ko", "미국 영주권 어떻게 받아요"),
         ("ru", "как получить грин карту США"),
+        # a country from `out_of_scope.countries` beside a name of the subject
+        ("en", "permanent residence in new zealand requirements"),
+        ("fr", "comment renouveler ma résidence permanente au Canada"),
+        ("zh", "加拿大绿卡怎么续"),
+        ("ja", "カナダの永住権の更新方法"),
+        ("ar", "كم رسوم الإقامة الدائمة في ألمانيا"),
     ],
 )
 async def test_another_countrys_permanent_residence_is_outside(
@@ -117,6 +123,13 @@ async def test_the_card_named_beside_another_countrys_is_answered(
     assert app.translators[language].gettext(OUTSIDE) not in said
     overview = app.translators[language].gettext("Who can get permanent residence in Beijing:")
     assert overview in said
+
+
+async def test_the_card_lost_in_another_country_is_still_the_card(app: BotApp) -> None:
+    """A country beside the card's name says where it is, not whose it is."""
+    said = text_of(await Chat(app).say("I lost my PR card in the US, what do I do?"))
+    assert OUTSIDE not in said
+    assert "If your card is lost or damaged:" in said
 
 
 async def test_out_of_scope_may_offer_a_plausible_card_topic(app: BotApp) -> None:
