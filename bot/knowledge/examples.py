@@ -54,7 +54,8 @@ class ExampleFile(Record):
     readings: dict[Text, Text] | None = None  # pinyin syllable -> the characters read so
     subject: Phrases | None = None  # words naming permanent residence: never out of scope
     greetings: Phrases | None = None  # what opens a message ("hello"): names no topic
-    # the card in use, as whole phrases ("with my card", "с картой"): never out of scope
+    # the card in use, or its criteria and papers in other matters' words, as whole phrases
+    # ("with my card", "с картой", "income tax threshold"): never out of scope
     card_use: Phrases | None = None
 
 

@@ -125,6 +125,24 @@ async def test_the_card_named_beside_another_countrys_is_answered(
     assert overview in said
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "is there an income tax threshold for the pilot employment route"),
+        ("ru", "какой порог подоходного налога для пилотной программы"),
+        ("ar", "كم حد ضريبة الدخل المطلوب في البرنامج التجريبي"),
+    ],
+)
+async def test_a_criterion_in_tax_words_is_answered(app: BotApp, language: str, text: str) -> None:
+    """'Income tax' names another matter, but its threshold is a rule of the salary route
+    (a `card_use` phrase)."""
+    said = text_of(await Chat(app, language=language).say(text))
+    translator = app.translators[language]
+    assert translator.gettext(OUTSIDE) not in said
+    salary = next(p.title for p in app.knowledge.pathways if p.id == "salary_tax")
+    assert translator.gettext(salary) in said
+
+
 async def test_the_card_lost_in_another_country_is_still_the_card(app: BotApp) -> None:
     """A country beside the card's name says where it is, not whose it is."""
     said = text_of(await Chat(app).say("I lost my PR card in the US, what do I do?"))
