@@ -69,9 +69,9 @@ check(const Array *array, const char *name, char kind, int size2, int size4, int
     return ok;
 }
 
-/* Whether the array holds 8-bit codes (unsigned bytes), else a TypeError. */
+/* Whether the array holds unsigned bytes, else a TypeError. */
 static int
-check_codes(const Array *array, const char *name)
+check_bytes(const Array *array, const char *name)
 {
     if (kind_of(array) != 'u' || array->view.itemsize != 1) {
         PyErr_Format(PyExc_TypeError, "%s: unsupported item type '%s'", name,
@@ -103,71 +103,94 @@ signed_at(const Array *array, Py_ssize_t i)
     }
 }
 
-/* Sum the runs of postings into `sums` (one double per example): each posting's weight is
- * the level its 8-bit code names; -1 on an index out of range (a corrupt index).
- * Specialised for the examples' item sizes below. */
+/* Sum the runs of postings into `sums` (one double per example): feature f's entries (a
+ * language each) have runs of postings of that language's examples, numbered within it; each
+ * posting's weight is the level its 8-bit code names. A language the question's script rules
+ * out (factor 0) is skipped. -1 on an index out of range (a corrupt index). Specialised for
+ * the examples' item sizes below. */
 #define ACCUMULATE(DOC_T)                                                                \
     for (Py_ssize_t f = 0; f < features; f++) {                                          \
         int64_t feature = signed_at(&numbers, f);                                        \
-        if (feature < 0 || feature + 1 >= bounds.length) {                               \
+        if (feature < 0 || feature + 1 >= df_bounds.length) {                            \
             goto out_of_range;                                                           \
         }                                                                                \
-        uint64_t start = unsigned_at(&bounds, feature);                                  \
-        uint64_t end = unsigned_at(&bounds, feature + 1);                                \
-        if (end < start || end > (uint64_t)docs.length) {                                \
+        uint64_t first = unsigned_at(&df_bounds, feature);                               \
+        uint64_t last = unsigned_at(&df_bounds, feature + 1);                            \
+        if (last < first || last > (uint64_t)entries) {                                  \
             goto out_of_range;                                                           \
         }                                                                                \
         const DOC_T *doc = (const DOC_T *)docs.view.buf;                                 \
         const uint8_t *code = (const uint8_t *)weights.view.buf;                         \
         double repeat = repeated[f];                                                     \
-        if (repeat == 1.0) {                                                             \
-            for (uint64_t i = start; i < end; i++) {                                     \
-                if (doc[i] >= (uint64_t)documents) {                                     \
-                    goto out_of_range;                                                   \
-                }                                                                        \
-                sums[doc[i]] += level[code[i]];                                          \
+        for (uint64_t e = first; e < last; e++) {                                        \
+            uint8_t language = tongue[e];                                                \
+            if (language >= languages) {                                                 \
+                goto out_of_range;                                                       \
             }                                                                            \
-        }                                                                                \
-        else {                                                                           \
-            for (uint64_t i = start; i < end; i++) {                                     \
-                if (doc[i] >= (uint64_t)documents) {                                     \
-                    goto out_of_range;                                                   \
+            if (factor[language] == 0.0) {                                               \
+                continue;                                                                \
+            }                                                                            \
+            uint64_t start = unsigned_at(&runs, e);                                      \
+            uint64_t end = unsigned_at(&runs, e + 1);                                    \
+            if (end < start || end > (uint64_t)docs.length) {                            \
+                goto out_of_range;                                                       \
+            }                                                                            \
+            double *row = sums + edges[language];                                        \
+            uint64_t size = (uint64_t)(edges[language + 1] - edges[language]);           \
+            if (repeat == 1.0) {                                                         \
+                for (uint64_t i = start; i < end; i++) {                                 \
+                    if ((uint64_t)doc[i] >= size) {                                      \
+                        goto out_of_range;                                               \
+                    }                                                                    \
+                    row[doc[i]] += level[code[i]];                                       \
                 }                                                                        \
-                sums[doc[i]] += level[code[i]] * repeat;                                 \
+            }                                                                            \
+            else {                                                                       \
+                for (uint64_t i = start; i < end; i++) {                                 \
+                    if ((uint64_t)doc[i] >= size) {                                      \
+                        goto out_of_range;                                               \
+                    }                                                                    \
+                    row[doc[i]] += level[code[i]] * repeat;                              \
+                }                                                                        \
             }                                                                            \
         }                                                                                \
     }
 
 PyDoc_STRVAR(close_doc,
-"close(docs, weights, levels, bounds, numbers, repeated, factors, language_starts, floor)\n"
+"close(docs, weights, levels, runs, df_bounds, df_languages, numbers, repeated, factors,\n"
+"      language_starts, floor)\n"
 "--\n\n"
 "The examples whose similarity to a question is at least `floor`, and those similarities.\n\n"
-"Feature `numbers[f]`'s postings are `docs[bounds[n]:bounds[n + 1]]` with `weights` there\n"
-"(8-bit codes of the 256 `levels`); each example's sum of its postings' levels (times\n"
-"`repeated[f]`, the question's weight\n"
-"of feature f) is multiplied by its language's factor (`factors[k]` for the examples\n"
+"Feature n = `numbers[f]` has the entries `df_bounds[n]:df_bounds[n + 1]`, each a language\n"
+"(`df_languages[e]`) and a run of postings `runs[e]:runs[e + 1]`: `docs` there are that\n"
+"language's examples numbered within it, `weights` 8-bit codes of the 256 `levels`. Each\n"
+"example's sum of its postings' levels (times `repeated[f]`, the question's weight of\n"
+"feature f) is multiplied by its language's factor (`factors[k]` for the examples\n"
 "`language_starts[k]:language_starts[k + 1]`). Returns two bytes objects: the examples\n"
 "(native int64, ascending) and their similarities (native double).");
 
 static PyObject *
 close_examples(PyObject *self, PyObject *args)
 {
-    PyObject *objects[8];
+    enum { COUNT = 10 };
+    PyObject *objects[COUNT];
     double floor;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOd:close", &objects[0], &objects[1], &objects[2],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOd:close", &objects[0], &objects[1], &objects[2],
                           &objects[3], &objects[4], &objects[5], &objects[6], &objects[7],
-                          &floor)) {
+                          &objects[8], &objects[9], &floor)) {
         return NULL;
     }
-    Array docs, weights, levels, bounds, numbers, repeats, factors, starts;
-    Array *arrays[8] = {&docs, &weights, &levels, &bounds, &numbers, &repeats, &factors, &starts};
-    static const char *names[8] = {"docs", "weights", "levels", "bounds", "numbers",
-                                   "repeated", "factors", "language_starts"};
+    Array docs, weights, levels, runs, df_bounds, df_languages, numbers, repeats, factors, starts;
+    Array *arrays[COUNT] = {&docs, &weights, &levels, &runs, &df_bounds, &df_languages,
+                            &numbers, &repeats, &factors, &starts};
+    static const char *names[COUNT] = {"docs", "weights", "levels", "runs", "df_bounds",
+                                       "df_languages", "numbers", "repeated", "factors",
+                                       "language_starts"};
     int opened = 0;
     PyObject *result = NULL;
     double *sums = NULL;
     int64_t *found = NULL;
-    for (; opened < 8; opened++) {
+    for (; opened < COUNT; opened++) {
         if (open_array(objects[opened], arrays[opened], names[opened], 0) < 0) {
             goto done;
         }
@@ -176,14 +199,17 @@ close_examples(PyObject *self, PyObject *args)
      * unsigned, a negative one is out of range) */
     int wide_signed = kind_of(&docs) == 'i' && docs.view.itemsize == 4;
     if ((!wide_signed && !check(&docs, "docs", 'u', 1, 1, 0))
-        || !check_codes(&weights, "weights") || !check(&levels, "levels", 'f', 0, 0, 1)
-        || !check(&bounds, "bounds", 'u', 0, 1, 1) || !check(&numbers, "numbers", 'i', 0, 0, 1)
+        || !check_bytes(&weights, "weights") || !check(&levels, "levels", 'f', 0, 0, 1)
+        || !check(&runs, "runs", 'u', 0, 1, 1) || !check(&df_bounds, "df_bounds", 'u', 0, 1, 1)
+        || !check_bytes(&df_languages, "df_languages")
+        || !check(&numbers, "numbers", 'i', 0, 0, 1)
         || !check(&repeats, "repeated", 'f', 0, 0, 1) || !check(&factors, "factors", 'f', 0, 0, 1)
         || !check(&starts, "language_starts", 'i', 0, 0, 1)) {
         goto done;
     }
     if (docs.length != weights.length || levels.length != 256
-        || repeats.length != numbers.length || starts.length != factors.length + 1) {
+        || runs.length != df_languages.length + 1 || repeats.length != numbers.length
+        || starts.length != factors.length + 1) {
         PyErr_SetString(PyExc_ValueError, "close: the arrays' lengths do not match");
         goto done;
     }
@@ -191,6 +217,8 @@ close_examples(PyObject *self, PyObject *args)
     const double *factor = (const double *)factors.view.buf;
     const double *repeated = (const double *)repeats.view.buf;
     const double *level = (const double *)levels.view.buf;
+    const uint8_t *tongue = (const uint8_t *)df_languages.view.buf;
+    Py_ssize_t entries = df_languages.length;
     Py_ssize_t languages = factors.length;
     Py_ssize_t features = numbers.length;
     Py_ssize_t documents = languages ? (Py_ssize_t)edges[languages] : 0;

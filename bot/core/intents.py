@@ -628,14 +628,17 @@ class _PostingsBuilder:
         weights = weights / lengths[docs] * idf
         keep = frequencies <= np.maximum(common * sizes[language], 20)
         features, docs, weights = features[keep], docs[keep], weights[keep]
+        language = language[keep]
+        # by feature, and within it by example, so by language too (a language's examples
+        # are numbered together)
         order = np.argsort(features, kind="stable")
-        bounds = np.searchsorted(features[order], np.arange(len(every) + 1))
-        # the example numbers in 16 bits while there are at most 65,536 examples, the weights
-        # in 8 as the nearest of 256 levels spaced evenly on a log scale from the lightest
-        # weight to the heaviest (230x apart: a weight moves by at most 1.1 %; 5-fold and
-        # the development sets unchanged against 16-bit fixed point, 2.6 MiB less). Not
-        # float16: numpy converts float16 in software, 15x slower than a table lookup
-        docs, weights = docs[order], weights[order]
+        features, docs, language = features[order], docs[order], language[order]
+        # the weights in 8 bits, as the nearest of 256 levels spaced evenly on a log scale
+        # from the lightest weight to the heaviest (230x apart: a weight moves by at most
+        # 1.1 %; 5-fold and the development sets unchanged against 16-bit fixed point, 2.6
+        # MiB less). Not float16: numpy converts float16 in software, 15x slower than a
+        # table lookup
+        weights = weights[order]
         levels = np.ones(_WEIGHT_LEVELS)
         codes = np.zeros(len(weights), np.uint8)
         if len(weights):
@@ -643,21 +646,28 @@ class _PostingsBuilder:
             step = (heaviest - lightest) / (_WEIGHT_LEVELS - 1) or 1.0
             levels = np.exp(lightest + step * np.arange(_WEIGHT_LEVELS))
             codes = np.rint((np.log(weights) - lightest) / step).astype(np.uint8)
-        narrow = np.uint16 if len(doc_language) <= np.iinfo(np.uint16).max + 1 else np.int32
-        docs = docs.astype(narrow)
+        # the examples numbered within their language, in 16 bits while no language has
+        # over 65,536 (all of them together may)
+        starts = np.searchsorted(doc_language, np.arange(languages + 1))
+        largest = int(sizes.max(initial=0))
+        narrow = np.uint16 if largest <= np.iinfo(np.uint16).max + 1 else np.int32
+        local = (docs - starts[language]).astype(narrow)
         position = np.uint32 if len(docs) < 2**32 else np.int64
         # the document frequencies kept sparse: most features (words, pairs of words) occur
-        # in one language only, and a dense table had 9 counts for each
+        # in one language only, and a dense table had 9 counts for each; each such entry
+        # (a feature in a language) has its run of postings
         rows, columns = np.nonzero(df)
-        frequency = np.uint16 if int(sizes.max(initial=0)) <= np.iinfo(np.uint16).max else np.int32
+        entry = np.searchsorted(rows * languages + columns, features * languages + language)
+        runs = np.searchsorted(entry, np.arange(len(rows) + 1))
+        frequency = np.uint16 if largest <= np.iinfo(np.uint16).max else np.int32
         return _Postings(
             keys,
             np.searchsorted(rows, np.arange(len(every) + 1)).astype(position),
             columns.astype(np.uint8),
             df[rows, columns].astype(frequency),
             sizes,
-            bounds.astype(position),
-            docs,
+            runs.astype(position),
+            local,
             codes,
             levels,
         )
@@ -687,8 +697,10 @@ class _Postings:
     df_languages: np.ndarray
     df_counts: np.ndarray
     sizes: np.ndarray  # (languages,): how many examples each language has
-    bounds: np.ndarray  # feature k's run is docs[bounds[k]:bounds[k + 1]] (uint32)
-    docs: np.ndarray
+    # entry i's postings (of feature k in language df_languages[i]) are runs[i]:runs[i + 1]
+    # of docs and weights; so feature k's are runs[df_bounds[k]]:runs[df_bounds[k + 1]]
+    runs: np.ndarray
+    docs: np.ndarray  # the examples, numbered within their language
     # unit-length TF-IDF times the IDF in the example's language, coded in 8 bits: the
     # weight is levels[weights[i]]
     weights: np.ndarray
@@ -713,20 +725,17 @@ class _Postings:
         frequencies[np.repeat(known, sizes), self.df_languages[entries]] = self.df_counts[entries]
         return _idf(frequencies, self.sizes)
 
-    def language(
-        self, code: int, doc_language: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The postings of language `code` alone (its examples' languages in `doc_language`):
-        bounds, examples and their unit-length weights (float64)."""
-        features = np.repeat(np.arange(len(self.bounds) - 1), np.diff(self.bounds))
-        mine = np.flatnonzero(doc_language[self.docs] == code)
-        features = features[mine]
-        bounds = np.searchsorted(features, np.arange(len(self.bounds)))
-        counts = np.zeros(len(self.bounds) - 1)
-        mentioned = np.repeat(np.arange(len(counts)), np.diff(self.df_bounds))
-        here = self.df_languages == code
-        counts[mentioned[here]] = self.df_counts[here]
-        idf = _idf(counts[features], self.sizes[code])
+    def language(self, code: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of language `code` alone: per feature, bounds into the other two,
+        its examples (numbered within the language) and their unit-length weights
+        (float64)."""
+        features = len(self.df_bounds) - 1
+        mentioned = np.repeat(np.arange(features), np.diff(self.df_bounds))  # by entry
+        here = np.flatnonzero(self.df_languages == code)
+        lengths = (self.runs[here + 1] - self.runs[here]).astype(np.int64)
+        mine = _runs(self.runs[here].astype(np.int64), lengths)
+        bounds = np.searchsorted(np.repeat(mentioned[here], lengths), np.arange(features + 1))
+        idf = _idf(np.repeat(self.df_counts[here], lengths).astype(np.float64), self.sizes[code])
         weights = self.levels[self.weights[mine]] / idf
         return bounds.astype(np.int64), self.docs[mine], weights
 
@@ -899,7 +908,7 @@ class Matcher:
         digest = hashlib.sha256(f"{_RIDGE_FORMAT} {RIDGE_LAMBDA} {RIDGE_ITERATIONS}".encode())
         digest.update(self._doc_intent.tobytes() + self._doc_language.tobytes())
         postings = self._postings
-        digest.update(postings.bounds.tobytes() + postings.df_bounds.tobytes())
+        digest.update(postings.runs.tobytes() + postings.df_bounds.tobytes())
         digest.update(postings.df_languages.tobytes() + postings.df_counts.tobytes())
         digest.update(postings.docs.tobytes() + postings.weights.tobytes())
         digest.update(postings.levels.tobytes())
@@ -944,11 +953,10 @@ class Matcher:
             if not len(members):
                 continue
             n = len(members)
-            local = np.zeros(self._documents, np.int64)  # an example's row in the kernel
-            local[members] = np.arange(n)
-            bounds, docs, weights = self._postings.language(code, self._doc_language)
+            # an example's row in the kernel is its number within the language
+            bounds, docs, weights = self._postings.language(code)
             lengths = np.diff(bounds)
-            rows = local[docs].astype(np.int32 if n * n < 2**31 else np.int64)
+            rows = docs.astype(np.int32 if n * n < 2**31 else np.int64)
             # features that many examples share (a few hundred of thousands, but nearly all
             # the example pairs) go through one matrix product; the rest pair by pair
             dense = np.flatnonzero(lengths >= _RIDGE_DENSE)
@@ -1185,7 +1193,8 @@ class Matcher:
         known = numbers >= 0
         lexical = any(len(f) != 3 for f in compress(counts, known.tolist()))
         numbers = numbers[known]
-        if not (postings.bounds[numbers + 1] - postings.bounds[numbers]).any():
+        runs = postings.runs  # feature k's postings: runs[df_bounds[k]]:runs[df_bounds[k + 1]]
+        if not (runs[postings.df_bounds[numbers + 1]] - runs[postings.df_bounds[numbers]]).any():
             return None, lexical  # only common features, whose runs are empty
         repeated = tf[known]
         if self.compiled:
@@ -1193,7 +1202,9 @@ class Matcher:
                 postings.docs,
                 postings.weights,
                 postings.levels,
-                postings.bounds,
+                postings.runs,
+                postings.df_bounds,
+                postings.df_languages,
                 numbers.astype(np.int64, copy=False),
                 repeated,
                 inverse.astype(np.float64, copy=False),
@@ -1208,12 +1219,18 @@ class Matcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """`_similarities`' examples and similarities in numpy (`_kernel.close` in C)."""
         postings = self._postings
-        starts = postings.bounds[numbers].tolist()
-        ends = postings.bounds[numbers + 1].tolist()
+        first, last = postings.df_bounds[numbers], postings.df_bounds[numbers + 1]
+        starts = postings.runs[first].tolist()
+        ends = postings.runs[last].tolist()
         # the runs joined slice by slice: a few dozen views copied once cost a third of
         # gathering the same postings by their positions
         docs = np.concatenate([postings.docs[a:b] for a, b in zip(starts, ends, strict=True)])
         codes = np.concatenate([postings.weights[a:b] for a, b in zip(starts, ends, strict=True)])
+        # each posting's language, by the entries (feature, language) whose runs these are
+        entries = _runs(first.astype(np.int64), (last - first).astype(np.int64))
+        lengths = postings.runs[entries + 1] - postings.runs[entries]
+        language = np.repeat(postings.df_languages[entries], lengths)
+        docs = docs + self._language_starts[language]
         values = postings.levels[codes]
         if (repeated != 1.0).any():  # a feature twice or more in the question
             values = values * np.repeat(repeated, np.subtract(ends, starts))

@@ -133,45 +133,47 @@ def test_every_verdict_is_the_same_either_way(resources: Resources) -> None:
 _LEVELS = np.arange(256, dtype=np.float64)  # code c weighs c
 
 
-def _arrays(docs: list[int], bounds: list[int]) -> list[np.ndarray]:
+def _arrays(docs: list[int], runs: list[int]) -> list[np.ndarray]:
+    """One feature with one entry (language 0 of one, three examples): its postings."""
     return [
         np.array(docs, np.uint16),
         np.ones(len(docs), np.uint8),
         _LEVELS,
-        np.array(bounds, np.uint32),
-        np.array([0], np.int64),
-        np.array([1.0]),
-        np.array([1.0]),
-        np.array([0, 3], np.int64),
+        np.array(runs, np.uint32),
+        np.array([0, 1], np.uint32),  # df_bounds
+        np.array([0], np.uint8),  # df_languages
+        np.array([0], np.int64),  # numbers
+        np.array([1.0]),  # repeated
+        np.array([1.0]),  # factors
+        np.array([0, 3], np.int64),  # language_starts
     ]
 
 
 def test_the_sums_weights_repeats_and_language_factors() -> None:
-    # feature 0 in examples 0, 2; feature 1 in 2, 3 (language 0: examples 0-1, 1: 2-3)
-    docs = np.array([0, 2, 2, 3], np.uint16)
+    # language 0: examples 0-1, language 1: examples 2-3 (numbered 0-1 within it);
+    # feature 0 in examples 0 (language 0) and 2 (language 1); feature 1 in 2 and 3
+    docs = np.array([0, 0, 0, 1], np.uint16)
     weights = np.array([10, 20, 30, 1], np.uint8)
-    bounds = np.array([0, 2, 4], np.uint32)
+    runs = np.array([0, 1, 2, 4], np.uint32)  # entries: (0, lang 0), (0, lang 1), (1, lang 1)
+    df_bounds = np.array([0, 2, 3], np.uint32)
+    df_languages = np.array([0, 1, 1], np.uint8)
     numbers = np.array([0, 1], np.int64)
     repeated = np.array([1.0, 2.0])
-    factors = np.array([0.01, 0.001])
     starts = np.array([0, 2, 4], np.int64)
-    examples, similarities = kernel.close(
-        docs, weights, _LEVELS, bounds, numbers, repeated, factors, starts, 0.05
-    )
+    index = (docs, weights, _LEVELS, runs, df_bounds, df_languages, numbers, repeated)
+    examples, similarities = kernel.close(*index, np.array([0.01, 0.001]), starts, 0.05)
     # example 0: 10 * 0.01; example 2: (20 + 60) * 0.001 = 0.08; example 3: 0.002 < floor
     assert np.frombuffer(examples, np.int64).tolist() == [0, 2]
     assert np.frombuffer(similarities).tolist() == [0.1, (20.0 + 30.0 * 2.0) * 0.001]
     # a language ruled out (factor 0) has no close example
-    factors = np.array([0.0, 0.001])
-    examples, _ = kernel.close(
-        docs, weights, _LEVELS, bounds, numbers, repeated, factors, starts, 0.05
-    )
+    examples, _ = kernel.close(*index, np.array([0.0, 0.001]), starts, 0.05)
     assert np.frombuffer(examples, np.int64).tolist() == [2]
 
 
 @pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.int32])
 def test_examples_numbered_in_16_or_32_bits(dtype: type) -> None:
-    """Over 65,536 examples the index numbers them in int32 (`_PostingsBuilder.build`)."""
+    """Over 65,536 examples in a language the index numbers them in int32
+    (`_PostingsBuilder.build`)."""
     arrays = _arrays([0, 2], [0, 2])
     arrays[0] = np.array([0, 2], dtype)
     examples, similarities = kernel.close(*arrays, 0.5)
@@ -183,14 +185,22 @@ def test_examples_numbered_in_16_or_32_bits(dtype: type) -> None:
 
 
 def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
-    arrays = _arrays([0, 5], [0, 2])  # example 5 of 3
+    arrays = _arrays([0, 3], [0, 2])  # example 3 of the language's 3
     with pytest.raises(ValueError, match="outside the examples"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 9])  # a run past the postings
     with pytest.raises(ValueError, match="outside the examples"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
-    arrays[4] = np.array([1], np.int64)  # feature 1 of 1
+    arrays[4] = np.array([0, 2], np.uint32)  # entries past the entries
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[5] = np.array([1], np.uint8)  # language 1 of 1
+    with pytest.raises(ValueError, match="outside the examples"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[6] = np.array([1], np.int64)  # feature 1 of 1
     with pytest.raises(ValueError, match="outside the examples"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
@@ -198,11 +208,19 @@ def test_a_corrupt_index_is_an_error_not_a_crash() -> None:
     with pytest.raises(TypeError, match="weights"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
+    arrays[5] = np.array([0], np.uint16)
+    with pytest.raises(TypeError, match="df_languages"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
     arrays[2] = _LEVELS[:255]  # a level short
     with pytest.raises(ValueError, match="lengths"):
         kernel.close(*arrays, 0.05)
     arrays = _arrays([0, 1], [0, 2])
-    arrays[5] = np.ones(2)
+    arrays[3] = np.array([0, 1, 2], np.uint32)  # a run more than entries
+    with pytest.raises(ValueError, match="lengths"):
+        kernel.close(*arrays, 0.05)
+    arrays = _arrays([0, 1], [0, 2])
+    arrays[7] = np.ones(2)
     with pytest.raises(ValueError, match="lengths"):
         kernel.close(*arrays, 0.05)
 
