@@ -518,6 +518,16 @@ _GREETED = "help"  # the intent a greeting alone asks for ("hello": what can you
 # (5-fold: 0, any intent, lost 34 help questions such as "Bonjour, il y a quelqu'un ?" and won
 # 12; 0.2 lost 11 and won the same 12)
 _GREETED_LEAD = 0.2
+# a topic that gives its place to another whose keyword the question holds, when that one
+# scores close behind: "the procedure for replacing a damaged card" is the card's loss, not
+# the application's steps; "the NIA's website" is a contact; "who issues the five-star card"
+# is the authority, not the card's status
+_YIELDS = {
+    "process": ("loss", "renewal", "change"),
+    "authority": ("contact",),
+    "status": ("authority",),
+}
+_YIELD_GAP = 0.25  # how far behind the other may score
 
 
 @dataclass(slots=True)
@@ -1416,6 +1426,7 @@ class Matcher:
         other = named_other or permit
         ranked = [IntentScore(i, s, languages[i]) for i, s in scores.items()]
         ranked.sort(key=lambda s: s.score, reverse=True)
+        _yield(ranked, keyworded)
         if not named_other and ranked and ranked[0].intent == _PERMIT_CRITERION:
             other = False  # "does my work permit count": a permit as a criterion
         margin = _OTHER_MARGIN if other else _OUT_MARGIN
@@ -1469,6 +1480,21 @@ class Matcher:
                     votes[lang] += 0.15
         best = max(votes, key=lambda lang: votes[lang])
         return best if votes[best] > 0.0 else None
+
+
+def _yield(ranked: list[IntentScore], keyworded: frozenset[str]) -> None:
+    """Put first, in the first one's place and score, a topic the first one yields to
+    (`_YIELDS`): one whose keyword the question holds, close behind; the first takes its."""
+    if not ranked or ranked[0].intent not in _YIELDS:
+        return
+    top = ranked[0]
+    for place, other in enumerate(ranked[1:], 1):
+        if top.score - other.score > _YIELD_GAP:
+            return
+        if other.intent in _YIELDS[top.intent] and other.intent in keyworded:
+            ranked[0] = replace(other, score=top.score)
+            ranked[place] = replace(top, score=other.score)
+            return
 
 
 def _clear(match: Match) -> bool:

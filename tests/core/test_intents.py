@@ -99,6 +99,23 @@ def test_typos_are_forgiven(text: str, intent: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "yielding"),
+    [
+        ("what is the procedure to replace a broken card", "loss", "process"),
+        ("процедура замены повреждённой карты", "loss", "process"),
+        ("the national immigration administration's web page link please", "contact", "authority"),
+        ("the five-star card, which office issues it", "authority", "status"),
+    ],
+)
+def test_a_topic_yields_to_a_named_one_close_behind(text: str, intent: str, yielding: str) -> None:
+    """The steps of the application, the NIA and the five-star card score first on these,
+    but the question names what it asks for: a replacement, a contact, who issues."""
+    match = matcher().match(text)
+    assert match.intent == intent
+    assert match.ranked[1].intent == yielding
+
+
+@pytest.mark.parametrize(
     ("text", "language"),
     [
         ("what documents do I need?", "en"),
