@@ -69,11 +69,11 @@ check(const Array *array, const char *name, char kind, int size2, int size4, int
     return ok;
 }
 
-/* Whether the array holds unsigned bytes, else a TypeError. */
+/* Whether the array holds bytes of this kind ('u' unsigned, 'i' signed), else a TypeError. */
 static int
-check_bytes(const Array *array, const char *name)
+check_bytes(const Array *array, const char *name, char kind)
 {
-    if (kind_of(array) != 'u' || array->view.itemsize != 1) {
+    if (kind_of(array) != kind || array->view.itemsize != 1) {
         PyErr_Format(PyExc_TypeError, "%s: unsupported item type '%s'", name,
                      array->view.format);
         return 0;
@@ -199,9 +199,9 @@ close_examples(PyObject *self, PyObject *args)
      * unsigned, a negative one is out of range) */
     int wide_signed = kind_of(&docs) == 'i' && docs.view.itemsize == 4;
     if ((!wide_signed && !check(&docs, "docs", 'u', 1, 1, 0))
-        || !check_bytes(&weights, "weights") || !check(&levels, "levels", 'f', 0, 0, 1)
+        || !check_bytes(&weights, "weights", 'u') || !check(&levels, "levels", 'f', 0, 0, 1)
         || !check(&runs, "runs", 'u', 0, 1, 1) || !check(&df_bounds, "df_bounds", 'u', 0, 1, 1)
-        || !check_bytes(&df_languages, "df_languages")
+        || !check_bytes(&df_languages, "df_languages", 'u')
         || !check(&numbers, "numbers", 'i', 0, 0, 1)
         || !check(&repeats, "repeated", 'f', 0, 0, 1) || !check(&factors, "factors", 'f', 0, 0, 1)
         || !check(&starts, "language_starts", 'i', 0, 0, 1)) {
@@ -336,7 +336,7 @@ aggregate(PyObject *self, PyObject *args)
     int narrow = kind_of(&doc_intent) == 'u' && doc_intent.view.itemsize == 1;
     if (!check(&close, "close", 'i', 0, 0, 1) || !check(&similarity, "similarity", 'f', 0, 0, 1)
         || !check(&weights, "neighbour_weights", 'f', 0, 0, 1)
-        || !check(&alpha, "alpha", 'i', 1, 0, 0)
+        || !check_bytes(&alpha, "alpha", 'i')
         || !check(&starts, "language_starts", 'i', 0, 0, 1)
         || (!narrow && !check(&doc_intent, "doc_intent", 'i', 0, 1, 0))) {
         goto done;
@@ -347,7 +347,7 @@ aggregate(PyObject *self, PyObject *args)
     const int64_t *examples = (const int64_t *)close.view.buf;
     const double *similar = (const double *)similarity.view.buf;
     const double *weight = (const double *)weights.view.buf;
-    const int16_t *rows = (const int16_t *)alpha.view.buf;
+    const int8_t *rows = (const int8_t *)alpha.view.buf;
     int ridge = alpha.length > 0;
     if (similarity.length != n || intents <= 0 || k_best <= 0 || languages < 1
         || edges[0] != 0 || edges[languages] != documents
@@ -416,7 +416,7 @@ aggregate(PyObject *self, PyObject *args)
         if (ridge) {
             /* numpy multiplies float32 similarities by the rows in float32 */
             double factor = (double)(float)value;
-            const int16_t *row = rows + example * intents;
+            const int8_t *row = rows + example * intents;
             for (Py_ssize_t j = 0; j < intents; j++) {
                 span[j] += factor * (double)row[j];
             }

@@ -229,7 +229,7 @@ def test_aggregate_refuses_what_is_not_an_index() -> None:
     doc_intent = np.array([0, 1, 1], np.uint8)
     weights = np.array([1.0, 0.5])
     starts = np.array([0, 3], np.int64)
-    alpha = np.zeros(0, np.int16)
+    alpha = np.zeros(0, np.int8)
     similarity = np.array([0.5, 0.4])
     with pytest.raises(ValueError, match="ascend"):
         kernel.aggregate(
@@ -246,7 +246,7 @@ def test_aggregate_refuses_what_is_not_an_index() -> None:
             doc_intent,
             weights,
             2,
-            np.ones(5, np.int16),
+            np.ones(5, np.int8),
             starts,
         )
     parts = kernel.aggregate(
