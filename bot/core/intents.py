@@ -526,6 +526,10 @@ _YIELDS = {
     "process": ("loss", "renewal", "change"),
     "authority": ("contact",),
     "status": ("authority",),
+    # the cost of a renewal, a replacement or a change is a fees question
+    "renewal": ("fees",),
+    "loss": ("fees",),
+    "change": ("fees",),
 }
 _YIELD_GAP = 0.25  # how far behind the other may score
 

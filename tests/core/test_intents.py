@@ -105,11 +105,14 @@ def test_typos_are_forgiven(text: str, intent: str) -> None:
         ("процедура замены повреждённой карты", "loss", "process"),
         ("the national immigration administration's web page link please", "contact", "authority"),
         ("the five-star card, which office issues it", "authority", "status"),
+        ("my name changed when I married, what does the new card cost", "fees", "change"),
+        ("补办损坏的永居证要花多少钱", "fees", "loss"),
     ],
 )
 def test_a_topic_yields_to_a_named_one_close_behind(text: str, intent: str, yielding: str) -> None:
-    """The steps of the application, the NIA and the five-star card score first on these,
-    but the question names what it asks for: a replacement, a contact, who issues."""
+    """The steps of the application, the NIA, the five-star card, a change or a replacement
+    score first on these, but the question names what it asks for: a replacement, a contact,
+    who issues, the cost."""
     match = matcher().match(text)
     assert match.intent == intent
     assert match.ranked[1].intent == yielding
