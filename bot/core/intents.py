@@ -1193,8 +1193,8 @@ class Matcher:
 
         The postings carry the examples' unit-length weights times their language's IDF, so
         a question's term weights times those are one sum per example over its features'
-        runs; dividing each example's sum by the question's length in that example's
-        language (and multiplying by the language's weight scale) makes it the cosine.
+        runs (of the allowed languages); dividing each example's sum by the question's length
+        in that example's language makes it the cosine.
         The sums are one pass in C (bot/core/_kernel.c) where it was compiled, else a
         bincount; both give the same numbers to the last bit.
         """
