@@ -141,6 +141,12 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
+def written_together(text: str) -> bool:
+    """Whether a text has Han, kana or Hangul, the scripts that run words together: a phrase
+    in them is found as a substring, not word by word (`_PhraseIndex`)."""
+    return _CJK.search(text) is not None
+
+
 def _script(word: str) -> str:
     """The script of a word without Han, kana or Hangul (by its first letter)."""
     for char in word:
@@ -258,7 +264,7 @@ class _PhraseIndex:
         by_word: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         by_char: dict[str, list[str]] = defaultdict(list)
         for text in texts:
-            if _CJK.search(text):
+            if written_together(text):
                 by_char[text[0]].append(text)
             else:
                 words = tuple(text.split())

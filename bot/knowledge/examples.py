@@ -14,6 +14,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
+from bot.core.intents import written_together
 from bot.knowledge.fields import Record, Slug, Text
 from bot.knowledge.files import DataFile, KnowledgeError
 
@@ -93,9 +94,6 @@ class MatcherTables(NamedTuple):
 _NO_OTHER_MATTERS = OutOfScope()  # a file without `out_of_scope:`
 
 
-_RUN_TOGETHER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
 # a name of the subject that names the card, not the status: beside a country it may say where
 # the card is ("I lost my PR card in the US"); in Han, kana and Hangul the country runs into
 # the name (加拿大绿卡) and says whose it is
@@ -110,7 +108,7 @@ def _beside(subject: Iterable[str], countries: Iterable[str]) -> list[str]:
         for name in subject:
             if _CARD.search(name):  # "lost my pr card in the us": where the card was
                 continue
-            if _RUN_TOGETHER.search(country):  # run together: "德国 永居证" may be where one is
+            if written_together(country):  # run together: "德国 永居证" may be where one is
                 phrases.append(f"{country}{name}")
             else:
                 phrases.append(f"{name} {country}")
