@@ -29,6 +29,14 @@ class IntentExamples(Record):
     strong_keywords: Phrases | None = None
 
 
+class Nationalities(Record):
+    """Another country's adjective or name beside some of the subject's names."""
+
+    names: Annotated[Phrases, Field(min_length=1)]  # the names the countries are joined to
+    before: Phrases | None = None  # joined before each name ("japanese", "канадское")
+    after: Phrases | None = None  # joined after each name ("australia", "kanada")
+
+
 class OutOfScope(Record):
     """Questions the bot must not take for any intent, and words of the matters they name."""
 
@@ -41,6 +49,10 @@ class OutOfScope(Record):
     # of the subject into more `foreign` phrases: after it where words are written apart
     # ("in canada": "pr card in canada"), before it in Han, kana and Hangul ("加拿大": 加拿大绿卡)
     countries: Phrases | None = None
+    # the same as adjectives or bare names, joined only to the `names` listed, since other
+    # names of the subject name the card's own holders: "a Japanese PR card holder", "a
+    # Japanese permanent resident of China" (`_around`)
+    nationalities: Nationalities | None = None
     # bank cards named with a visa word ("visa card", "carte visa", 비자카드): paying with one
     # is a fees question, not a visa's
     bank_cards: Phrases | None = None
@@ -115,6 +127,17 @@ def _beside(subject: Iterable[str], countries: Iterable[str]) -> list[str]:
     return phrases
 
 
+def _around(nationalities: Nationalities | None) -> list[str]:
+    """Every name of `nationalities` with each country before or after it: "japanese
+    permanent residency", "daueraufenthalt kanada" (`OutOfScope.nationalities`)."""
+    if nationalities is None:
+        return []
+    names = nationalities.names
+    return [f"{country} {name}" for country in nationalities.before or () for name in names] + [
+        f"{name} {country}" for country in nationalities.after or () for name in names
+    ]
+
+
 def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
     """The validated files as the arguments of `bot.core.intents.Matcher`."""
     examples: dict[str, dict[str, list[str]]] = {}
@@ -134,9 +157,11 @@ def matcher_tables(files: dict[str, ExampleFile]) -> MatcherTables:
         rejected[language] = list(other.examples or ())
         rejected_words[language] = list(other.keywords or ())
         permits[language] = list(other.immigration or ())
-        foreign[language] = list(other.foreign or ()) + _beside(
-            document.subject or (), other.countries or ()
-        )
+        foreign[language] = [
+            *(other.foreign or ()),
+            *_beside(document.subject or (), other.countries or ()),
+            *_around(other.nationalities),
+        ]
         cards[language] = list(other.bank_cards or ())
         readings.update(document.readings or {})
         subject[language] = list(document.subject or ())

@@ -97,6 +97,11 @@ async def test_out_of_scope_gets_the_plain_answer_and_no_pr_facts(
         ("zh", "加拿大绿卡怎么续"),
         ("ja", "カナダの永住権の更新方法"),
         ("ar", "كم رسوم الإقامة الدائمة في ألمانيا"),
+        # a country's adjective or name from `out_of_scope.nationalities` before or after one
+        ("en", "japanese permanent residency requirements"),
+        ("en", "how long does permanent residency australia take"),
+        ("de", "Voraussetzungen für den kanadischen Daueraufenthalt"),
+        ("ru", "как получить канадское ПМЖ"),
     ],
 )
 async def test_another_countrys_permanent_residence_is_outside(
@@ -123,6 +128,26 @@ async def test_the_card_named_beside_another_countrys_is_answered(
     assert app.translators[language].gettext(OUTSIDE) not in said
     overview = app.translators[language].gettext("Who can get permanent residence in Beijing:")
     assert overview in said
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("I'm a Japanese PR card holder, how do I renew it", "Renewing your card:"),
+        (
+            "I'm a Japanese permanent resident of China, how do I renew my card?",
+            "Renewing your card:",
+        ),
+    ],
+)
+async def test_a_nationality_beside_the_holder_is_answered(
+    app: BotApp, text: str, answer: str
+) -> None:
+    """`nationalities` are joined to the status's names only: a holder who names their
+    nationality still gets the card's answer."""
+    said = text_of(await Chat(app, language="en").say(text))
+    assert app.translators["en"].gettext(OUTSIDE) not in said
+    assert answer in said
 
 
 @pytest.mark.parametrize(
