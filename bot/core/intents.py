@@ -612,7 +612,7 @@ class _PostingsBuilder:
         self.doc_of.extend([doc] * len(counts))
         self.count_of.extend(counts.values())
 
-    def build(self, doc_language: np.ndarray, languages: int, common: float) -> _Postings:
+    def build(self, doc_language: np.ndarray, starts: np.ndarray, common: float) -> _Postings:
         """The postings of every language in one index, by feature.
 
         Each language weighs features by its own document frequencies (a word common in
@@ -635,7 +635,9 @@ class _PostingsBuilder:
         docs = np.frombuffer(self.doc_of, dtype=np.int32)
         counts = np.frombuffer(self.count_of, dtype=np.float64)
         language = doc_language[docs]
-        sizes = np.bincount(doc_language, minlength=languages)
+        languages = len(starts) - 1
+        # language k's examples are starts[k]:starts[k + 1] (`Matcher._language_starts`)
+        sizes = np.diff(starts)
         df = np.zeros((len(every), languages), np.int64)  # by feature and language
         np.add.at(df, (features, language), 1)
         frequencies = df[features, language]  # of each posting's feature, in its language
@@ -668,7 +670,6 @@ class _PostingsBuilder:
             codes = np.rint((np.log(weights) - lightest) / step).astype(np.uint8)
         # the examples numbered within their language, in 16 bits while no language has
         # over 65,536 (all of them together may)
-        starts = np.searchsorted(doc_language, np.arange(languages + 1))
         largest = int(sizes.max(initial=0))
         narrow = np.uint16 if largest <= np.iinfo(np.uint16).max + 1 else np.int32
         local = (docs - starts[language]).astype(narrow)
@@ -859,7 +860,7 @@ class Matcher:
         # (5-fold +-0; an eighth of the postings, but the longest runs, which most questions
         # meet); the nearest examples alone lose 5 points
         common = _COMMON if ridge else _COMMON_ALONE
-        self._postings = building.build(self._doc_language, len(self._language_names), common)
+        self._postings = building.build(self._doc_language, self._language_starts, common)
         del building
         self._ridge = ridge
         # the ridge weights kept in 8 bits (trained and cached in 64), as fixed point in steps
