@@ -1215,8 +1215,10 @@ class Matcher:
         known = numbers >= 0
         lexical = any(len(f) != 3 for f in compress(counts, known.tolist()))
         numbers = numbers[known]
-        runs = postings.runs  # feature k's postings: runs[df_bounds[k]]:runs[df_bounds[k + 1]]
-        if not (runs[postings.df_bounds[numbers + 1]] - runs[postings.df_bounds[numbers]]).any():
+        # feature k's entries (one per language) are df_bounds[k]:df_bounds[k + 1], and its
+        # postings runs[df_bounds[k]]:runs[df_bounds[k + 1]]
+        first, last = postings.df_bounds[numbers], postings.df_bounds[numbers + 1]
+        if not (postings.runs[last] - postings.runs[first]).any():
             return None, lexical  # only common features, whose runs are empty
         repeated = tf[known]
         if self.compiled:
@@ -1234,14 +1236,14 @@ class Matcher:
                 _FLOOR,
             )
             return (np.frombuffer(examples, np.int64), np.frombuffer(similarities)), lexical
-        return self._close(numbers, repeated, inverse), lexical
+        return self._close(first, last, repeated, inverse), lexical
 
     def _close(
-        self, numbers: np.ndarray, repeated: np.ndarray, inverse: np.ndarray
+        self, first: np.ndarray, last: np.ndarray, repeated: np.ndarray, inverse: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`_similarities`' examples and similarities in numpy (`_kernel.close` in C)."""
+        """`_similarities`' examples and similarities in numpy (`_kernel.close` in C), from
+        the question's features' first and last entries."""
         postings = self._postings
-        first, last = postings.df_bounds[numbers], postings.df_bounds[numbers + 1]
         starts = postings.runs[first].tolist()
         ends = postings.runs[last].tolist()
         # the runs joined slice by slice: a few dozen views copied once cost a third of
